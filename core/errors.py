@@ -1,0 +1,25 @@
+"""The one error tree. Users see `str(error)`; nothing else of an exception reaches them."""
+
+
+class CraneError(Exception):
+    """Base of every error Crane raises on purpose."""
+
+
+class InvalidInput(CraneError):
+    """The caller's input is wrong: show the message, store nothing."""
+
+
+class ToolError(CraneError):
+    """A step failed for a reason the user should read (division by zero, todo not found)."""
+
+
+class TransientError(CraneError):
+    """A failure worth retrying (a locked database, a timeout)."""
+
+
+class NotFound(CraneError):
+    """The thing asked for does not exist for this caller (foreign ids look the same)."""
+
+
+class Forbidden(CraneError):
+    """The caller may not do this."""

@@ -1,0 +1,215 @@
+"""Runs a stored plan step by step: durable state, retries of transient errors, events.
+
+Every state change is committed before it is announced, and a tool's own writes commit in
+the same transaction as its step's completion, so a crash never leaves a todo without the
+step that made it. Executing a run again never re-executes a completed step.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from core.errors import CraneError, ToolError, TransientError
+from core.plan import Run, RunEvent, RunStatus, Step, StepStatus
+from core.references import resolve_args
+from core.store import Owner, Store
+from core.tools import REGISTRY, Tool, ToolContext
+
+log = logging.getLogger("crane.orchestrator")
+
+Listener = Callable[[RunEvent], None]
+HEARTBEAT_EXPIRY = timedelta(minutes=2)
+
+
+def this_process() -> Owner:
+    return (socket.gethostname(), os.getpid(), secrets.token_hex(8))
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def step_record(step: Step) -> dict[str, Any]:
+    return {
+        "index": step.index,
+        "tool": step.tool,
+        "args": step.args,
+        "status": step.status.value,
+        "output": step.output,
+        "error": step.error,
+        "attempts": step.attempts,
+    }
+
+
+def compose_answer(run: Run) -> str:
+    """Plain text covering every executed step, and for a failure the failing step and why."""
+    lines = [step.output for step in run.steps if step.status is StepStatus.completed and step.output]
+    for step in run.steps:
+        if step.status is StepStatus.failed:
+            lines.append(f"Step {step.index} ({step.tool}) failed: {step.error}")
+    return "\n".join(lines) if lines else (run.answer or "Nothing to do.")
+
+
+def validation_message(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(loc) for loc in item["loc"])
+        parts.append(f"{where}: {item['msg']}" if where else item["msg"])
+    return "invalid arguments — " + "; ".join(parts)
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        store: Store,
+        tools: dict[str, Tool] | None = None,
+        *,
+        retry_attempts: int = 4,
+        retry_base_s: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        owner: Owner | None = None,
+    ) -> None:
+        self.store = store
+        self.tools = tools if tools is not None else REGISTRY
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_base_s = retry_base_s
+        self.sleep = sleep
+        self.owner = owner or this_process()
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every event after it is committed; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _announce(self, event: RunEvent | None) -> None:
+        if event is None:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken subscriber must not break the run
+                log.exception("event listener failed", extra={"run_id": event.run_id})
+
+    def execute(self, run_id: str) -> Run:
+        run = self.store.get_run(run_id)
+        if run.status in (RunStatus.completed, RunStatus.failed):
+            return run
+        if run.status is RunStatus.pending:
+            run.status = RunStatus.running
+            started = ("run.started", {"run": run.record()})
+            self._announce(self.store.set_run(run.id, RunStatus.running, started))
+        for step in run.steps:
+            if step.status is StepStatus.completed:
+                continue
+            if step.status in (StepStatus.pending, StepStatus.running):
+                self._run_step(run, step)
+            if step.status is not StepStatus.completed:
+                self._skip_rest(run, step.index)
+                break
+        return self._finish(run)
+
+    def _run_step(self, run: Run, step: Step) -> None:
+        if step.status is StepStatus.running and step.destructive:
+            # It may or may not have taken effect before the crash: never do it twice.
+            return self._fail(run, step, "interrupted before it finished; not retried")
+        tool = self.tools.get(step.tool)
+        if tool is None:
+            return self._fail(run, step, f"unknown tool {step.tool!r}")
+        try:
+            step.args = resolve_args(step.args, run.steps[: step.index - 1], tool.reference_args)
+            args = tool.input_model.model_validate(step.args)
+        except ValidationError as error:
+            step.attempts += 1
+            return self._fail(run, step, validation_message(error))
+        except CraneError as error:
+            step.attempts += 1
+            return self._fail(run, step, str(error))
+        step.status, step.started_at = StepStatus.running, self.store.clock()
+        started = ("step.started", {"step": step_record(step)})
+        self._announce(self.store.set_step(run.id, step, started))
+        try:
+            for attempt in Retrying(
+                stop=stop_after_attempt(self.retry_attempts),
+                wait=wait_exponential(multiplier=self.retry_base_s),
+                retry=retry_if_exception_type(TransientError),
+                sleep=self.sleep,
+                reraise=True,
+            ):
+                with attempt:
+                    self._attempt(run, step, tool, args)
+        except (ToolError, TransientError) as error:
+            self._fail(run, step, str(error))
+        except CraneError as error:
+            self._fail(run, step, str(error))
+        except Exception:
+            log.exception("tool crashed", extra={"run_id": run.id, "step": step.index})
+            self._fail(run, step, f"internal error (ref {run.id})")
+        return None
+
+    def _attempt(self, run: Run, step: Step, tool: Tool, args: Any) -> None:
+        step.attempts += 1
+        with self.store.write():
+            result = tool.function(args, ToolContext(scope=run.scope, store=self.store))
+            step.status, step.finished_at = StepStatus.completed, self.store.clock()
+            step.output, step.value = result.text, result.value
+            step.todo_numbers, step.todo_number = result.todo_numbers, result.todo_number
+            event = self.store.set_step(run.id, step, ("step.finished", {"step": step_record(step)}))
+        self._announce(event)
+
+    def _fail(self, run: Run, step: Step, message: str) -> None:
+        step.status, step.error, step.finished_at = StepStatus.failed, message, self.store.clock()
+        step.started_at = step.started_at or step.finished_at
+        self._announce(
+            self.store.set_step(run.id, step, ("step.finished", {"step": step_record(step)}))
+        )
+
+    def _skip_rest(self, run: Run, failed_index: int) -> None:
+        for later in run.steps[failed_index:]:
+            if later.status is StepStatus.pending:
+                later.status = StepStatus.skipped
+                self.store.set_step(run.id, later)
+
+    def _finish(self, run: Run) -> Run:
+        failed = any(step.status is StepStatus.failed for step in run.steps)
+        run.status = RunStatus.failed if failed else RunStatus.completed
+        run.answer = compose_answer(run)
+        finished = ("run.finished", {"status": run.status.value, "answer": run.answer,
+                                     "steps": [step_record(step) for step in run.steps]})  # fmt: skip
+        self._announce(self.store.set_run(run.id, run.status, finished, run.answer))
+        return self.store.get_run(run.id)
+
+    def recover(self, is_alive: Callable[[int], bool] = pid_alive) -> list[str]:
+        """Resume runs whose owning process is gone; never one a live process is executing."""
+        host, _, token = self.owner
+        now = self.store.clock()
+        resumed = []
+        for row in self.store.unfinished_runs():
+            if row["owner_token"] == token:
+                continue
+            if row["owner_host"] == host:
+                orphaned = not is_alive(row["owner_pid"]) or row["owner_pid"] == os.getpid()
+            else:
+                beat = row["heartbeat_at"]
+                orphaned = beat is None or now - datetime.fromisoformat(beat) > HEARTBEAT_EXPIRY
+            if orphaned and self.store.claim_run(row["id"], row["owner_token"], self.owner):
+                log.warning("recovering run %s", row["id"])
+                self.execute(row["id"])
+                resumed.append(row["id"])
+        return resumed

@@ -1,0 +1,91 @@
+"""The one entry every front end uses (CLI, Slack, REST): validate → plan → store → execute."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from pydantic import BaseModel, StringConstraints, ValidationError
+from typing_extensions import Annotated
+
+from core.errors import InvalidInput
+from core.orchestrator import Orchestrator
+from core.plan import MAX_REQUEST_CHARS, History, Plan, Run, RunStatus, Scope, Step
+from core.references import check_references
+from core.store import Store
+
+Planner = Callable[[str, History], Plan]
+
+
+class Request(BaseModel):
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REQUEST_CHARS)
+    ]
+
+
+def clean_request(text: str) -> str:
+    """The request text trimmed, or InvalidInput with a message a person can act on."""
+    try:
+        return Request(text=text).text
+    except ValidationError as error:
+        if not text.strip():
+            raise InvalidInput("the request is empty — say what Crane should do") from error
+        raise InvalidInput(
+            f"the request is too long ({len(text.strip())} characters; the limit is "
+            f"{MAX_REQUEST_CHARS})"
+        ) from error
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(8)
+
+
+class Crane:
+    def __init__(self, store: Store, planner: Planner, orchestrator: Orchestrator) -> None:
+        self.store = store
+        self.planner = planner
+        self.orchestrator = orchestrator
+
+    def plan(self, scope: Scope, text: str, conversation: str | None = None) -> tuple[str, Plan]:
+        """Clean the request and plan it against this user's part of the conversation."""
+        text = clean_request(text)
+        history = self.store.history(scope, conversation) if conversation else History()
+        plan = self.planner(text, history)
+        self._check(plan)
+        return text, plan
+
+    def _check(self, plan: Plan) -> None:
+        tools = self.orchestrator.tools
+        unknown = [step.tool for step in plan.steps if step.tool not in tools]
+        if unknown:
+            raise InvalidInput(f"the plan uses unknown tools: {', '.join(unknown)}")
+        check_references(plan.steps, {name: tool.reference_args for name, tool in tools.items()})
+
+    def start(self, scope: Scope, text: str, plan: Plan, conversation: str | None = None) -> Run:
+        """Store a pending run for an accepted plan; `execute` runs it."""
+        tools = self.orchestrator.tools
+        run = Run(
+            id=new_run_id(),
+            scope=scope,
+            conversation=conversation,
+            text=text,
+            status=RunStatus.pending,
+            planner=plan.planner,
+            fallback_reason=plan.fallback_reason,
+            usage=plan.usage,
+            answer=plan.answer,
+            steps=[
+                Step(index=i, tool=s.tool, args=s.args, destructive=tools[s.tool].destructive)
+                for i, s in enumerate(plan.steps, start=1)
+            ],
+            created_at=self.store.clock(),
+        )
+        self.store.insert_run(run, self.orchestrator.owner)
+        return run
+
+    def execute(self, run_id: str) -> Run:
+        return self.orchestrator.execute(run_id)
+
+    def ask(self, scope: Scope, text: str, conversation: str | None = None) -> Run:
+        text, plan = self.plan(scope, text, conversation)
+        return self.execute(self.start(scope, text, plan, conversation).id)

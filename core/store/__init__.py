@@ -1,0 +1,106 @@
+"""The store: every SQL statement of Crane lives in this package (sqlite-utils for the schema).
+
+`Store` is the one object the rest of the code holds; it hands out per-thread connections,
+opens write transactions with BEGIN IMMEDIATE and stamps rows with its injected clock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from core.plan import History, Run, RunEvent, RunStatus, Scope, Step, StepStatus, Todo
+from core.store import runs, todos
+from core.store.db import Connections
+
+Clock = Callable[[], datetime]
+Owner = tuple[str, int, str]  # host, pid, token of the process executing a run
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    def __init__(self, path: str, clock: Clock = utc_now) -> None:
+        self.path = path
+        self.clock = clock
+        self._db = Connections(path)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        with self._db.write() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self._db.close()
+
+    # todos — called by the todo tools inside the step's transaction
+    def add_todo(self, scope: Scope, title: str) -> Todo:
+        with self.write() as conn:
+            return todos.add(conn, scope, title, self.clock())
+
+    def list_todos(self, scope: Scope, include_done: bool = False) -> list[Todo]:
+        return todos.listing(self._db.conn, scope, include_done)
+
+    def get_todo(self, scope: Scope, number: int) -> Todo:
+        return todos.get(self._db.conn, scope, number)
+
+    def complete_todo(self, scope: Scope, number: int) -> Todo:
+        with self.write() as conn:
+            return todos.complete(conn, scope, number, self.clock())
+
+    def delete_todo(self, scope: Scope, number: int) -> Todo:
+        with self.write() as conn:
+            return todos.delete(conn, scope, number, self.clock())
+
+    # runs
+    def insert_run(self, run: Run, owner: Owner) -> None:
+        with self.write() as conn:
+            runs.insert_run(conn, run, owner)
+
+    def get_run(self, run_id: str, scope: Scope | None = None) -> Run:
+        return runs.load_run(self._db.conn, run_id, scope)
+
+    def list_runs(
+        self,
+        scope: Scope | None = None,
+        limit: int = 20,
+        status: RunStatus | None = None,
+        before: tuple[str, str] | None = None,
+    ) -> list[Run]:
+        return runs.list_runs(self._db.conn, scope, limit, status, before)
+
+    def history(self, scope: Scope, conversation: str) -> History:
+        return runs.history(self._db.conn, scope, conversation)
+
+    def set_run(
+        self, run_id: str, status: RunStatus, event: tuple[str, dict[str, object]] | None = None,
+        answer: str | None = None,
+    ) -> RunEvent | None:  # fmt: skip
+        """Persist a run's new status and, in the same transaction, the event announcing it."""
+        now = self.clock()
+        with self.write() as conn:
+            runs.set_run(conn, run_id, status, now, answer)
+            return runs.append_event(conn, run_id, *event, now) if event else None
+
+    def set_step(
+        self, run_id: str, step: Step, event: tuple[str, dict[str, object]] | None = None
+    ) -> RunEvent | None:
+        with self.write() as conn:
+            runs.set_step(conn, run_id, step)
+            if step.status is StepStatus.running:
+                runs.heartbeat(conn, run_id, self.clock())
+            return runs.append_event(conn, run_id, *event, self.clock()) if event else None
+
+    def events_after(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
+        return runs.events_after(self._db.conn, run_id, after_seq)
+
+    def unfinished_runs(self) -> list[sqlite3.Row]:
+        return runs.unfinished(self._db.conn)
+
+    def claim_run(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
+        with self.write() as conn:
+            return runs.claim(conn, run_id, previous_token, owner, self.clock())

@@ -1,0 +1,109 @@
+"""Connections and transactions: one connection per thread, writes under BEGIN IMMEDIATE."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from core.errors import InvalidInput, TransientError
+from core.store.schema import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def check_db_path(path: str) -> None:
+    """Refuse paths that cannot hold a database, before anything touches the disk."""
+    if path == ":memory:":
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidInput(f"database path {path!r} is a directory")
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise InvalidInput(f"database path {path!r}: {str(parent)!r} is not a directory")
+    if not parent.exists():
+        raise InvalidInput(f"database path {path!r}: directory {str(parent)!r} does not exist")
+    if target.exists() and target.stat().st_size > 0:
+        with target.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise InvalidInput(f"{path!r} is not a SQLite database")
+
+
+class Connections:
+    """Hands each thread its own connection to one database file."""
+
+    def __init__(self, path: str) -> None:
+        check_db_path(path)
+        self.path = path
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        try:
+            self.migrate()
+        except sqlite3.DatabaseError as error:
+            raise InvalidInput(f"cannot open database {path!r}: {error}") from error
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves; the driver's implicit
+        # deferred BEGIN can fail with "database is locked" without waiting.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def migrate(self) -> None:
+        # Under BEGIN IMMEDIATE two processes opening a fresh file cannot both migrate;
+        # sqlite-utils' own atomic() nests as a SAVEPOINT inside it.
+        db = Database(self.conn, execute_plugins=False, recursive_triggers=False)
+        if not MIGRATIONS.pending(db):
+            return
+        with self.write():
+            MIGRATIONS.apply(db)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested calls join the one already open on this thread."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise TransientError(f"database busy: {error}") from error
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            conn.execute("ROLLBACK")
+            raise TransientError(f"database busy: {error}") from error
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,93 @@
+"""The schema, as sqlite-utils migrations. Applied under BEGIN IMMEDIATE by `Database.migrate`."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("crane")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE todos (
+            id INTEGER PRIMARY KEY,
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            -- deleted rows stay so their numbers are never handed out again
+            deleted_at TEXT,
+            UNIQUE (enterprise_id, team_id, user_id, number)
+        );
+        CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (enterprise_id, team_id, key)
+        );
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            conversation_id INTEGER REFERENCES conversations(id),
+            text TEXT NOT NULL,
+            status TEXT NOT NULL,
+            planner TEXT NOT NULL,
+            fallback_reason TEXT,
+            usage TEXT,
+            answer TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            owner_host TEXT,
+            owner_pid INTEGER,
+            owner_token TEXT,
+            heartbeat_at TEXT
+        );
+        CREATE INDEX runs_by_caller ON runs (enterprise_id, team_id, user_id, created_at);
+        CREATE INDEX runs_by_conversation ON runs (conversation_id, user_id, created_at);
+        CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('pending', 'running');
+        CREATE TABLE steps (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            idx INTEGER NOT NULL,
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            args TEXT NOT NULL,
+            destructive INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            output TEXT,
+            result TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT,
+            finished_at TEXT,
+            PRIMARY KEY (run_id, idx)
+        );
+        CREATE TABLE run_events (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            seq INTEGER NOT NULL,
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        );
+        CREATE TABLE deliveries (
+            key TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
