@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/crane chat
+	$(BIN)/crane serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

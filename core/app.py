@@ -9,9 +9,9 @@ from core.store import Store
 
 
 def choose_planner(settings: Settings) -> Planner:
-    from core.planners.pattern import plan
+    from core.planners import pattern
 
-    return plan
+    return pattern.plan
 
 
 def build(settings: Settings | None = None, db: str | None = None) -> Crane:

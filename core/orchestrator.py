@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -59,7 +60,9 @@ def step_record(step: Step) -> dict[str, Any]:
 
 def compose_answer(run: Run) -> str:
     """Plain text covering every executed step, and for a failure the failing step and why."""
-    lines = [step.output for step in run.steps if step.status is StepStatus.completed and step.output]
+    lines = [
+        step.output for step in run.steps if step.status is StepStatus.completed and step.output
+    ]
     for step in run.steps:
         if step.status is StepStatus.failed:
             lines.append(f"Step {step.index} ({step.tool}) failed: {step.error}")
@@ -92,6 +95,8 @@ class Orchestrator:
         self.sleep = sleep
         self.owner = owner or this_process()
         self._listeners: list[Listener] = []
+        self._local = threading.local()  # per-execution listeners: runs execute in many threads
+        self._local.listeners = []
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` with every event after it is committed; returns an unsubscribe."""
@@ -101,13 +106,21 @@ class Orchestrator:
     def _announce(self, event: RunEvent | None) -> None:
         if event is None:
             return
-        for listener in list(self._listeners):
+        for listener in [*self._listeners, *getattr(self._local, "listeners", [])]:
             try:
                 listener(event)
             except Exception:  # a broken subscriber must not break the run
                 log.exception("event listener failed", extra={"run_id": event.run_id})
 
-    def execute(self, run_id: str) -> Run:
+    def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
+        """Run (or resume) a stored run; `on_event` hears only this run's events."""
+        self._local.listeners = [on_event] if on_event else []
+        try:
+            return self._execute(run_id)
+        finally:
+            self._local.listeners = []
+
+    def _execute(self, run_id: str) -> Run:
         run = self.store.get_run(run_id)
         if run.status in (RunStatus.completed, RunStatus.failed):
             return run
@@ -118,14 +131,19 @@ class Orchestrator:
         for step in run.steps:
             if step.status is StepStatus.completed:
                 continue
-            if step.status in (StepStatus.pending, StepStatus.running):
-                self._run_step(run, step)
-            if step.status is not StepStatus.completed:
+            outcome: StepStatus = step.status
+            if outcome in (StepStatus.pending, StepStatus.running):
+                outcome = self._run_step(run, step)
+            if outcome is not StepStatus.completed:
                 self._skip_rest(run, step.index)
                 break
         return self._finish(run)
 
-    def _run_step(self, run: Run, step: Step) -> None:
+    def _run_step(self, run: Run, step: Step) -> StepStatus:
+        self._try_step(run, step)
+        return step.status
+
+    def _try_step(self, run: Run, step: Step) -> None:
         if step.status is StepStatus.running and step.destructive:
             # It may or may not have taken effect before the crash: never do it twice.
             return self._fail(run, step, "interrupted before it finished; not retried")
@@ -170,7 +188,9 @@ class Orchestrator:
             step.status, step.finished_at = StepStatus.completed, self.store.clock()
             step.output, step.value = result.text, result.value
             step.todo_numbers, step.todo_number = result.todo_numbers, result.todo_number
-            event = self.store.set_step(run.id, step, ("step.finished", {"step": step_record(step)}))
+            event = self.store.set_step(
+                run.id, step, ("step.finished", {"step": step_record(step)})
+            )
         self._announce(event)
 
     def _fail(self, run: Run, step: Step, message: str) -> None:
@@ -190,8 +210,12 @@ class Orchestrator:
         failed = any(step.status is StepStatus.failed for step in run.steps)
         run.status = RunStatus.failed if failed else RunStatus.completed
         run.answer = compose_answer(run)
-        finished = ("run.finished", {"status": run.status.value, "answer": run.answer,
-                                     "steps": [step_record(step) for step in run.steps]})  # fmt: skip
+        finished = ("run.finished", {
+            "status": run.status.value,
+            "answer": run.answer,
+            "steps": [step_record(step) for step in run.steps],
+            "usage": run.usage.model_dump() if run.usage else None,
+        })  # fmt: skip
         self._announce(self.store.set_run(run.id, run.status, finished, run.answer))
         return self.store.get_run(run.id)
 

@@ -111,7 +111,7 @@ class Run(BaseModel):
     finished_at: datetime | None = None
 
     def record(self) -> dict[str, Any]:
-        """The public JSON shape (CLI --json, REST): keys promised in the issues, nothing internal."""
+        """The public JSON shape (CLI --json, REST): the promised keys, nothing internal."""
         return {
             "id": self.id,
             "status": self.status.value,

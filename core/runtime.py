@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints, ValidationError
-from typing_extensions import Annotated
 
 from core.errors import InvalidInput
-from core.orchestrator import Orchestrator
+from core.orchestrator import Listener, Orchestrator
 from core.plan import MAX_REQUEST_CHARS, History, Plan, Run, RunStatus, Scope, Step
 from core.references import check_references
 from core.store import Store
@@ -83,8 +83,8 @@ class Crane:
         self.store.insert_run(run, self.orchestrator.owner)
         return run
 
-    def execute(self, run_id: str) -> Run:
-        return self.orchestrator.execute(run_id)
+    def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
+        return self.orchestrator.execute(run_id, on_event)
 
     def ask(self, scope: Scope, text: str, conversation: str | None = None) -> Run:
         text, plan = self.plan(scope, text, conversation)

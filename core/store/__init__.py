@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from core.plan import History, Run, RunEvent, RunStatus, Scope, Step, StepStatus, Todo
 from core.store import runs, todos
@@ -17,6 +18,7 @@ from core.store.db import Connections
 
 Clock = Callable[[], datetime]
 Owner = tuple[str, int, str]  # host, pid, token of the process executing a run
+Event = tuple[str, dict[str, Any]]  # type and data of an event to append
 
 
 def utc_now() -> datetime:
@@ -77,7 +79,7 @@ class Store:
         return runs.history(self._db.conn, scope, conversation)
 
     def set_run(
-        self, run_id: str, status: RunStatus, event: tuple[str, dict[str, object]] | None = None,
+        self, run_id: str, status: RunStatus, event: Event | None = None,
         answer: str | None = None,
     ) -> RunEvent | None:  # fmt: skip
         """Persist a run's new status and, in the same transaction, the event announcing it."""
@@ -86,9 +88,7 @@ class Store:
             runs.set_run(conn, run_id, status, now, answer)
             return runs.append_event(conn, run_id, *event, now) if event else None
 
-    def set_step(
-        self, run_id: str, step: Step, event: tuple[str, dict[str, object]] | None = None
-    ) -> RunEvent | None:
+    def set_step(self, run_id: str, step: Step, event: Event | None = None) -> RunEvent | None:
         with self.write() as conn:
             runs.set_step(conn, run_id, step)
             if step.status is StepStatus.running:
@@ -104,3 +104,11 @@ class Store:
     def claim_run(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
         with self.write() as conn:
             return runs.claim(conn, run_id, previous_token, owner, self.clock())
+
+    def conversation_exists(self, scope: Scope, conversation: str) -> bool:
+        return runs.conversation_exists(self._db.conn, scope, conversation)
+
+    def claim_delivery(self, key: str) -> bool:
+        """Record a delivery (a Slack event, a message); False if it was already recorded."""
+        with self.write() as conn:
+            return runs.claim_delivery(conn, key, self.clock())

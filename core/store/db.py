@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,20 @@ def check_db_path(path: str) -> None:
         with target.open("rb") as handle:
             if handle.read(16) != b"SQLite format 3\x00":
                 raise InvalidInput(f"{path!r} is not a SQLite database")
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    # Switching a fresh file to WAL takes an exclusive lock without waiting on busy_timeout,
+    # so two processes opening a new database at once could fail with "database is locked".
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 class Connections:
@@ -63,7 +78,7 @@ class Connections:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         with self._lock:

@@ -38,7 +38,9 @@ def conversation_id(conn: sqlite3.Connection, scope: Scope, key: str, now: datet
 
 def insert_run(conn: sqlite3.Connection, run: Run, owner: tuple[str, int, str]) -> None:
     scope = run.scope
-    conv = conversation_id(conn, scope, run.conversation, run.created_at) if run.conversation else None
+    conv = (
+        conversation_id(conn, scope, run.conversation, run.created_at) if run.conversation else None
+    )
     conn.execute(
         "INSERT INTO runs (id, enterprise_id, team_id, user_id, conversation_id, text, status, "
         "planner, fallback_reason, usage, answer, created_at, owner_host, owner_pid, owner_token, "
@@ -79,7 +81,11 @@ def set_run(
 
 
 def set_step(conn: sqlite3.Connection, run_id: str, step: Step) -> None:
-    result = {"value": step.value, "todo_numbers": step.todo_numbers, "todo_number": step.todo_number}
+    result = {
+        "value": step.value,
+        "todo_numbers": step.todo_numbers,
+        "todo_number": step.todo_number,
+    }
     conn.execute(
         "UPDATE steps SET status = ?, args = ?, output = ?, result = ?, error = ?, attempts = ?, "
         "started_at = ?, finished_at = ? WHERE run_id = ? AND idx = ?",
@@ -100,7 +106,8 @@ def append_event(
 ) -> RunEvent:
     row = conn.execute(
         "INSERT INTO run_events (run_id, seq, enterprise_id, team_id, user_id, type, data, "
-        "created_at) SELECT id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_events WHERE run_id = ?), "
+        "created_at) SELECT id, "
+        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM run_events WHERE run_id = ?), "
         "enterprise_id, team_id, user_id, ?, ?, ? FROM runs WHERE id = ? RETURNING seq",
         (run_id, kind, json.dumps(data), iso(now), run_id),
     ).fetchone()
@@ -251,5 +258,21 @@ def claim(
         "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ?, heartbeat_at = ? "
         "WHERE id = ? AND owner_token IS ? AND status IN ('pending', 'running')",
         (*owner, iso(now), run_id, previous_token),
+    )
+    return cursor.rowcount == 1
+
+
+def conversation_exists(conn: sqlite3.Connection, scope: Scope, key: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM conversations WHERE enterprise_id = ? AND team_id = ? AND key = ?",
+        (scope.enterprise_id, scope.team_id, key),
+    ).fetchone()
+    return row is not None
+
+
+def claim_delivery(conn: sqlite3.Connection, key: str, now: datetime) -> bool:
+    cursor = conn.execute(
+        "INSERT INTO deliveries (key, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (key, iso(now)),
     )
     return cursor.rowcount == 1

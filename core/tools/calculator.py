@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import math
 import string
+import warnings
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -190,7 +191,10 @@ def _parse(expression: str) -> ast.Expression:
     for char in text:
         if char not in _ALLOWED_CHARS:
             raise ToolError(f"unsupported character {char!r}")
-    tree = ast.parse(text.replace("^", "**"), mode="eval")
+    with warnings.catch_warnings():
+        # "1if 1 else 2" parses with a SyntaxWarning; it is refused later, so keep logs quiet.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        tree = ast.parse(text.replace("^", "**"), mode="eval")
     # ast.walk is iterative, so counting is safe on trees too deep for _eval's recursion.
     if sum(isinstance(node, ast.expr) for node in ast.walk(tree)) > MAX_NODES:
         raise ToolError("the expression is too complex")
@@ -242,7 +246,7 @@ def format_number(value: Number) -> str:
 
 def calculate(args: CalculatorInput, ctx: ToolContext) -> ToolResult:
     value = evaluate(args.expression)
-    return ToolResult(text=format_number(value), value=value)
+    return ToolResult(text=f"{args.expression.strip()} = {format_number(value)}", value=value)
 
 
 TOOL = Tool(
@@ -254,4 +258,5 @@ TOOL = Tool(
         "sqrt, abs, round, min, max, floor, ceil, pi, e."
     ),
     destructive=False,
+    reference_args=("expression",),
 )

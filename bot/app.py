@@ -1,0 +1,79 @@
+"""Builds the Bolt app: tokens, a Web API client that honours Retry-After, the listeners."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.handling import Handler
+from bot.jobs import Jobs
+from bot.listeners import Deps, assistant, commands, mentions, messages
+from core.runtime import Crane
+from core.settings import Settings
+
+log = logging.getLogger("crane.slack")
+
+
+def usage_line(data: dict[str, Any]) -> str | None:
+    """One short context line for the final message, when the run carries LLM usage."""
+    usage = data.get("usage")
+    if not usage:
+        return None
+    cost = usage.get("cost_usd")
+    price = f" · ${cost:.4f}" if cost is not None else ""
+    tokens = f"{usage.get('prompt_tokens', 0)}+{usage.get('completion_tokens', 0)} tokens"
+    return f"{usage.get('model')} · {tokens}{price}"
+
+
+def web_client(settings: Settings) -> WebClient:
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2),
+                        ConnectionErrorRetryHandler(max_retry_count=1)],
+    )  # fmt: skip
+
+
+def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
+    client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        # the front guard answers bad requests first; Bolt verifies again
+        request_verification_enabled=True,
+    )
+    deps = Deps(
+        handler=Handler(crane, web_client(settings), usage_line),
+        jobs=jobs,
+        streaming=settings.slack_streaming == "auto",
+    )
+    assistant.register(app, deps)
+    commands.register(app, deps)
+    mentions.register(app, deps)
+    messages.register(app, deps)
+
+    # Everything else Slack sends is acknowledged with 200 and ignored, so Slack never retries it.
+    @app.event(re.compile(".*"))
+    async def ignore_other_events() -> None:
+        return None
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("listener failed: %r", error, extra={"event_id": body.get("event_id")})
+
+    return app

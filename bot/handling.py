@@ -1,0 +1,146 @@
+"""One Slack request, in a worker thread: dedupe → plan → store → run, shown in Slack.
+
+Listeners only build a `SlackRequest`; everything slow or fallible happens here, after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot import render
+from bot.progress import StreamProgress, Target, ThreadProgress, post
+from core.errors import CraneError
+from core.plan import Scope
+from core.runtime import Crane
+
+log = logging.getLogger("crane.slack")
+
+CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived"}
+INVITE_NOTE = (
+    "I can't post in this channel yet, so I'll answer here. "
+    "To see each step in the channel, invite me with `/invite @Crane`."
+)
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    scope: Scope
+    channel: str
+    text: str
+    conversation: str
+    thread_ts: str | None = None  # None (slash command): the header starts a new thread
+    delivery_key: str | None = None  # recorded before any work: Slack retries and twins stop here
+    silent_if_nothing: bool = False  # a thread message without a mention: no reply to "thanks!"
+    stream: bool = False
+    response_url: str | None = None
+    from_command: bool = False
+
+
+class Handler:
+    def __init__(
+        self,
+        crane: Crane,
+        client: WebClient,
+        usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None,
+    ) -> None:
+        self.crane = crane
+        self.client = client
+        self.usage_line = usage_line
+
+    def __call__(self, request: SlackRequest) -> None:
+        store = self.crane.store
+        if request.delivery_key and not store.claim_delivery(request.delivery_key):
+            return  # a retry or the twin of a message already handled
+        run_id = None
+        try:
+            try:
+                text, plan = self.crane.plan(request.scope, request.text, request.conversation)
+            except CraneError as error:
+                return self._reply(request, f"Sorry — {error}")
+            if not plan.steps and request.silent_if_nothing:
+                return None
+            if not plan.steps:
+                self.crane.execute(self.crane.start(request.scope, text, plan).id)
+                return self._reply(request, plan.answer or render.USAGE)
+            target = self._target(request, text)
+            conversation = f"{target.channel}:{target.thread_ts}" if target else None
+            run = self.crane.start(request.scope, text, plan, conversation or request.conversation)
+            run_id = run.id
+            if target is None:
+                return self._answer_by_response_url(request, run_id)
+            self._run(request, target, run_id)
+        except Exception:
+            log.exception("slack request failed", extra={"run_id": run_id})
+            self._reply(request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
+        return None
+
+    def _target(self, request: SlackRequest, text: str) -> Target | None:
+        """Where the run is shown. A slash command first posts its header in the channel (the
+        thread and the conversation hang off it); None when the bot cannot post there."""
+        target = Target(request.channel, request.thread_ts, request.scope.user_id,
+                        request.scope.team_id, text)  # fmt: skip
+        if request.thread_ts is not None:
+            return target
+        try:
+            header = post(
+                self.client,
+                channel=request.channel,
+                text=render.header_text(request.scope.user_id, text, "pending"),
+                blocks=render.header_blocks(request.scope.user_id, text, [], "pending"),
+            )
+        except SlackApiError as error:
+            if error.response.get("error") in CANNOT_POST and request.response_url:
+                return None
+            raise
+        target.thread_ts = target.header_ts = header["ts"]
+        return target
+
+    def _answer_by_response_url(self, request: SlackRequest, run_id: str) -> None:
+        # Slack allows five uses in 30 minutes: one note, one result.
+        assert request.response_url
+        hook = WebhookClient(request.response_url)
+        hook.send(text=INVITE_NOTE, response_type="ephemeral")
+        run = self.crane.execute(run_id)
+        hook.send(text=render.plain(run.answer or ""), response_type="ephemeral")
+
+    def _run(self, request: SlackRequest, target: Target, run_id: str) -> None:
+        progress = (StreamProgress if request.stream else ThreadProgress)(
+            self.client, target, self.usage_line
+        )
+        broken: list[SlackApiError] = []
+
+        def show(event: Any) -> None:
+            if broken:
+                return
+            try:
+                progress(event)
+            except SlackApiError as error:
+                broken.append(error)
+
+        self.crane.execute(run_id, on_event=show)
+        if broken:
+            error = broken[0].response.get("error")
+            log.error("could not show run in Slack: %s", error, extra={"run_id": run_id})
+            self._reply(request, f"Sorry — something went wrong (ref {run_id}).")
+
+    def _reply(self, request: SlackRequest, text: str) -> None:
+        """A short answer outside a run view; never raises (this is the last word)."""
+        try:
+            if request.from_command:
+                self.client.chat_postEphemeral(
+                    channel=request.channel, user=request.scope.user_id, text=text
+                )
+            else:
+                post(self.client, channel=request.channel, thread_ts=request.thread_ts, text=text)
+        except SlackApiError as error:
+            if request.response_url:
+                WebhookClient(request.response_url).send(text=text, response_type="ephemeral")
+            else:
+                log.warning("could not reply in Slack: %s", error.response.get("error"))

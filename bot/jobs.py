@@ -1,0 +1,49 @@
+"""A bounded pool for slow work: acks never wait for it, and a burst beyond the limit is
+turned away at once (the caller says "busy") instead of queueing without end."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger("crane.jobs")
+
+
+class Jobs:
+    def __init__(self, workers: int, limit: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crane-job")
+        self._slots = threading.BoundedSemaphore(max(limit, workers))
+        self._idle = threading.Condition()
+        self._active = 0
+
+    def try_submit(self, job: Callable[..., Any], *args: Any) -> bool:
+        """Start `job` in the background, or return False when the pool is full."""
+        if not self._slots.acquire(blocking=False):
+            return False
+        with self._idle:
+            self._active += 1
+        self._executor.submit(self._run, job, *args)
+        return True
+
+    def _run(self, job: Callable[..., Any], *args: Any) -> None:
+        try:
+            job(*args)
+        except Exception:  # the job reports to the user itself; this is the last net
+            log.exception("background job failed")
+        finally:
+            self._slots.release()
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no job is queued or running (tests, graceful shutdown)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        self.wait_idle(timeout)
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,31 @@
+"""`/crane <request>`: ack at once (usage, a refusal or busy go in the ack), work after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import render
+from bot.listeners import BUSY, Deps
+from bot.requests import from_command
+from core.errors import InvalidInput
+from core.runtime import clean_request
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command("/crane")
+    async def crane_command(ack: AsyncAck, body: dict[str, Any]) -> None:
+        request = from_command(body)
+        if request.text.lower() in ("", "help"):
+            await ack(response_type="ephemeral", text=render.USAGE)
+            return
+        try:
+            clean_request(request.text)
+        except InvalidInput as error:
+            await ack(response_type="ephemeral", text=f"Sorry — {error}")
+            return
+        if not deps.submit(request):
+            await ack(response_type="ephemeral", text=BUSY)
+            return
+        await ack()

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real SQLite store in a temp file, the runtime with a recording sleep,
+and no network beyond this machine (tests must never reach Slack, OpenAI or anything else)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+
+from core.store import Store
+
+settings.register_profile("ci", deadline=None, max_examples=100)
+settings.load_profile("ci")
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0:0:0:0:0:0:0:1"})
+
+
+def _check_address(address: Any) -> None:
+    """Refuse any address that is not a Unix socket or this machine's loopback."""
+    if isinstance(address, str | bytes):  # AF_UNIX path
+        return
+    host = address[0] if isinstance(address, tuple) and address else address
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host not in LOOPBACK:
+        raise RuntimeError(f"network access blocked in tests: {address!r}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _block_network() -> Iterator[None]:
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_create_connection = socket.create_connection
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family != getattr(socket, "AF_UNIX", None):
+            _check_address(address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if self.family != getattr(socket, "AF_UNIX", None):
+            _check_address(address)
+        return real_connect_ex(self, address)
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        _check_address(address)
+        return real_create_connection(address, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        patch.setattr(socket.socket, "connect_ex", connect_ex)
+        patch.setattr(socket, "create_connection", create_connection)
+        yield
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "crane.db")
+
+
+@pytest.fixture
+def store(db_path: str) -> Iterator[Store]:
+    opened = Store(db_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Every wait the orchestrator asked for, in order (nothing actually sleeps)."""
+    return []
+
+
+@pytest.fixture
+def crane(store: Store, sleeps: list[float]) -> Any:
+    """The runtime with the offline pattern planner, as `crane ask` builds it, minus real sleeps."""
+    from core.planners.pattern import plan  # imported here: the planner may not exist yet
+
+    from core.orchestrator import Orchestrator
+    from core.runtime import Crane
+
+    return Crane(store, plan, Orchestrator(store, sleep=sleeps.append))
