@@ -50,9 +50,11 @@ def _parser() -> Parser:
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true")
     runs_sub = runs.add_subparsers(dest="runs_command", parser_class=Parser)
-    show = with_db(runs_sub.add_parser("show", help="one run"))
+    # SUPPRESS: otherwise the sub-command's defaults overwrite `runs --db X --json show ID`.
+    show = runs_sub.add_parser("show", help="one run")
+    show.add_argument("--db", default=argparse.SUPPRESS, help="SQLite file")
     show.add_argument("id")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     serve = commands.add_parser("serve", help="the Slack/HTTP server")
     serve.add_argument("--host")
