@@ -18,14 +18,31 @@ class Jobs:
         self._slots = threading.BoundedSemaphore(max(limit, workers))
         self._idle = threading.Condition()
         self._active = 0
+        self.closed = False
 
-    def try_submit(self, job: Callable[..., Any], *args: Any) -> bool:
-        """Start `job` in the background, or return False when the pool is full."""
-        if not self._slots.acquire(blocking=False):
+    def reserve(self) -> bool:
+        """Take a slot for a job submitted later with `submit_reserved`; False when full."""
+        if self.closed or not self._slots.acquire(blocking=False):
             return False
         with self._idle:
             self._active += 1
+        return True
+
+    def release(self) -> None:
+        """Give back a reserved slot that will not be used."""
+        self._slots.release()
+        with self._idle:
+            self._active -= 1
+            self._idle.notify_all()
+
+    def submit_reserved(self, job: Callable[..., Any], *args: Any) -> None:
         self._executor.submit(self._run, job, *args)
+
+    def try_submit(self, job: Callable[..., Any], *args: Any) -> bool:
+        """Start `job` in the background, or return False when the pool is full or closed."""
+        if not self.reserve():
+            return False
+        self.submit_reserved(job, *args)
         return True
 
     def _run(self, job: Callable[..., Any], *args: Any) -> None:
@@ -34,10 +51,7 @@ class Jobs:
         except Exception:  # the job reports to the user itself; this is the last net
             log.exception("background job failed")
         finally:
-            self._slots.release()
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
+            self.release()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no job is queued or running (tests, graceful shutdown)."""
@@ -45,5 +59,8 @@ class Jobs:
             return self._idle.wait_for(lambda: self._active == 0, timeout)
 
     def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop taking work, let running jobs finish for up to `timeout` seconds. Runs not
+        finished by then stay stored as pending/running and are resumed at the next start."""
+        self.closed = True
         self.wait_idle(timeout)
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,20 +1,28 @@
-"""`crane serve`: one ASGI app — POST /slack/events (guarded, Bolt async) and GET /health —
-served by uvicorn; Socket Mode instead of the HTTP endpoint when SLACK_APP_TOKEN is set."""
+"""`crane serve`: one ASGI app — POST /slack/events (guarded, Bolt async), the REST API, the
+playground, /health, /ready and /metrics — served by uvicorn; Socket Mode instead of the
+HTTP endpoint when SLACK_APP_TOKEN is set."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from starlette.applications import Starlette
+from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import logs
+from api.app import build_api
+from api.auth import Auth, parse_tokens
+from api.metrics import Metrics
 from bot.guard import SlackGuard
 from bot.jobs import Jobs
 from core.app import build
@@ -26,10 +34,46 @@ log = logging.getLogger("crane.server")
 
 @dataclass
 class Server:
-    app: Starlette
+    app: ASGIApp
     crane: Crane
     jobs: Jobs
-    bolt: object | None
+    bolt: Any
+    metrics: Metrics
+    notices: list[str]
+
+
+def _bolt_endpoint(settings: Settings, crane: Crane, jobs: Jobs) -> tuple[ASGIApp, Any]:
+    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+
+    from bot.app import build_app
+
+    bolt = build_app(settings, crane, jobs)
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        response: Response = await handler.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    return endpoint, bolt
+
+
+@dataclass
+class AckTimer:
+    """Slack ack latency: from arrival to the start of our answer. (A class, not a function,
+    so Starlette routes to it as a raw ASGI app.)"""
+
+    app: ASGIApp
+    metrics: Metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+
+        async def send_timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.metrics.slack_ack.observe(time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, send_timed)
 
 
 def create(settings: Settings | None = None, crane: Crane | None = None) -> Server:
@@ -37,59 +81,55 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     settings = settings or Settings()
     crane = crane or build(settings)
     jobs = Jobs(settings.workers, settings.queue_limit)
+    metrics = Metrics()
+    auth = Auth(parse_tokens(settings.api_tokens))
     missing = settings.missing_slack()
-    bolt = None
-    endpoint = None
-    if not missing:
-        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-
-        from bot.app import build_app
-
-        bolt = build_app(settings, crane, jobs)
-        handler = AsyncSlackRequestHandler(bolt)
-
-        async def bolt_asgi(scope, receive, send):  # type: ignore[no-untyped-def]
-            response: Response = await handler.handle(Request(scope, receive))
-            await response(scope, receive, send)
-
-        endpoint = bolt_asgi
+    notices = []
+    if missing:
+        notices.append(f"Slack is not configured (missing {', '.join(missing)}); "
+                       "/slack/events answers 503 until it is.")  # fmt: skip
+    if not auth.tokens:
+        notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
+                       "as the local user.")  # fmt: skip
+    endpoint, bolt = (None, None) if missing else _bolt_endpoint(settings, crane, jobs)
     guard = SlackGuard(endpoint, settings.slack_signing_secret, settings.max_body_bytes, missing)
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True})
-
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        # stop taking work, let running runs finish for a bounded time
-        await asyncio.to_thread(jobs.shutdown, 10.0)
+        # stop taking work; let running runs finish for a bounded time (the rest resume later)
+        await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
 
-    app = Starlette(
-        routes=[Route("/slack/events", guard, methods=None), Route("/health", health)],
-        lifespan=lifespan,
+    api = build_api(crane, jobs, auth, metrics)
+    api.router.lifespan_context = lifespan
+    # every method reaches the guard, which answers 405 itself
+    api.router.routes.append(
+        Route("/slack/events", AckTimer(guard, metrics), methods=None, include_in_schema=False)
     )
-    return Server(app=app, crane=crane, jobs=jobs, bolt=bolt)
+    return Server(logs.RequestIds(api), crane, jobs, bolt, metrics, notices)
 
 
 def serve(host: str | None = None, port: int | None = None) -> int:
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
     settings = Settings()
     server = create(settings)
     host = host or settings.host
     port = port if port is not None else settings.port
-    missing = settings.missing_slack()
-    if missing:
-        print(f"crane: Slack is not configured (missing {', '.join(missing)}); "
-              "/slack/events answers 503 until it is.", file=sys.stderr)  # fmt: skip
-    print(f"crane: serving on http://{host}:{port} (database {settings.db})", file=sys.stderr)
-    config = uvicorn.Config(server.app, host=host, port=port, log_level="warning")
+    for notice in server.notices:
+        print(f"crane: {notice}", file=sys.stderr)
+    print(f"crane: playground and API on http://{host}:{port}/ (database {settings.db})",
+          file=sys.stderr)  # fmt: skip
+    grace = int(settings.shutdown_timeout_s) + 1
+    config = uvicorn.Config(
+        server.app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=grace
+    )
     uv = uvicorn.Server(config)
     if settings.slack_app_token and server.bolt is not None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        socket_mode = AsyncSocketModeHandler(server.bolt, settings.slack_app_token)  # type: ignore[arg-type]
+        socket_mode = AsyncSocketModeHandler(server.bolt, settings.slack_app_token)
         print("crane: Socket Mode on (SLACK_APP_TOKEN set)", file=sys.stderr)
 
         async def both() -> None:

@@ -47,7 +47,13 @@ def pid_alive(pid: int) -> bool:
 
 
 def step_record(step: Step) -> dict[str, Any]:
+    duration = (
+        (step.finished_at - step.started_at).total_seconds() * 1000
+        if step.started_at and step.finished_at
+        else None
+    )
     return {
+        "duration_ms": duration,
         "index": step.index,
         "tool": step.tool,
         "args": step.args,
@@ -215,6 +221,13 @@ class Orchestrator:
             "answer": run.answer,
             "steps": [step_record(step) for step in run.steps],
             "usage": run.usage.model_dump() if run.usage else None,
+            "planner": run.planner,
+            "fallback_reason": run.fallback_reason,
+        })  # fmt: skip
+        log.info("run finished", extra={
+            "run_id": run.id, "tenant": f"{run.scope.enterprise_id}/{run.scope.team_id}",
+            "user": run.scope.user_id, "outcome": run.status.value,
+            "duration_ms": round((self.store.clock() - run.created_at).total_seconds() * 1000, 3),
         })  # fmt: skip
         self._announce(self.store.set_run(run.id, run.status, finished, run.answer))
         return self.store.get_run(run.id)

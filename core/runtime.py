@@ -61,11 +61,20 @@ class Crane:
             raise InvalidInput(f"the plan uses unknown tools: {', '.join(unknown)}")
         check_references(plan.steps, {name: tool.reference_args for name, tool in tools.items()})
 
-    def start(self, scope: Scope, text: str, plan: Plan, conversation: str | None = None) -> Run:
-        """Store a pending run for an accepted plan; `execute` runs it."""
+    def start(
+        self,
+        scope: Scope,
+        text: str,
+        plan: Plan,
+        conversation: str | None = None,
+        idempotency: tuple[str, str] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Store a pending run for an accepted plan; `execute` runs it. With an idempotency
+        (key, body hash) already used by this caller, the run stored then is returned."""
         tools = self.orchestrator.tools
         run = Run(
-            id=new_run_id(),
+            id=run_id or new_run_id(),
             scope=scope,
             conversation=conversation,
             text=text,
@@ -80,8 +89,8 @@ class Crane:
             ],
             created_at=self.store.clock(),
         )
-        self.store.insert_run(run, self.orchestrator.owner)
-        return run
+        stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency)
+        return run if stored_id == run.id else self.store.get_run(stored_id)
 
     def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
         return self.orchestrator.execute(run_id, on_event)

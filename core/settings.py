@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +14,18 @@ class Settings(BaseSettings):
     retry_base_s: float = Field(default=1.0, ge=0, le=60, validation_alias="CRANE_RETRY_BASE_S")
     planner: str = Field(
         default="auto", pattern="^(auto|pattern|llm)$", validation_alias="CRANE_PLANNER"
+    )
+    # The LLM planner (core/planners/llm.py). OPENAI_BASE_URL: any OpenAI-compatible server.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    model: str = Field(default="gpt-4o-mini", min_length=1, validation_alias="CRANE_MODEL")
+    llm_timeout: float = Field(default=10.0, gt=0, le=600, validation_alias="CRANE_LLM_TIMEOUT")
+    llm_budget: float = Field(default=20.0, gt=0, le=3600, validation_alias="CRANE_LLM_BUDGET")
+    llm_breaker_failures: int = Field(
+        default=3, ge=1, le=1000, validation_alias="CRANE_LLM_BREAKER_FAILURES"
+    )
+    llm_breaker_cooldown_s: float = Field(
+        default=60.0, ge=0, le=86400, validation_alias="CRANE_LLM_BREAKER_COOLDOWN_S"
     )
     host: str = Field(default="127.0.0.1", validation_alias="CRANE_HOST")
     port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("PORT"))
@@ -29,6 +41,16 @@ class Settings(BaseSettings):
     slack_streaming: str = Field(
         default="auto", pattern="^(auto|off)$", validation_alias="CRANE_SLACK_STREAMING"
     )
+
+    api_tokens: str | None = Field(default=None, validation_alias="CRANE_API_TOKENS")
+    shutdown_timeout_s: float = Field(
+        default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"
+    )
+
+    @field_validator("openai_api_key", "openai_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("slack_api_url")
     @classmethod

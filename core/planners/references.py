@@ -200,6 +200,7 @@ def todo_numbers(
     """The `number` argument(s) for a todo step: ints, or ``$N`` for a todo this plan adds."""
     if target.numbers:
         return list(target.numbers)
+    found: int | str | Ask
     if target.position:
         found = _by_position(target.position, planned, history)
     else:

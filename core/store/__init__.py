@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.plan import History, Run, RunEvent, RunStatus, Scope, Step, StepStatus, Todo
@@ -17,6 +17,7 @@ from core.store import runs, todos
 from core.store.db import Connections
 
 Clock = Callable[[], datetime]
+IDEMPOTENCY_TTL = timedelta(hours=24)
 Owner = tuple[str, int, str]  # host, pid, token of the process executing a run
 Event = tuple[str, dict[str, Any]]  # type and data of an event to append
 
@@ -59,9 +60,26 @@ class Store:
             return todos.delete(conn, scope, number, self.clock())
 
     # runs
-    def insert_run(self, run: Run, owner: Owner) -> None:
+    def insert_run(self, run: Run, owner: Owner, idempotency: tuple[str, str] | None = None) -> str:
+        """Store a new run; with (key, body hash), a key this caller used in the last 24 h
+        returns the run already stored for it instead (checked inside the same transaction,
+        so two concurrent requests with one key cannot both create a run)."""
         with self.write() as conn:
-            runs.insert_run(conn, run, owner)
+            if idempotency:
+                key, body_hash = idempotency
+                since = self.clock() - IDEMPOTENCY_TTL
+                found = runs.idempotent_run(conn, run.scope, key, since)
+                if found:
+                    return found[1]
+                runs.insert_run(conn, run, owner)
+                runs.remember_idempotent(conn, run.scope, key, body_hash, run.id, self.clock())
+            else:
+                runs.insert_run(conn, run, owner)
+        return run.id
+
+    def idempotent_run(self, scope: Scope, key: str) -> tuple[str, str] | None:
+        """(body hash, run id) for this caller's idempotency key, within the last 24 h."""
+        return runs.idempotent_run(self._db.conn, scope, key, self.clock() - IDEMPOTENCY_TTL)
 
     def get_run(self, run_id: str, scope: Scope | None = None) -> Run:
         return runs.load_run(self._db.conn, run_id, scope)

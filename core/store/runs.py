@@ -276,3 +276,27 @@ def claim_delivery(conn: sqlite3.Connection, key: str, now: datetime) -> bool:
         (key, iso(now)),
     )
     return cursor.rowcount == 1
+
+
+def idempotent_run(
+    conn: sqlite3.Connection, scope: Scope, key: str, since: datetime
+) -> tuple[str, str] | None:
+    """(body hash, run id) remembered for this caller's key, if newer than `since`."""
+    row = conn.execute(
+        "SELECT body_hash, run_id FROM idempotency WHERE enterprise_id = ? AND team_id = ? "
+        "AND user_id = ? AND key = ? AND created_at >= ?",
+        (scope.enterprise_id, scope.team_id, scope.user_id, key, iso(since)),
+    ).fetchone()
+    return (row["body_hash"], row["run_id"]) if row else None
+
+
+def remember_idempotent(
+    conn: sqlite3.Connection, scope: Scope, key: str, body_hash: str, run_id: str, now: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO idempotency (enterprise_id, team_id, user_id, key, body_hash, run_id, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "body_hash = excluded.body_hash, run_id = excluded.run_id, "
+        "created_at = excluded.created_at",
+        (scope.enterprise_id, scope.team_id, scope.user_id, key, body_hash, run_id, iso(now)),
+    )

@@ -91,3 +91,21 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m002_idempotency(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE idempotency (
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            body_hash TEXT NOT NULL,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id, user_id, key)
+        );
+        """
+    )

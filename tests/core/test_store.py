@@ -126,8 +126,13 @@ def test_a_missing_parent_directory_is_refused_and_not_created(tmp_path: Path) -
 
 @pytest.mark.parametrize(
     "content",
-    [b"hello, this is my thesis\n" * 100, b"x", b"SQLite format 2\x00" + b"\x00" * 100],
-    ids=["text", "one-byte", "near-header"],
+    [
+        b"hello, this is my thesis\n" * 100,
+        b"x",
+        b"SQLite format 2\x00" + b"\x00" * 100,
+        b"SQLite format 3\x00" + b"\xff" * 200,
+    ],
+    ids=["text", "one-byte", "near-header", "header-then-garbage"],
 )
 def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(
     tmp_path: Path, content: bytes
@@ -135,7 +140,7 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(
     target = tmp_path / "notes.txt"
     target.write_bytes(content)
 
-    with pytest.raises(InvalidInput, match="not a SQLite database"):
+    with pytest.raises(InvalidInput, match="not a (SQLite )?database"):
         Store(str(target))
 
     assert target.read_bytes() == content

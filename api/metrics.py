@@ -1,0 +1,56 @@
+"""Prometheus metrics, fed by the orchestrator's events and the Slack front guard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from core.plan import RunEvent
+
+
+class Metrics:
+    """One registry per server instance (tests build several servers in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.runs = Counter("crane_runs_total", "Finished runs by status", ["status"], registry=r)
+        self.step_seconds = Histogram(
+            "crane_step_duration_seconds", "Step duration by tool", ["tool"], registry=r,
+            buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10),
+        )  # fmt: skip
+        self.tool_errors = Counter("crane_tool_errors_total", "Failed steps", ["tool"], registry=r)
+        self.retries = Counter("crane_step_retries_total", "Extra attempts", ["tool"], registry=r)
+        self.fallbacks = Counter(
+            "crane_planner_fallbacks_total", "LLM plans that fell back to the pattern planner",
+            registry=r,
+        )  # fmt: skip
+        self.slack_ack = Histogram(
+            "crane_slack_ack_seconds", "Time to answer a Slack request", registry=r,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3),
+        )  # fmt: skip
+        self.llm_tokens = Counter("crane_llm_tokens_total", "LLM tokens", ["kind"], registry=r)
+        self.llm_cost = Counter("crane_llm_cost_usd_total", "LLM cost in USD", registry=r)
+
+    def observe(self, event: RunEvent) -> None:
+        """Orchestrator listener."""
+        data: dict[str, Any] = event.data
+        if event.type == "step.finished":
+            step = data["step"]
+            if step.get("duration_ms") is not None:
+                self.step_seconds.labels(step["tool"]).observe(step["duration_ms"] / 1000)
+            if step["status"] == "failed":
+                self.tool_errors.labels(step["tool"]).inc()
+            if step.get("attempts", 0) > 1:
+                self.retries.labels(step["tool"]).inc(step["attempts"] - 1)
+        elif event.type == "run.finished":
+            self.runs.labels(data["status"]).inc()
+            if data.get("fallback_reason"):
+                self.fallbacks.inc()
+            usage = data.get("usage") or {}
+            for kind in ("prompt_tokens", "completion_tokens", "cached_tokens"):
+                if usage.get(kind):
+                    self.llm_tokens.labels(kind.removesuffix("_tokens")).inc(usage[kind])
+            if usage.get("cost_usd"):
+                self.llm_cost.inc(usage["cost_usd"])

@@ -1,0 +1,195 @@
+"""Orchestrator overhead per step, with its durable step records, against two references.
+
+The same no-op tool function runs through three executors, interleaved round by round:
+  - Crane: a stored run (insert + execute) on a WAL file database — every step's start and
+    finish committed, with its event, before the next step starts;
+  - a bare Python loop calling the function (the floor);
+  - LangGraph: a linear graph of as many nodes, checkpointed by its SqliteSaver on a file
+    (durability="sync": each step's checkpoint is written before the next step starts, the
+    same promise Crane makes; the connection gets Crane's synchronous=NORMAL too).
+Reported: µs per step for each (median over rounds) and LangGraph / Crane.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypedDict
+
+from pydantic import BaseModel
+
+from bench import Result, header, median, say, verdict
+from core.orchestrator import Orchestrator
+from core.plan import Plan, PlannedStep, Scope, ToolResult
+from core.runtime import Crane
+from core.store import Store
+from core.tools import Tool, ToolContext
+
+STEPS = 20
+TARGET_US = 60.0
+TARGET_RATIO = 10.0
+SCOPE = Scope(user_id="bench")
+
+
+class NoopInput(BaseModel):
+    n: int = 0
+
+
+def noop(args: NoopInput, ctx: ToolContext) -> ToolResult:
+    return ToolResult(text="ok", value=args.n)
+
+
+NOOP = Tool("noop", NoopInput, noop, "Does nothing.")
+PLAN = Plan(steps=[PlannedStep(tool="noop", args={"n": i}) for i in range(STEPS)])
+
+
+def no_planner(text: str, history: Any) -> Plan:
+    return PLAN
+
+
+class CraneRunner:
+    def __init__(self, directory: Path) -> None:
+        self.store = Store(str(directory / "crane.db"))
+        self.crane = Crane(self.store, no_planner, Orchestrator(self.store, tools={"noop": NOOP}))
+
+    def run_once(self) -> None:
+        run = self.crane.start(SCOPE, "bench", PLAN)
+        done = self.crane.execute(run.id)
+        if done.status.value != "completed" or len(done.steps) != STEPS:
+            raise RuntimeError(f"crane run ended {done.status.value}: {done.answer}")
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class BareRunner:
+    def __init__(self) -> None:
+        self.ctx = ToolContext(scope=SCOPE, store=None)
+        self.args = [NoopInput(n=i) for i in range(STEPS)]
+
+    def run_once(self) -> None:
+        for args in self.args:
+            noop(args, self.ctx)
+
+    def close(self) -> None:
+        pass
+
+
+class State(TypedDict):
+    n: int
+
+
+class LangGraphRunner:
+    def __init__(self, directory: Path) -> None:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+        from langgraph.graph import END, START, StateGraph
+
+        ctx = ToolContext(scope=SCOPE, store=None)
+
+        def node(state: State) -> State:
+            result = noop(NoopInput(n=state["n"]), ctx)
+            return {"n": int(result.value or 0) + 1}
+
+        graph = StateGraph(State)
+        previous = START
+        for i in range(STEPS):
+            graph.add_node(f"step{i}", node)
+            graph.add_edge(previous, f"step{i}")
+            previous = f"step{i}"
+        graph.add_edge(previous, END)
+        self.conn = sqlite3.connect(str(directory / "langgraph.db"), check_same_thread=False)
+        saver = SqliteSaver(self.conn)
+        saver.setup()  # WAL, like Crane
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.app = graph.compile(checkpointer=saver)
+        self.count = 0
+
+    def run_once(self) -> None:
+        self.count += 1
+        config = {"configurable": {"thread_id": f"t{self.count}"}}
+        out = self.app.invoke({"n": 0}, config, durability="sync")  # type: ignore[arg-type]
+        if out["n"] != STEPS:
+            raise RuntimeError(f"langgraph ended with {out}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _batch_us_per_step(runner: Any, runs: int) -> float:
+    start = time.perf_counter()
+    for _ in range(runs):
+        runner.run_once()
+    return (time.perf_counter() - start) / (runs * STEPS) * 1e6
+
+
+def _langgraph(directory: Path) -> LangGraphRunner | None:
+    try:
+        return LangGraphRunner(directory)
+    except ImportError as error:
+        say(f"  LangGraph not installed ({error}); `pip install -e '.[bench]'` to compare")
+        return None
+
+
+def run(quick: bool = False) -> Result:
+    header(f"Orchestrator: µs per step, {STEPS}-step plan of a no-op tool")
+    rounds, crane_runs, lg_runs, bare_runs = (2, 3, 1, 50) if quick else (9, 40, 4, 2000)
+    with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp:
+        directory = Path(tmp)
+        crane, bare, lg = CraneRunner(directory), BareRunner(), _langgraph(directory)
+        runners: list[tuple[str, Any, int]] = [("crane", crane, crane_runs)]
+        runners.append(("bare", bare, bare_runs))
+        if lg is not None:
+            runners.append(("langgraph", lg, lg_runs))
+        for _, runner, _ in runners:  # warm up: imports, prepared statements, caches
+            runner.run_once()
+        samples: dict[str, list[float]] = {name: [] for name, _, _ in runners}
+        for i in range(rounds):
+            order = runners if i % 2 == 0 else runners[::-1]
+            for name, runner, runs in order:
+                samples[name].append(_batch_us_per_step(runner, runs))
+        for _, runner, _ in runners:
+            runner.close()
+    figures = {name: median(values) for name, values in samples.items()}
+    for name, value in figures.items():
+        spread = f"{min(samples[name]):.1f}–{max(samples[name]):.1f}"
+        say(f"  {name:<10} {value:9.2f} µs/step  (rounds: {spread})")
+    result: Result = [
+        ("orchestrator crane µs/step", f"{figures['crane']:.1f} µs (target < {TARGET_US:.0f}) "
+         f"{verdict(figures['crane'] < TARGET_US)}"),
+        ("orchestrator bare loop µs/step", f"{figures['bare']:.2f} µs"),
+    ]  # fmt: skip
+    if "langgraph" in figures:
+        ratio = figures["langgraph"] / figures["crane"]
+        say(f"  LangGraph / Crane = {ratio:.1f}×")
+        result += [
+            ("orchestrator langgraph µs/step", f"{figures['langgraph']:.1f} µs"),
+            ("orchestrator langgraph/crane", f"{ratio:.1f}× (target ≥ {TARGET_RATIO:.0f}×) "
+             f"{verdict(ratio >= TARGET_RATIO)}"),
+        ]  # fmt: skip
+    return result
+
+
+def profile(runs: int = 200) -> None:
+    """cProfile of Crane's runs (python -c 'import bench.bench_orchestrator as b; b.profile()')."""
+    import cProfile
+    import pstats
+
+    with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp:
+        runner = CraneRunner(Path(tmp))
+        runner.run_once()
+        profiler = cProfile.Profile()
+        call: Callable[[], None] = runner.run_once
+        profiler.enable()
+        for _ in range(runs):
+            call()
+        profiler.disable()
+        runner.close()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    run()
