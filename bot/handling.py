@@ -67,11 +67,17 @@ class Handler:
             if not plan.steps and request.silent_if_nothing:
                 return None
             if not plan.steps:
-                self.crane.execute(self.crane.start(request.scope, text, plan).id)
+                # stored in the conversation: Crane answered in this thread, so it follows up
+                run = self.crane.start(request.scope, text, plan, request.conversation)
+                self.crane.execute(run.id)
                 return self._reply(request, plan.answer or render.USAGE)
             target = self._target(request, text)
-            conversation = f"{target.channel}:{target.thread_ts}" if target else None
-            run = self.crane.start(request.scope, text, plan, conversation or request.conversation)
+            # a command's thread hangs off the header it just posted; everything else already
+            # names its conversation (the thread, or a DM's rolling one)
+            conversation = request.conversation
+            if target is not None and target.header_ts:
+                conversation = f"{target.channel}:{target.thread_ts}"
+            run = self.crane.start(request.scope, text, plan, conversation)
             run_id = run.id
             if target is None:
                 return self._answer_by_response_url(request, run_id)

@@ -19,7 +19,11 @@ def readable(text: str, bot_user_id: str | None = None) -> str:
         if target.startswith("#"):
             return f"#{label or target[1:]}"
         if target.startswith("!"):
-            return f"@{label or target[1:].split('^')[0]}"
+            if target.startswith("!date^"):  # the label is the date as text
+                return label or target[1:]
+            # <!here>, <!subteam^S1|@team>: the label may already carry its "@"
+            name = label or target[1:].split("^")[0]
+            return name if name.startswith("@") else f"@{name}"
         if label and label != target and label != target.removeprefix("mailto:"):
             return f"{label} ({target})"
         return target.removeprefix("mailto:")

@@ -9,10 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from core.errors import InvalidInput, TransientError
-from core.store.schema import MIGRATIONS
+from core.store.schema import SET_NAME, STEPS, migrations
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -88,11 +86,26 @@ class Connections:
     def migrate(self) -> None:
         # Under BEGIN IMMEDIATE two processes opening a fresh file cannot both migrate;
         # sqlite-utils' own atomic() nests as a SAVEPOINT inside it.
-        db = Database(self.conn, execute_plugins=False, recursive_triggers=False)
-        if not MIGRATIONS.pending(db):
+        if self._up_to_date():
             return
-        with self.write():
-            MIGRATIONS.apply(db)
+        from sqlite_utils import Database
+
+        with self.write() as conn:
+            migrations().apply(Database(conn, execute_plugins=False, recursive_triggers=False))
+
+    def _up_to_date(self) -> bool:
+        conn = self.conn
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+        ).fetchone():
+            return False
+        applied = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (SET_NAME,)
+            )
+        }
+        return all(step.__name__ in applied for step in STEPS)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

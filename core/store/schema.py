@@ -1,14 +1,20 @@
-"""The schema, as sqlite-utils migrations. Applied under BEGIN IMMEDIATE by `Database.migrate`."""
+"""The schema, as sqlite-utils migrations, applied under BEGIN IMMEDIATE by `Connections`.
+
+sqlite-utils is imported only when a migration is pending: an up-to-date database is
+recognised with one query, which keeps `crane ask` cold start short.
+"""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING
 
-MIGRATIONS = Migrations("crane")
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+SET_NAME = "crane"
 
 
-@MIGRATIONS()
 def m001_initial(db: Database) -> None:
     db.executescript(
         """
@@ -93,7 +99,6 @@ def m001_initial(db: Database) -> None:
     )
 
 
-@MIGRATIONS()
 def m002_idempotency(db: Database) -> None:
     db.executescript(
         """
@@ -109,3 +114,15 @@ def m002_idempotency(db: Database) -> None:
         );
         """
     )
+
+
+STEPS = (m001_initial, m002_idempotency)
+
+
+def migrations() -> Migrations:
+    from sqlite_utils.migrations import Migrations
+
+    found = Migrations(SET_NAME)
+    for step in STEPS:
+        found()(step)
+    return found

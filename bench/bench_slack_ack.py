@@ -1,0 +1,255 @@
+"""Slack ack latency: bursts of concurrent signed `/crane calculate 2+3` slash commands.
+
+Three subprocesses, so the client shares no event loop or GIL with what it measures:
+  - the fake Slack Web API (tests.fakes.slack_api.FakeSlack) that Crane's background runs post to;
+  - Crane's real server: the `crane serve` console script (bot.server.create + uvicorn);
+  - a bare Bolt AsyncApp that only acks `/crane`, under AsyncSlackRequestHandler + Starlette,
+    served by uvicorn with the same config.
+One asyncio client (httpx, keep-alive off: a fresh connection per request) sends each burst at
+once and times every request. Rounds alternate which server goes first; before every burst
+Crane's background runs from the previous one have finished, so neither server is measured
+while Crane is still posting to Slack. Reported: the median over rounds of each burst's
+p50 and p99, and Crane / bare.
+
+Roles for the subprocesses: `python -m bench.bench_slack_ack fake|bare ...`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from bench import (
+    ROOT,
+    VENV_BIN,
+    Result,
+    clean_env,
+    free_port,
+    header,
+    median,
+    percentile,
+    rss_mib,
+    say,
+    verdict,
+    wait_for_health,
+)
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench"
+REQUEST = "calculate 2+3"
+TARGET_RATIO = 1.2
+
+
+# ---------------------------------------------------------------- subprocess roles
+
+
+def serve_fake() -> None:
+    """Run the fake Slack Web API until stdin closes; its base URL is the first stdout line."""
+    from tests.fakes.slack_api import FakeSlack
+
+    with FakeSlack() as fake:
+        print(fake.url, flush=True)
+        sys.stdin.read()
+
+
+def serve_bare(port: int, api_url: str) -> None:
+    """A Bolt AsyncApp that only acks /crane, served like `crane serve` serves Crane."""
+    import uvicorn
+    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    bolt = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET)
+
+    @bolt.command("/crane")
+    async def crane_command(ack: AsyncAck) -> None:
+        await ack()
+
+    handler = AsyncSlackRequestHandler(bolt)
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    app = Starlette(
+        routes=[Route("/slack/events", events, methods=["POST"]), Route("/health", health)]
+    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.Server(config).run()
+
+
+# ---------------------------------------------------------------- the client
+
+
+class Target:
+    def __init__(self, name: str, process: subprocess.Popen[bytes], port: int) -> None:
+        self.name = name
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}/slack/events"
+        self.health = f"http://127.0.0.1:{port}/health"
+
+
+def _requests(count: int, tag: str, response_url: str) -> list[tuple[bytes, dict[str, str]]]:
+    from tests.fakes.signing import signed_headers, slash_command_body
+
+    signed = []
+    for i in range(count):
+        body = slash_command_body(
+            text=REQUEST, trigger_id=f"{tag}.{i}.bench", response_url=response_url
+        )
+        signed.append((body, signed_headers(body, SECRET)))
+    return signed
+
+
+async def _burst(url: str, requests: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], int]:
+    """Send every request at once; (latencies in ms, how many were not a plain 200 ack)."""
+    import httpx
+
+    limits = httpx.Limits(max_keepalive_connections=0, max_connections=len(requests))
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def one(body: bytes, headers: dict[str, str]) -> tuple[float, bool]:
+            start = time.perf_counter()
+            response = await client.post(url, content=body, headers=headers)
+            elapsed = (time.perf_counter() - start) * 1000
+            return elapsed, response.status_code == 200 and not response.content
+
+        results = await asyncio.gather(*(one(body, headers) for body, headers in requests))
+    return [ms for ms, _ in results], sum(1 for _, plain in results if not plain)
+
+
+def _finished_runs(db: str) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+        try:
+            row = conn.execute(
+                "SELECT count(*) FROM runs WHERE status IN ('completed', 'failed')"
+            ).fetchone()
+        except sqlite3.OperationalError:  # not created yet
+            return 0
+    return int(row[0])
+
+
+def _wait_runs(db: str, expected: int, timeout: float = 180.0) -> float:
+    start = time.perf_counter()
+    while _finished_runs(db) < expected:
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError(f"Crane finished {_finished_runs(db)} of {expected} runs")
+        time.sleep(0.05)
+    return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def _process(command: list[str], env: dict[str, str], log: IO[bytes]) -> Iterator[Any]:
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
+    )
+    try:
+        yield process
+    finally:
+        if process.stdin:
+            process.stdin.close()
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run(quick: bool = False) -> Result:
+    rounds, burst = (1, 10) if quick else (6, 100)
+    header(f"Slack ack latency: {burst} concurrent signed `/crane {REQUEST}`, {rounds} rounds")
+    with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp, contextlib.ExitStack() as stack:
+        log = stack.enter_context((Path(tmp) / "servers.log").open("wb"))
+        fake = stack.enter_context(
+            _process([sys.executable, "-m", "bench.bench_slack_ack", "fake"], clean_env(), log)
+        )
+        api_url = fake.stdout.readline().decode().strip()
+        if not api_url.startswith("http"):
+            raise RuntimeError(f"fake Slack did not start: {api_url!r}")
+        db = str(Path(tmp) / "crane.db")
+        crane_port, bare_port = free_port(), free_port()
+        crane_env = clean_env(
+            SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
+            CRANE_DB=db, PORT=str(crane_port),
+        )  # fmt: skip
+        crane_cmd = [str(VENV_BIN / "crane"), "serve", "--port", str(crane_port)]
+        bare_cmd = [sys.executable, "-m", "bench.bench_slack_ack", "bare", str(bare_port), api_url]
+        targets = [
+            Target("crane", stack.enter_context(_process(crane_cmd, crane_env, log)), crane_port),
+            Target("bare", stack.enter_context(_process(bare_cmd, clean_env(), log)), bare_port),
+        ]
+        for target in targets:
+            wait_for_health(target.health, process=target.process)
+        response_url = api_url.removesuffix("/api/") + "/response/bench"
+        started = 0  # Crane runs started so far: wait for them before every burst
+
+        def measure(target: Target, tag: str, count: int) -> tuple[list[float], int]:
+            nonlocal started
+            _wait_runs(db, started)
+            latencies, odd = asyncio.run(_burst(target.url, _requests(count, tag, response_url)))
+            if target.name == "crane":
+                started += count - odd
+            return latencies, odd
+
+        for target in targets:  # warm up: Bolt's auth.test, lazy imports, first connections
+            measure(target, f"warm-{target.name}", 5)
+        stats: dict[str, dict[str, list[float]]] = {
+            t.name: {"p50": [], "p99": [], "max": []} for t in targets
+        }
+        rejected = {t.name: 0 for t in targets}
+        drain: list[float] = []
+        for i in range(rounds):
+            for target in targets if i % 2 == 0 else targets[::-1]:
+                latencies, odd = measure(target, f"r{i}-{target.name}", burst)
+                rejected[target.name] += odd
+                stats[target.name]["p50"].append(percentile(latencies, 50))
+                stats[target.name]["p99"].append(percentile(latencies, 99))
+                stats[target.name]["max"].append(max(latencies))
+                say(f"  round {i + 1} {target.name:<5} p50 {percentile(latencies, 50):6.1f} ms  "
+                    f"p99 {percentile(latencies, 99):6.1f} ms")  # fmt: skip
+                if target.name == "crane":
+                    drain.append(_wait_runs(db, started))
+        crane_rss = rss_mib(targets[0].process.pid)
+        _wait_runs(db, started)
+    figures = {name: {k: median(v) for k, v in values.items()} for name, values in stats.items()}
+    crane, bare = figures["crane"], figures["bare"]
+    p50_ratio, p99_ratio = crane["p50"] / bare["p50"], crane["p99"] / bare["p99"]
+    for name, values in figures.items():
+        say(f"  {name:<5} median of rounds: p50 {values['p50']:.1f} ms, p99 {values['p99']:.1f} ms"
+            f", max {values['max']:.1f} ms; not a plain ack: {rejected[name]}")  # fmt: skip
+    say(f"  Crane / bare: p50 {p50_ratio:.2f}×, p99 {p99_ratio:.2f}×")
+    say(f"  Crane finished each burst's {burst} runs {median(drain):.2f} s after its last ack "
+        f"(median); crane serve RSS after the rounds: {crane_rss:.1f} MiB")
+    ok = max(p50_ratio, p99_ratio) <= TARGET_RATIO
+    return [
+        ("slack ack crane p50/p99", f"{crane['p50']:.1f} / {crane['p99']:.1f} ms"),
+        ("slack ack bare bolt p50/p99", f"{bare['p50']:.1f} / {bare['p99']:.1f} ms"),
+        ("slack ack crane/bare p50, p99", f"{p50_ratio:.2f}×, {p99_ratio:.2f}× "
+         f"(target ≤ {TARGET_RATIO}) {verdict(ok)}"),
+        ("slack ack not plain acks (busy)", f"crane {rejected['crane']}, bare {rejected['bare']}"),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    role = sys.argv[1] if len(sys.argv) > 1 else "bench"
+    if role == "fake":
+        serve_fake()
+    elif role == "bare":
+        serve_bare(int(sys.argv[2]), sys.argv[3])
+    else:
+        run(quick="--quick" in sys.argv)
