@@ -51,9 +51,11 @@ _NEWLINES = re.compile(r"\s*\n\s*")
 _MENTION = re.compile(r"^(?:<@\w+(?:\|[^>]*)?>[\s,:]*)+")
 _END = re.compile(r"[\s?.!]+$")
 _HARD = re.compile(r" ?[;\n][ ;\n]*| ?[,.] ?(?:and )?(?:then|after that)\b[ ,:]*", _F)
+_QUOTED_SPAN = re.compile(r'"[^"\n]*"|“[^”\n]*”')
 _SOFT = re.compile(r",? (?:and then|and also|and|then|also|&) |, |[.?!] ", _F)
 _LEAD = re.compile(
     r"^(?:(?:please|pls|plz|kindly|ok(?:ay)?|so|now|and|also|then|next|finally|just|hey|hi|hello"
+    r"|thanks|thank you|great|cool|perfect|nice"
     r"|yo|@?crane|(?:can|could|would|will) (?:you|u)(?: please)?|i(?: would|'d)? like (?:you )?to"
     r"|i (?:want|need) you to|i want to|let'?s|go ahead and|help me|after that)\b[\s,:!]*)+",
     _F,
@@ -91,6 +93,11 @@ _LIST = re.compile(
     + r"(?P<incl> (?:including|incl\.?|with|and|plus|even|also) (?:the )?"
     r"(?:done|completed|finished|closed|checked[- ]off)(?: ones?)?(?: (?:ones|too|as well))?)?"
     r"(?: (?:please|again|now|too|so far))?",
+    _F,
+)
+_LIST_ALL = re.compile(
+    r"(?:list|show|display)(?: me)? (?:all|everything)(?: (?:including|with) (?:done|completed)"
+    r"(?: ones)?)?",
     _F,
 )
 _LIST_OTHER = re.compile(
@@ -144,7 +151,7 @@ _ADD_NOUN = r"(?:(?:to-?do|to do) item|to-?do|to do|task|item|reminder|entry|not
 _LIST_NOUN = r"(?:(?:to-?do|to do|task) list|to-?dos|to dos|tasks|list|reminders|to-?do)"
 _ARTICLE = r"(?:(?:a|an|one|another|the|this|my) )?(?:new )?"
 _TITLE_SEP = (
-    r"(?: ?[:\-–—] ?| (?:to|for|that says|which says|saying|called|named|titled|about|reading)"
+    r"(?: ?[:\-–—] ?| (?:to|for|of|that says|which says|saying|called|named|titled|about|reading)"
     r" ?:? ?| )(?P<title>.+)"
 )
 _ADD = (
@@ -154,6 +161,11 @@ _ADD = (
         _F | re.S,
     ),
     re.compile(rf"(?:new )?{_ADD_NOUN} ?[:\-–—] ?(?P<title>.+)", _F | re.S),
+    re.compile(  # "… and another one to buy eggs", "… and a todo to buy eggs"
+        rf"(?:another|one more|(?:a|an) (?:new )?{_ADD_NOUN})(?: (?:one|{_ADD_NOUN}))?"
+        r"(?: ?[:\-–—] ?| (?:to|for|saying|called) )(?P<title>.+)",
+        _F | re.S,
+    ),
     re.compile(rf"new {_ADD_NOUN} (?P<title>.+)", _F | re.S),
     re.compile(
         r"(?:add|put|write|stick|pop|jot down|note down) (?P<title>.+?) (?:to|on|onto|in|into) "
@@ -182,6 +194,11 @@ _ADD_MANY = re.compile(
     rf"|(?:add|put) (?:(?:these|the following|this|them) )?(?:(?:to|on|onto) (?:my|the) {_LIST_NOUN})"
     r" ?[:\-–—] ?)(?P<rest>.*)",
     _F | re.S,
+)
+_TIME_ONLY = re.compile(
+    r"(?:(?:for|at|in|on|by) )?(?:\d{1,2}(?::\d\d)? ?(?:am|pm|a\.m|p\.m)?|noon|midnight|tonight"
+    r"|today|tomorrow|this (?:morning|afternoon|evening)|\d+ ?(?:min(?:ute)?s?|hours?|days?|weeks?))",
+    _F,
 )
 _BULLET = re.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s+")
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "`": "`"}
@@ -258,6 +275,8 @@ _REWRITES = [  # (words that must appear, pattern, replacement): cheap checks sk
     (("times", "multiplied", "x"), r"\b(?:multiplied\s+by|times)\b|(?<=[\d)§])\s*x\s*(?=[\d(§.])", " * "),
     (("divided", "over"), r"\b(?:divided\s+by|over)\b", " / "),
     (("plus", "added"), r"\b(?:plus|added\s+to)\b", " + "),
+    (("more",), rf"({_OPND})\s+more\s+than\s+({_OPND})", r"(\2 + \1)"),
+    (("less",), rf"({_OPND})\s+less\s+than\s+({_OPND})", r"(\2 - \1)"),
     (("minus",), r"\bminus\b", " - "),
     (("mod",), r"\bmod(?:ulo)?\b", " % "),
     (("to",), r"\b(?:raised\s+)?to\s+the\s+(\d+)(?:st|nd|rd|th)(?:\s+power)?\b", r" ** \1"),
@@ -486,8 +505,8 @@ class _Unit:
 
 
 def _add_todo(title: str) -> _Unit:
-    if not title:
-        return _Unit("ask", text=ASK_TITLE)
+    if not title or _TIME_ONLY.fullmatch(title):
+        return _Unit("ask", text=ASK_TITLE)  # "set a reminder for 5pm": no words to keep
     return _Unit("step", tool="add_todo", args={"title": title}, title=True)
 
 
@@ -513,6 +532,9 @@ class _Parser:
             if title_first
             else (lambda piece: self.single(piece, bare_ok))
         )
+        whole = first(text)
+        if whole is not None and not whole.title:
+            return (whole,)  # "complete todo 2 and 3", "the sum of 3 and 4": one request
         for match in islice(_SOFT.finditer(text), _MAX_SOFT_SPLITS):
             unit = first(text[: match.start()])
             if unit is None or not unit.solid:
@@ -525,8 +547,7 @@ class _Parser:
             if unit.title and any(r.destructive for r in rest):
                 continue  # "add a todo to X and delete todo 1": a title, not an order
             return (unit, *rest)
-        unit = first(text)
-        return None if unit is None else (unit,)
+        return None if whole is None else (whole,)
 
     def single(self, piece: str, bare_ok: bool) -> _Unit | None:
         """What one piece asks for, or None when it is not a request understood here."""
@@ -536,8 +557,8 @@ class _Parser:
         if _BULK.fullmatch(text):
             return _Unit("unsupported", text=UNSUPPORTED)
         match = _LIST.fullmatch(text)
-        if match or _LIST_OTHER.fullmatch(text):
-            include_done = False
+        if match or _LIST_OTHER.fullmatch(text) or _LIST_ALL.fullmatch(text):
+            include_done = bool(_LIST_ALL.fullmatch(text))
             if match:
                 state = (match["state"] or "").strip().lower()
                 include_done = bool(
@@ -623,7 +644,10 @@ def _segments(text: str) -> list[tuple[bool, str]]:
     """Hard-split parts, each with whether a list separator (";" or a new line) preceded it."""
     parts: list[tuple[bool, str]] = []
     start, listed = 0, False
+    quoted = [m.span() for m in _QUOTED_SPAN.finditer(text)] if '"' in text or "“" in text else []
     for match in _HARD.finditer(text):
+        if any(a < match.start() < b for a, b in quoted):
+            continue  # add a todo "eat; sleep": one title
         parts.append((listed, text[start : match.start()]))
         listed = not any(c.isalpha() for c in match.group())
         start = match.end()
@@ -631,12 +655,15 @@ def _segments(text: str) -> list[tuple[bool, str]]:
     return parts
 
 
-def _not_understood(parser: _Parser, part: str) -> str:
-    pieces = [p for p in _SOFT.split(part) if p.strip()]
-    for piece in pieces if len(pieces) > 1 else []:
-        if parser.single(piece, True) is None:
-            part = piece
-            break
+def _not_understood(parser: _Parser, part: str, alone: bool) -> str:
+    """Say which part was not understood (or just what Crane can do, if nothing was)."""
+    units = [(piece, parser.single(piece, True)) for piece in _SOFT.split(part) if piece.strip()]
+    if any(unit is not None and not unit.solid for _, unit in units):
+        return UNSUPPORTED
+    unknown = [piece for piece, unit in units if unit is None]
+    if alone and len(unknown) == len(units):
+        return HELP_TEXT
+    part = unknown[0] if unknown and len(units) > 1 else part
     quoted = part if len(part) <= 80 else part[:77] + "…"
     return f"Sorry, I didn't understand \"{quoted}\", so I haven't done anything.\n\n{HELP_TEXT}"
 
@@ -667,9 +694,7 @@ def plan(text: str, history: History | None = None) -> Plan:
         else:
             found = parser.chain(part, bare_ok=True)
             if found is None:
-                if len(segments) == 1 and len(_SOFT.split(part)) == 1:
-                    return Plan(answer=HELP_TEXT)
-                return Plan(answer=_not_understood(parser, part))
+                return Plan(answer=_not_understood(parser, part, alone=len(segments) == 1))
             units.extend(found)
         index += 1
     if not units:
