@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Any
 
 from core.plan import History, Plan, PlannedStep
+from core.planners.arithmetic import Expr, calculation, check
 from core.planners.references import (
     Ask,
     Target,
@@ -40,6 +41,10 @@ UNSUPPORTED = (
     'Do them one at a time, e.g. "delete todo 1" or "complete todo 2".'
 )
 ASK_TITLE = 'What should the todo say? For example: "add a todo to buy milk".'
+NO_FACTORIALS = (
+    "The calculator can't do factorials (like 5!). It knows + - * / // % ** ^, parentheses, "
+    "sqrt, abs, round, min, max, floor, ceil, pi and e."
+)
 
 _F = re.IGNORECASE
 _MAX_SOFT_SPLITS = 12  # more " and "s than this in one part: keep the part whole
@@ -57,12 +62,16 @@ _LEAD = re.compile(
     r"^(?:(?:please|pls|plz|kindly|ok(?:ay)?|so|now|and|also|then|next|finally|just|hey|hi|hello"
     r"|thanks|thank you|great|cool|perfect|nice"
     r"|yo|@?crane|(?:can|could|would|will) (?:you|u)(?: please)?|i(?: would|'d)? like (?:you )?to"
-    r"|i (?:want|need) you to|i want to|let'?s|go ahead and|help me|after that)\b[\s,:!]*)+",
+    r"|i (?:want|need) you to|i want to|let'?s|go ahead and|help me|after that|what about"
+    r"|how about)\b[\s,:!]*)+",
     _F,
 )
 _TRAIL = re.compile(
-    r"(?:[\s,]+(?:please|pls|plz)|\s*,\s*(?:thanks|thank you|thx|ty|cheers))?[\s.!?,;:]*$", _F
+    # "please" ends a request only after a comma: "remind me to say please" keeps its title
+    r"(?:\s*,\s*(?:please|pls|plz|thanks|thank you|thx|ty|cheers))?[\s.!?,;:]*$",
+    _F,
 )
+_FACTORIAL = re.compile(r"\d!")
 _GREETING = re.compile(
     r"(?:hi|hello|hey|yo|hiya|howdy|good (?:morning|afternoon|evening)|thanks|thank you|thx|ty"
     r"|cheers|help|what can you do|who are you)(?: there)?(?:,? crane)?",
@@ -83,16 +92,16 @@ def _clean(piece: str) -> str:
 
 _TODOS = r"(?:(?:to-?do|to do|task) (?:list|items)|to-?dos|to dos|todo|tasks|list|reminders)"
 _LIST = re.compile(
-    r"(?:(?:list|show|display|view|see|get|give|print|read|tell|fetch|pull up|bring up|check"
-    r"|what (?:are|is|was|were)|what's|whats|what're)(?: (?:me|out|up|back))? "
+    r"(?:(?P<verb>list|show|display|view|see|get|give|print|read|tell|fetch|pull up|bring up"
+    r"|check|what (?:are|is|was|were)|what's|whats|what're)(?: (?:me|out|up|back))? "
     r"(?:(?:what(?:'s| is) )?(?:on|in) )?)?"
-    r"(?P<all>(?:all|every(?:thing)?) (?:of )?(?:(?:on|in) )?)?(?:(?:my|the|our|your) )?"
+    r"(?P<all>(?:all|every(?:thing)?) (?:of )?(?:(?:on|in) )?)?(?P<my>(?:my|the|our|your) )?"
     r"(?P<state>(?:open|pending|current|remaining|outstanding|active|unfinished|incomplete"
     r"|completed|done|finished|closed|checked[- ]off) )?"
     + _TODOS
     + r"(?P<incl> (?:including|incl\.?|with|and|plus|even|also) (?:the )?"
     r"(?:done|completed|finished|closed|checked[- ]off)(?: ones?)?(?: (?:ones|too|as well))?)?"
-    r"(?: (?:please|again|now|too|so far))?",
+    r"(?: (?:please|again|now|too|so far|for today|today|for now|right now))?",
     _F,
 )
 _LIST_ALL = re.compile(
@@ -101,12 +110,15 @@ _LIST_ALL = re.compile(
     _F,
 )
 _LIST_OTHER = re.compile(
-    r"what (?:do|should|must) i (?:have|need|got) to do(?: today| now| next)?"
+    r"(?:what (?:do|should|must) i (?:have|need|got)|what(?:'ve| have) i got) to do"
+    r"(?: today| now| next)?"
     r"|what(?:'s| is) left(?: to do)?(?: on my list)?"
     r"|(?:do i have )?any(?:thing)? (?:left )?(?:to do|to-?dos|tasks)(?: left)?"
     r"|how many (?:to-?dos|tasks|things) (?:do i have|are (?:there|left|open|on my list))(?: left)?"
     r"|remind me (?:of|about|what(?:'s| is| are)?(?: on)?) (?:my|the) " + _TODOS + r"(?: are| is)?"
-    r"|(?:what|which) (?:to-?dos|tasks) do i have",
+    r"|(?:what|which) (?:to-?dos|tasks) do i have"
+    r"|remind me what (?:i (?:need|have) to do|(?:is|'s) (?:left|on my list)"
+    r"|my (?:to-?dos|tasks) are)",
     _F,
 )
 _DONE_STATES = frozenset({"completed", "done", "finished", "closed", "checked off", "checked-off"})
@@ -133,10 +145,10 @@ _COMPLETE = (
     ),
 )
 _DONE_IS = re.compile(
-    r"(?P<t>.+?) (?:is|was|has been) (?:now )?(?:done|complete|completed|finished)", _F
+    r"(?P<t>.+?) (?:(?:is|was|has been) )?(?:now )?(?:done|complete|completed|finished)", _F
 )
 _DELETE = re.compile(
-    r"(?:delete|remove|erase|trash|discard|get rid of|throw (?:away|out)|del|rm) (?P<t>.+)", _F
+    r"(?P<verb>delete|remove|erase|trash|discard|get rid of|throw (?:away|out)|del) (?P<t>.+)", _F
 )
 _GET = re.compile(
     r"(?:show|get|view|display|open|read|see|fetch|look up|pull up|bring up|print|describe"
@@ -146,7 +158,10 @@ _GET = re.compile(
 )
 _TODO_ALONE = re.compile(r"(?P<t>(?:to-?do|task) ?(?:number |no\.? ?)?#? ?\d{1,9})", _F)
 
-_ADD_VERB = r"(?:add|create|make|put|save|set(?: up)?|log|record|jot(?: down)?|write(?: down)?|insert|enter|new)"
+_ADD_VERB = (
+    r"(?:add|create|make|put|save|set(?: up)?|log|record|jot(?: down)?|write(?: down)?|insert"
+    r"|enter|new)"
+)
 _ADD_NOUN = r"(?:(?:to-?do|to do) item|to-?do|to do|task|item|reminder|entry|note)"
 _LIST_NOUN = r"(?:(?:to-?do|to do|task) list|to-?dos|to dos|tasks|list|reminders|to-?do)"
 _ARTICLE = r"(?:(?:a|an|one|another|the|this|my) )?(?:new )?"
@@ -178,8 +193,10 @@ _ADD = (
         _F | re.S,
     ),
     re.compile(
-        r"(?:remind me|remember|don'?t (?:let me )?forget|do not (?:let me )?forget|note to self)"
-        r"(?: ?[:\-–—] ?| (?:to|about|that i (?:need|have) to|that|of) | )(?P<title>.+)",
+        r"(?:remind me|don'?t (?:let me )?forget|do not (?:let me )?forget|note to self)"
+        r"(?: ?[:\-–—] ?| (?:to|about|that i (?:need|have) to|that|of) | )(?P<title>.+)"
+        r"|(?:i (?:need|have|want) to )?remember to (?P<also>.+)"
+        r"|(?:jot|note|write)(?: down)? ?[:\-–—] ?(?P<noted>.+)",
         _F | re.S,
     ),
 )
@@ -188,16 +205,18 @@ _ADD_EMPTY = re.compile(
 )
 _ADD_MANY = re.compile(
     rf"(?:{_ADD_VERB} (?:me )?(?:(?:these|the following|some|a few|few|multiple|several|\d+|two"
-    r"|three|four|five|six|seven|eight|nine|ten) )?(?:new )?(?:to-?dos|to dos|tasks|items|reminders)"
-    rf"(?: (?:to|on) (?:my|the) {_LIST_NOUN})?(?: ?[:\-–—] ?| |$)"
+    r"|three|four|five|six|seven|eight|nine|ten) )?(?:new )?"
+    r"(?:to-?dos|to dos|tasks|items|reminders)"
+    rf"(?: (?:to|on) (?:my|the) {_LIST_NOUN})?(?: ?[:\-–—] ?| (?:to )?|$)"
     r"|(?:new )?(?:to-?dos|tasks) ?[:\-–—] ?"
-    rf"|(?:add|put) (?:(?:these|the following|this|them) )?(?:(?:to|on|onto) (?:my|the) {_LIST_NOUN})"
-    r" ?[:\-–—] ?)(?P<rest>.*)",
+    r"|(?:add|put) (?:(?:these|the following|this|them) )?"
+    rf"(?:(?:to|on|onto) (?:my|the) {_LIST_NOUN}) ?[:\-–—] ?)(?P<rest>.*)",
     _F | re.S,
 )
 _TIME_ONLY = re.compile(
     r"(?:(?:for|at|in|on|by) )?(?:\d{1,2}(?::\d\d)? ?(?:am|pm|a\.m|p\.m)?|noon|midnight|tonight"
-    r"|today|tomorrow|this (?:morning|afternoon|evening)|\d+ ?(?:min(?:ute)?s?|hours?|days?|weeks?))",
+    r"|today|tomorrow|this (?:morning|afternoon|evening)"
+    r"|\d+ ?(?:min(?:ute)?s?|hours?|days?|weeks?))",
     _F,
 )
 _BULLET = re.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s+")
@@ -217,269 +236,6 @@ def _balanced(title: str) -> bool:
 
 
 # --- arithmetic --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Expr:
-    """A calculator expression in which "§" stands for an earlier result ("that")."""
-
-    text: str
-    bare: bool = False  # typed without a verb ("2+3"): never split off after a todo title
-
-    @property
-    def uses_earlier(self) -> bool:
-        return "§" in self.text
-
-
-_OPND = r"(?:-\s*)?(?:\d+(?:\.\d+)?|\.\d+|§|\bpi\b|\be\b|[a-z]+\([^()]*\)|\([^()]*\))"
-_SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)"
-_UNICODE = str.maketrans({"×": "*", "÷": "/", "−": "-", "–": "-", "√": " sqrt ", "²": "**2"})
-_CURRENCY = re.compile(r"[$€£]")
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
-_TRIM = re.compile(
-    r"^(?:the\s+)?(?:(?:answer|result|value|solution)\s+(?:to|of|for)\s+)?"
-    r"|\s*(?:=|equals?(?:\s+to)?|is\s+equal\s+to|for\s+me|please|exactly)?\s*\??$"
-)
-_REF = re.compile(
-    r"\b(?:(?:the|my|our)\s+)?(?:(?:previous|last|prior|earlier|current|latest)\s+)?"
-    r"(?:result|answer|output|outcome)\b(?!\s+of\b)"
-    r"|\b(?:the|that|this)\s+(?:total|number|value|sum|one)\b(?!\s+of\b)|\b(?:it|that|this|ans)\b"
-)
-_SMALL = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
-_WORD_VALUES = {w: i for i, w in enumerate(_SMALL)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
-_WORD = "|".join(sorted([*_WORD_VALUES, *_SCALES], key=len, reverse=True))
-_NUMBER_WORDS = re.compile(rf"\b(?:{_WORD})(?:[\s-]+(?:{_WORD}))*\b")
-_POINT = re.compile(r"(\d+)\s+point\s+(\d+)")
-_LIST_FN = re.compile(
-    r"\b(?:the\s+)?(?P<fn>sum|total|product|average|mean|maximum|max|minimum|min|larger|largest"
-    r"|bigger|biggest|greater|greatest|higher|highest|smaller|smallest|lesser|least|lower|lowest"
-    rf"|difference|quotient)\s+(?:of|between)\s+(?P<items>{_OPND}(?:{_SEP}{_OPND})+)"
-)
-_ITEM = re.compile(_OPND)
-_MAXES = frozenset(
-    "maximum max larger largest bigger biggest greater greatest higher highest".split()
-)
-_REWRITES = [  # (words that must appear, pattern, replacement): cheap checks skip most of them
-    (("of",), rf"({_OPND})\s*(?:%|percent\b|per\s*cent\b)\s*of\s+({_OPND})", r"(\1/100)*\2"),
-    (("of",), r"\b(?:the\s+)?(?:square\s+root|sqrt)\s+of\b", " sqrt "),
-    (("abs",), r"\b(?:the\s+)?absolute\s+value\s+of\b|\babs\s+of\b", " abs "),
-    (("floor",), r"\b(?:the\s+)?floor\s+of\b", " floor "),
-    (("ceil",), r"\b(?:the\s+)?ceil(?:ing)?\s+of\b", " ceil "),
-    (("round",), r"\bround(?:ed)?\s+(?:off\s+)?(?:of\s+)?(?=[\d.(§-])", " round "),
-    (("half",), rf"\bhalf\s+of\s+({_OPND})", r"(\1 / 2)"),
-    (("times", "multiplied", "x"), r"\b(?:multiplied\s+by|times)\b|(?<=[\d)§])\s*x\s*(?=[\d(§.])", " * "),
-    (("divided", "over"), r"\b(?:divided\s+by|over)\b", " / "),
-    (("plus", "added"), r"\b(?:plus|added\s+to)\b", " + "),
-    (("more",), rf"({_OPND})\s+more\s+than\s+({_OPND})", r"(\2 + \1)"),
-    (("less",), rf"({_OPND})\s+less\s+than\s+({_OPND})", r"(\2 - \1)"),
-    (("minus",), r"\bminus\b", " - "),
-    (("mod",), r"\bmod(?:ulo)?\b", " % "),
-    (("to",), r"\b(?:raised\s+)?to\s+the\s+(\d+)(?:st|nd|rd|th)(?:\s+power)?\b", r" ** \1"),
-    (("to",), r"\b(?:raised\s+)?to\s+the\s+power(?:\s+of)?\b|\braised\s+to\b", " ** "),
-    (("squared",), r"\bsquared\b", " ** 2"),
-    (("cubed",), r"\bcubed\b", " ** 3"),
-    (("negative",), r"\bnegative\s+", " -"),
-    (("sqrt", "abs", "round", "floor", "ceil"), rf"\b(sqrt|abs|round|floor|ceil)\s+({_OPND})", r"\1(\2)"),
-]
-_COMPILED_REWRITES = [(words, re.compile(p), r) for words, p, r in _REWRITES]
-_IMPLICIT_TIMES = re.compile(r"(?<=[\d)])\s*(?=\()")
-_LETTER = re.compile(r"[a-z]")
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+\.?\d*|\.\d+)|(?P<op>\*\*|//|[-+*/%^])|(?P<lp>\()|(?P<rp>\))"
-    r"|(?P<comma>,)|(?P<name>[a-z]+)|(?P<ref>§))"
-)
-_FUNCTIONS = frozenset({"sqrt", "abs", "round", "min", "max", "floor", "ceil"})
-_CONSTANTS = frozenset({"pi", "e"})
-_ATOM = re.compile(r"\d+(?:\.\d+)?|\.\d+|§|pi|e|[a-z]+\([^()]*\)|\([^()]*\)")
-_NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{3}-\d{4}|\d{3}-\d{3}-\d{4}")
-
-
-def _words(match: re.Match[str]) -> str:
-    total = current = 0
-    for word in re.split(r"[\s-]+", match.group()):
-        if word in _WORD_VALUES:
-            current += _WORD_VALUES[word]
-        elif word == "hundred":
-            current = (current or 1) * 100
-        else:
-            total += (current or 1) * _SCALES[word]
-            current = 0
-    return str(total + current)
-
-
-def _list_fn(match: re.Match[str]) -> str:
-    fn, items = match["fn"], _ITEM.findall(match["items"])
-    if fn in ("sum", "total"):
-        return "(" + " + ".join(items) + ")"
-    if fn == "product":
-        return "(" + " * ".join(items) + ")"
-    if fn in ("average", "mean"):
-        return f"(({' + '.join(items)}) / {len(items)})"
-    if fn in ("difference", "quotient") and len(items) == 2:
-        return f"({items[0]} {'-' if fn == 'difference' else '/'} {items[1]})"
-    if fn in ("difference", "quotient"):
-        return match.group()
-    return ("max(" if fn in _MAXES else "min(") + ", ".join(items) + ")"
-
-
-def _check(text: str) -> bool | None:
-    """None unless `text` is well-formed arithmetic; else whether it has an operator or function."""
-    position, expect_operand, operators = 0, True, False
-    stack: list[bool] = []  # True: a function's parentheses (commas allowed)
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:
-            return None
-        position, kind, token = match.end(), match.lastgroup, match.group().strip()
-        if expect_operand:
-            if kind in ("num", "ref") or token in _CONSTANTS:
-                expect_operand = False
-            elif token in _FUNCTIONS and text.startswith("(", position):
-                stack.append(True)
-                position += 1
-                operators = True
-            elif kind == "lp":
-                stack.append(False)
-            elif token not in ("-", "+"):
-                return None
-        elif kind == "op":
-            expect_operand, operators = True, True
-        elif kind == "rp" and stack:
-            stack.pop()
-        elif kind == "comma" and stack and stack[-1]:
-            expect_operand = True
-        else:
-            return None
-    return None if expect_operand or stack else operators
-
-
-def _translate(raw: str) -> tuple[str, bool] | None:
-    """Words to a calculator expression (lowercase in), and whether it has an operator."""
-    text = _CURRENCY.sub("", _TRIM.sub("", raw.strip()).translate(_UNICODE))
-    if "," in text and "(" not in text:
-        text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text)
-    if _LETTER.search(text):
-        text = _REF.sub(" § ", text)
-        if _NUMBER_WORDS.search(text):
-            text = _POINT.sub(r"\1.\2", _NUMBER_WORDS.sub(_words, text))
-        if " of " in text or "between" in text:
-            text = _LIST_FN.sub(_list_fn, text)
-        for words, regex, replacement in _COMPILED_REWRITES:
-            if any(word in text for word in words):
-                text = regex.sub(replacement, text)
-    if "(" in text:
-        text = _IMPLICIT_TIMES.sub(" * ", text)
-    text = " ".join(text.split())
-    operators = _check(text)
-    return None if operators is None else (text, operators)
-
-
-def _atom(text: str) -> str:
-    return text if _ATOM.fullmatch(text) else f"({text})"
-
-
-_CALC_PREFIX = re.compile(
-    r"(?:calculate|calc|compute|evaluate|eval|solve|work out|figure out|find|determine|tell me"
-    r"|give me|show me|what(?:'s| is| are| was| would be| will be)|whats|how much (?:is|are"
-    r"|would be)|how much's|do the math(?: on| for)?|quick math|math)\s*(?::\s*)?(?P<e>.+)"
-)
-_CALC_SUFFIX = (
-    re.compile(
-        r"(?:tell me )?what (?:does|do|is|would|will) (?P<e>.+?) (?:equal|equals|make|come to"
-        r"|give(?: you| me)?|add up to|be|total)(?: to)?"
-    ),
-    re.compile(r"(?:tell me )?what (?P<e>.+?) (?:is|equals|makes|comes to|would be)"),
-)
-_PERCENT = r" ?(?:%|percent|per cent)"
-_VERBS = [
-    (re.compile(p), template)
-    for p, template in (
-        (r"add (?P<a>.+?) (?:to|onto) (?P<b>.+)", "{b} + {a}"),
-        (r"(?:subtract|take(?: away)?|deduct|remove) (?P<a>.+?) from (?P<b>.+)", "{b} - {a}"),
-        (r"(?:multiply|times) (?P<a>.+?) (?:by|with|times|and) (?P<b>.+)", "{a} * {b}"),
-        (r"divide (?P<a>.+?) by (?P<b>.+)", "{a} / {b}"),
-        (r"divide (?P<a>.+?) into (?P<b>.+)", "{b} / {a}"),
-        (
-            rf"(?:increase|raise|bump(?: up)?) (?P<a>.+?) by (?P<b>.+?){_PERCENT}",
-            "{a} * (1 + {b} / 100)",
-        ),
-        (
-            rf"(?:decrease|reduce|lower|cut|drop) (?P<a>.+?) by (?P<b>.+?){_PERCENT}",
-            "{a} * (1 - {b} / 100)",
-        ),
-        (r"(?:increase|raise|bump(?: up)?) (?P<a>.+?) by (?P<b>.+)", "{a} + {b}"),
-        (r"(?:decrease|reduce|lower|cut|drop) (?P<a>.+?) by (?P<b>.+)", "{a} - {b}"),
-        (
-            r"raise (?P<a>.+?) to (?:the )?(?:power (?:of )?)?(?P<b>.+?)(?:(?:st|nd|rd|th)? power)?",
-            "{a} ** {b}",
-        ),
-        (r"double (?P<a>.+)", "{a} * 2"),
-        (r"triple (?P<a>.+)", "{a} * 3"),
-        (r"quadruple (?P<a>.+)", "{a} * 4"),
-        (r"(?:halve|half) (?P<a>.+)", "{a} / 2"),
-        (r"square (?!root)(?P<a>.+)", "{a} ** 2"),
-        (r"cube (?!root)(?P<a>.+)", "{a} ** 3"),
-        (r"negate (?P<a>.+)", "-{a}"),
-        (r"take (?P<a>.+ of .+)", "{a}"),
-        (r"(?:add|sum|total)(?: up)? (?P<a>.+(?:,| and | & ).+)", "{a}"),
-        # Continuing from an earlier result: "add 10", "times 3", "squared".
-        (r"(?:add|plus|\+) ?(?P<a>.+?)(?: more)?", "§ + {a}"),
-        (r"(?:subtract|minus|take away|deduct) ?(?P<a>.+)", "§ - {a}"),
-        (r"(?:multiply by|multiplied by|times|\*) ?(?P<a>.+)", "§ * {a}"),
-        (r"(?:divide by|divided by|over|/) ?(?P<a>.+)", "§ / {a}"),
-        (r"(?:(?:raised )?to the power(?: of)?|raised to|\^|\*\*) ?(?P<a>.+)", "§ ** {a}"),
-        (r"squared", "§ ** 2"),
-        (r"cubed", "§ ** 3"),
-    )
-]
-
-
-def _verb(text: str) -> str | None:
-    for regex, template in _VERBS:
-        match = regex.fullmatch(text)
-        if not match:
-            continue
-        parts: dict[str, str] = {}
-        for name, raw in match.groupdict().items():
-            if template == "{a}" and not regex.pattern.startswith("take"):
-                raw = raw if " of " in raw else f"sum of {raw}"
-            found = _translate(raw)
-            if found is None:
-                break
-            parts[name] = _atom(found[0])
-        else:
-            expression = template.format(**parts)
-            if _check(expression) is not None:
-                return expression
-    return None
-
-
-def calculation(text: str) -> Expr | None:
-    """The calculator expression a request asks for, or None when it is not arithmetic."""
-    text = text.lower()
-    if "§" in text:
-        return None
-    candidates = [m["e"] for m in [_CALC_PREFIX.fullmatch(text)] if m]
-    candidates += [m["e"] for m in (r.fullmatch(text) for r in _CALC_SUFFIX) if m]
-    for candidate in candidates:
-        found = _translate(candidate)
-        if found and (found[1] or "§" not in found[0]):
-            return Expr(found[0])
-        verb = _verb(candidate)
-        if verb:
-            return Expr(verb)
-    verb = _verb(text)
-    if verb:
-        return Expr(verb)
-    found = _translate(text)
-    if found and found[1] and not _NOT_SUMS.fullmatch(text):
-        return Expr(found[0], bare=True)
-    return None
 
 
 # --- units: what one piece of a message asks for -------------------------------------------------
@@ -557,6 +313,8 @@ class _Parser:
         if _BULK.fullmatch(text):
             return _Unit("unsupported", text=UNSUPPORTED)
         match = _LIST.fullmatch(text)
+        if match and not (bare_ok or match["verb"] or match["my"]):
+            match = None  # "… and open tasks" ends a title only when it reads as a request
         if match or _LIST_OTHER.fullmatch(text) or _LIST_ALL.fullmatch(text):
             include_done = bool(_LIST_ALL.fullmatch(text))
             if match:
@@ -565,9 +323,9 @@ class _Parser:
                     match["incl"] or state in _DONE_STATES or (match["all"] and not state)
                 )
             return _Unit("step", tool="list_todos", args={"include_done": include_done})
-        return self._todo_action(text) or self._add(text) or self._calc(text, bare_ok)
+        return self._todo_action(text, bare_ok) or self._add(text) or self._calc(text, bare_ok)
 
-    def _todo_action(self, text: str) -> _Unit | None:
+    def _todo_action(self, text: str, bare_ok: bool) -> _Unit | None:
         for regex in _COMPLETE:
             match = regex.fullmatch(text)
             if match and (unit := self._target_unit("complete_todo", match["t"])):
@@ -578,17 +336,20 @@ class _Parser:
             if target and target.numbers:
                 return _Unit("todo", tool="complete_todo", target=target)
         match = _DELETE.fullmatch(text)
-        if match and (unit := self._target_unit("delete_todo", match["t"])):
-            return unit
-        match = _GET.fullmatch(text) or _TODO_ALONE.fullmatch(text)
+        if match:
+            # "remove 5" may be arithmetic; only "delete 5" is clear enough without "todo".
+            bare_number = match["verb"].lower() == "delete"
+            if unit := self._target_unit("delete_todo", match["t"], bare_number):
+                return unit
+        match = _GET.fullmatch(text) or (_TODO_ALONE.fullmatch(text) if bare_ok else None)
         if match:
             target = parse_target(match["t"], bare_number=False, it=False)
             if target:
                 return _Unit("todo", tool="get_todo", target=target)
         return None
 
-    def _target_unit(self, tool: str, phrase: str) -> _Unit | None:
-        target: Target | Ask | None = parse_target(phrase)
+    def _target_unit(self, tool: str, phrase: str, bare_number: bool = True) -> _Unit | None:
+        target: Target | Ask | None = parse_target(phrase, bare_number=bare_number)
         if target is None:
             target = title_target(phrase, self.history)
         if isinstance(target, Ask):
@@ -600,7 +361,8 @@ class _Parser:
         for regex in _ADD:
             match = regex.fullmatch(text)
             if match:
-                return _add_todo(_title(match["title"]))
+                # Each pattern sets one group: the title, whatever its name.
+                return _add_todo(_title(next(v for v in match.groupdict().values() if v)))
         if _ADD_EMPTY.fullmatch(text):
             return _Unit("ask", text=ASK_TITLE)
         return None
@@ -614,6 +376,10 @@ class _Parser:
 
 
 # --- the plan --------------------------------------------------------------------------------
+
+
+def _lone_number(unit: _Unit) -> bool:
+    return unit.expr is not None and check(unit.expr.text) is False
 
 
 def _resolve(units: list[_Unit], history: History | None) -> Plan:
@@ -699,4 +465,6 @@ def plan(text: str, history: History | None = None) -> Plan:
         index += 1
     if not units:
         return Plan(answer=HELP_TEXT)
+    if _FACTORIAL.search(text) and any(_lone_number(unit) for unit in units):
+        return Plan(answer=NO_FACTORIALS)  # "what is 5!" asks for 120, not 5
     return _resolve(units, history)

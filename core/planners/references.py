@@ -37,20 +37,30 @@ class Ask:
 
 @dataclass(frozen=True)
 class Target:
-    """Which todo(s) a request means; exactly one of the fields says it."""
+    """Which todo(s) a request means: numbers, a position in the last listing, or "it"."""
 
     numbers: tuple[int, ...] = ()
     position: int = 0  # in the last listing, from 1; negative counts from the end
     it: bool = False  # "it", "that one", "the one I just added"
+    on_list: bool = False  # "number 2 on my list": a number, or the 2nd one shown? Both must agree
 
 
 _NOUN = r"(?:to-?dos?|to\s+dos?|tasks?|items?|reminders?|entry|entries)"
 _NUMBERS = re.compile(
     rf"(?:(?:the|my)\s+)?(?P<noun>{_NOUN}\s*)?(?P<mark>(?:number|num|no\.?)\s*|\#\s*)?"
-    r"(?P<nums>\d{1,9}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)\#?\d{1,9}){0,19})",
+    r"(?P<nums>\d{1,9}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)"
+    rf"(?:{_NOUN}\s*)?(?:(?:number|num|no\.?)\s*|\#\s*)?\d{{1,9}}){{0,19}})",
     _F,
 )
 _SPLIT_NUMBERS = re.compile(r"\d+")
+_SMALL_NUMBERS = (
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "twenty",
+)  # fmt: skip
+_WORD_NUMBER = re.compile(  # "todo three", "number two" — never "the first one"
+    rf"\b((?:to-?dos?|tasks?|items?|number|no\.?|\#)\s*)({'|'.join(_SMALL_NUMBERS)})\b", _F
+)
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "top": 1, "last": -1, "bottom": -1, "penultimate": -2,
@@ -64,7 +74,8 @@ _POSITION = re.compile(
 )
 _IT = re.compile(
     rf"it|that|this|that\s+one|this\s+one|(?:that|this|the)\s+{_NOUN}"
-    r"|(?:the\s+)?(?:one|todo|task)\s+(?:i|we)\s+(?:just\s+)?(?:added|created|made)"
+    r"|(?:the\s+)?(?:(?:last|latest|newest|most\s+recent)\s+)?(?:one|todo|task)\s+(?:i|we)\s+"
+    r"(?:just\s+)?(?:added|created|made)"
     r"|the\s+(?:new|newest|latest)\s+(?:one|todo|task)",
     _F,
 )
@@ -78,15 +89,21 @@ _NAMED = re.compile(
     r"(?P<title>.+)",
     _F,
 )
+_ABOUT = re.compile(  # "the one about milk": a unique part of a title
+    r"(?:the\s+)?(?:to-?do|task|one|item|reminder)\s+(?:about|for|to|with)\s+(?P<title>.+)", _F
+)
 
 
 def parse_target(text: str, *, bare_number: bool = True, it: bool = True) -> Target | None:
     """The todo(s) a phrase names, or None; `bare_number` allows "complete 2" without "todo"."""
-    text = _PLACE.sub("", text.strip())
+    stripped = text.strip()
+    text = _PLACE.sub("", stripped)
+    on_list = text != stripped
+    text = _WORD_NUMBER.sub(lambda m: m[1] + str(_SMALL_NUMBERS.index(m[2].lower()) + 1), text)
     match = _NUMBERS.fullmatch(text)
     if match and (bare_number or match.group("noun") or match.group("mark")):
         numbers = tuple(dict.fromkeys(int(n) for n in _SPLIT_NUMBERS.findall(match["nums"])))
-        return Target(numbers=numbers)
+        return Target(numbers=numbers, on_list=on_list and not match.group("noun"))
     match = _POSITION.fullmatch(text)
     if match:
         if match.group("second_last"):
@@ -99,36 +116,35 @@ def parse_target(text: str, *, bare_number: bool = True, it: bool = True) -> Tar
     return None
 
 
-def _same_title(a: str, b: str) -> bool:
-    return " ".join(a.split()).rstrip(".").casefold() == " ".join(b.split()).rstrip(".").casefold()
+def _words(title: str) -> str:
+    return " ".join(title.split()).rstrip(".").casefold()
 
 
 def title_target(text: str, history: History | None) -> Target | Ask | None:
-    """A todo named by its title ("mark 'buy milk' done"), found among todos added earlier.
-
-    None when no earlier todo has that title, so the phrase counts as not understood.
-    """
+    """A todo named by its title ("mark 'buy milk' done", "the one about milk"), among todos
+    added earlier in the conversation. None when none fits: the phrase is not understood."""
     if history is None:
         return None
     text = _PLACE.sub("", text.strip())
-    match = _QUOTED.fullmatch(text) or _NAMED.fullmatch(text)
-    title = match.group("title") if match else text
+    named = _QUOTED.fullmatch(text) or _NAMED.fullmatch(text)
+    about = None if named else _ABOUT.fullmatch(text)
+    title = _words(found["title"] if (found := named or about) else text)
+    if not title:
+        return None
     deleted = {s.todo_number for s in history.steps if s.tool == "delete_todo"}
     deleted |= {s.args.get("number") for s in history.steps if s.tool == "delete_todo"}
-    found = [
+    numbers = {
         s.todo_number
         for s in history.steps
         if s.tool == "add_todo"
         and isinstance(s.todo_number, int)
         and s.todo_number not in deleted
         and isinstance(s.args.get("title"), str)
-        and _same_title(s.args["title"], title)
-    ]
-    if not found:
-        return None
-    if len(set(found)) > 1:
-        return Ask(f'More than one todo is called "{title}". {ASK_TODO}')
-    return Target(numbers=(found[0],))
+        and (title in _words(s.args["title"]) if about else title == _words(s.args["title"]))
+    }
+    if len(numbers) > 1:
+        return Ask(f'More than one todo matches "{title}". {ASK_TODO}')
+    return Target(numbers=(numbers.pop(),)) if numbers else None
 
 
 def _listing(history: History | None) -> PriorStep | None:
@@ -199,6 +215,16 @@ def todo_numbers(
 ) -> list[int | str] | Ask:
     """The `number` argument(s) for a todo step: ints, or ``$N`` for a todo this plan adds."""
     if target.numbers:
+        listing = _listing(history)
+        shown = listing.todo_numbers if listing and listing.todo_numbers else []
+        number = target.numbers[0]
+        ambiguous = target.on_list and len(target.numbers) == 1 and 0 < number <= len(shown)
+        if ambiguous and shown[number - 1] != number:
+            return Ask(
+                f"Do you mean todo #{number}, or the {_ordinal(number)} one on your last "
+                f'list (#{shown[number - 1]})? Say "todo {number}" or "the '
+                f'{_ordinal(number)} one".'
+            )
         return list(target.numbers)
     found: int | str | Ask
     if target.position:
@@ -208,8 +234,11 @@ def todo_numbers(
     return found if isinstance(found, Ask) else [found]
 
 
-def _literal(value: float) -> str:
-    text = str(value)
+def _literal(value: float) -> str | None:
+    try:
+        text = str(value)
+    except ValueError:  # an int too long to print: no calculator result is that big
+        return None
     if "e" in text or "E" in text:
         text = format(Decimal(repr(value)), "f")
     return f"({text})" if value < 0 else text
@@ -230,5 +259,5 @@ def earlier_value(planned: Sequence[PlannedStep], history: History | None) -> st
                 break
             if isinstance(value, float) and not math.isfinite(value):
                 break
-            return _literal(value)
+            return _literal(value) or Ask(ASK_NUMBER)
     return Ask(ASK_NUMBER)

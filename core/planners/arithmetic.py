@@ -1,0 +1,287 @@
+"""Arithmetic in words → a calculator expression string ("15% of 80" → "(15/100)*80").
+
+Only text that becomes a genuine arithmetic expression is accepted; dates, phone numbers and
+anything with stray words are not calculations. "§" in an `Expr` stands for an earlier result.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A calculator expression in which "§" stands for an earlier result ("that")."""
+
+    text: str
+    bare: bool = False  # typed without a verb ("2+3"): never split off after a todo title
+
+    @property
+    def uses_earlier(self) -> bool:
+        return "§" in self.text
+
+
+_OPND = r"(?:-\s*)?(?:\d+(?:\.\d+)?|\.\d+|§|\bpi\b|\be\b|[a-z]+\([^()]*\)|\([^()]*\))"
+_SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)"
+_UNICODE = str.maketrans({"×": "*", "÷": "/", "−": "-", "–": "-", "√": " sqrt ", "²": "**2"})
+_CURRENCY = re.compile(r"[$€£]")
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
+_TRIM = re.compile(
+    r"^(?:the\s+)?(?:(?:answer|result|value|solution)\s+(?:to|of|for)\s+)?"
+    r"|\s*(?:=|equals?(?:\s+to)?|is\s+equal\s+to|for\s+me|please|exactly)?\s*\??$"
+)
+_REF = re.compile(
+    r"\b(?:(?:the|my|our)\s+)?(?:(?:previous|last|prior|earlier|current|latest)\s+)?"
+    r"(?:result|answer|output|outcome)\b(?!\s+of\b)"
+    r"|\b(?:the|that|this)\s+(?:total|number|value|sum|one)\b(?!\s+of\b)|\b(?:it|that|this|ans)\b"
+)
+_SMALL = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+)  # fmt: skip
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+_WORD_VALUES = {w: i for i, w in enumerate(_SMALL)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+_WORD = "|".join(sorted([*_WORD_VALUES, *_SCALES], key=len, reverse=True))
+_NUMBER_WORDS = re.compile(rf"\b(?:{_WORD})(?:[\s-]+(?:{_WORD}))*\b")
+_POINT = re.compile(r"(\d+)\s+point\s+(\d+)")
+_LIST_FN = re.compile(
+    r"\b(?:the\s+)?(?P<fn>sum|total|product|average|mean|maximum|max|minimum|min|larger|largest"
+    r"|bigger|biggest|greater|greatest|higher|highest|smaller|smallest|lesser|least|lower|lowest"
+    rf"|difference|quotient)\s+(?:of|between)\s+(?P<items>{_OPND}(?:{_SEP}{_OPND})+)"
+)
+_ITEM = re.compile(_OPND)
+_MAXES = frozenset(
+    ("maximum", "max", "larger", "largest", "bigger", "biggest", "greater", "greatest", "higher",
+     "highest")
+)  # fmt: skip
+_REWRITES = [  # (words that must appear, pattern, replacement): cheap checks skip most of them
+    (("of",), rf"({_OPND})\s*(?:%|percent\b|per\s*cent\b)\s*of\s+({_OPND})", r"(\1/100)*\2"),
+    (("of",), r"\b(?:the\s+)?(?:square\s+root|sqrt)\s+of\b", " sqrt "),
+    (("abs",), r"\b(?:the\s+)?absolute\s+value\s+of\b|\babs\s+of\b", " abs "),
+    (("floor",), r"\b(?:the\s+)?floor\s+of\b", " floor "),
+    (("ceil",), r"\b(?:the\s+)?ceil(?:ing)?\s+of\b", " ceil "),
+    (("round",), r"\bround(?:ed)?\s+(?:off\s+)?(?:of\s+)?(?=[\d.(§-])", " round "),
+    (("half",), rf"\bhalf\s+of\s+({_OPND})", r"(\1 / 2)"),
+    (("of",), rf"(\d+\s*/\s*\d+)\s+of\s+({_OPND})", r"(\1)*\2"),
+    (
+        ("times", "multiplied", "x"),
+        r"\b(?:multiplied\s+by|times)\b|(?<=[\d)§])\s*x\s*(?=[\d(§.])",
+        " * ",
+    ),
+    (("divided", "over"), r"\b(?:divided\s+by|over)\b", " / "),
+    (("plus", "added"), r"\b(?:plus|added\s+to)\b", " + "),
+    (("more",), rf"({_OPND})\s+more\s+than\s+({_OPND})", r"(\2 + \1)"),
+    (("less",), rf"({_OPND})\s+less\s+than\s+({_OPND})", r"(\2 - \1)"),
+    (("off",), rf"({_OPND})\s*(?:%|percent\b)\s*off\s+({_OPND})", r"(\2 * (1 - \1/100))"),
+    (("minus",), r"\bminus\b", " - "),
+    (("mod",), r"\bmod(?:ulo)?\b", " % "),
+    (("to",), r"\b(?:raised\s+)?to\s+the\s+(\d+)(?:st|nd|rd|th)(?:\s+power)?\b", r" ** \1"),
+    (("to",), r"\b(?:raised\s+)?to\s+the\s+power(?:\s+of)?\b|\braised\s+to\b", " ** "),
+    (("squared",), r"\bsquared\b", " ** 2"),
+    (("cubed",), r"\bcubed\b", " ** 3"),
+    (("negative",), r"\bnegative\s+", " -"),
+    (
+        ("sqrt", "abs", "round", "floor", "ceil"),
+        rf"\b(sqrt|abs|round|floor|ceil)\s+({_OPND})",
+        r"\1(\2)",
+    ),
+]
+_COMPILED_REWRITES = [(words, re.compile(p), r) for words, p, r in _REWRITES]
+_IMPLICIT_TIMES = re.compile(r"(?<=[\d)])\s*(?=\()")
+_LETTER = re.compile(r"[a-z]")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+\.?\d*|\.\d+)|(?P<op>\*\*|//|[-+*/%^])|(?P<lp>\()|(?P<rp>\))"
+    r"|(?P<comma>,)|(?P<name>[a-z]+)|(?P<ref>§))"
+)
+_FUNCTIONS = frozenset({"sqrt", "abs", "round", "min", "max", "floor", "ceil"})
+_CONSTANTS = frozenset({"pi", "e"})
+_ATOM = re.compile(r"\d+(?:\.\d+)?|\.\d+|§|pi|e|[a-z]+\([^()]*\)|\([^()]*\)")
+_NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{3}-\d{4}|\d{3}-\d{3}-\d{4}")
+
+
+def _words(match: re.Match[str]) -> str:
+    total = current = 0
+    for word in re.split(r"[\s-]+", match.group()):
+        if word in _WORD_VALUES:
+            current += _WORD_VALUES[word]
+        elif word == "hundred":
+            current = (current or 1) * 100
+        else:
+            total += (current or 1) * _SCALES[word]
+            current = 0
+    return str(total + current)
+
+
+def _list_fn(match: re.Match[str]) -> str:
+    fn, items = match["fn"], _ITEM.findall(match["items"])
+    if fn in ("sum", "total"):
+        return "(" + " + ".join(items) + ")"
+    if fn == "product":
+        return "(" + " * ".join(items) + ")"
+    if fn in ("average", "mean"):
+        return f"(({' + '.join(items)}) / {len(items)})"
+    if fn in ("difference", "quotient") and len(items) == 2:
+        return f"({items[0]} {'-' if fn == 'difference' else '/'} {items[1]})"
+    if fn in ("difference", "quotient"):
+        return match.group()
+    return ("max(" if fn in _MAXES else "min(") + ", ".join(items) + ")"
+
+
+def check(text: str) -> bool | None:
+    """None unless `text` is well-formed arithmetic; else whether it has an operator or function."""
+    position, expect_operand, operators = 0, True, False
+    stack: list[bool] = []  # True: a function's parentheses (commas allowed)
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            return None
+        position, kind, token = match.end(), match.lastgroup, match.group().strip()
+        if expect_operand:
+            if kind in ("num", "ref") or token in _CONSTANTS:
+                expect_operand = False
+            elif token in _FUNCTIONS and text.startswith("(", position):
+                stack.append(True)
+                position += 1
+                operators = True
+            elif kind == "lp":
+                stack.append(False)
+            elif token not in ("-", "+"):
+                return None
+        elif kind == "op":
+            expect_operand, operators = True, True
+        elif kind == "rp" and stack:
+            stack.pop()
+        elif kind == "comma" and stack and stack[-1]:
+            expect_operand = True
+        else:
+            return None
+    return None if expect_operand or stack else operators
+
+
+def _translate(raw: str) -> tuple[str, bool] | None:
+    """Words to a calculator expression (lowercase in), and whether it has an operator."""
+    text = _CURRENCY.sub("", _TRIM.sub("", raw.strip()).translate(_UNICODE))
+    if "," in text and "(" not in text:
+        text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text)
+    if _LETTER.search(text):
+        text = _REF.sub(" § ", text)
+        if _NUMBER_WORDS.search(text):
+            text = _POINT.sub(r"\1.\2", _NUMBER_WORDS.sub(_words, text))
+        if " of " in text or "between" in text:
+            text = _LIST_FN.sub(_list_fn, text)
+        for words, regex, replacement in _COMPILED_REWRITES:
+            if any(word in text for word in words):
+                text = regex.sub(replacement, text)
+    if "(" in text:
+        text = _IMPLICIT_TIMES.sub(" * ", text)
+    text = " ".join(text.split())
+    operators = check(text)
+    return None if operators is None else (text, operators)
+
+
+def _atom(text: str) -> str:
+    return text if _ATOM.fullmatch(text) else f"({text})"
+
+
+_CALC_PREFIX = re.compile(
+    r"(?:calculate|calc|compute|evaluate|eval|solve|work out|figure out|find|determine|tell me"
+    r"|give me|show me|what(?:'s| is| are| was| would be| will be)|whats|how much (?:is|are"
+    r"|would be)|how much's|do the math(?: on| for)?|quick math|math)\s*(?::\s*)?(?P<e>.+)"
+)
+_CALC_SUFFIX = (
+    re.compile(
+        r"(?:tell me )?what (?:does|do|is|would|will) (?P<e>.+?) (?:equal|equals|make|come to"
+        r"|give(?: you| me)?|add up to|be|total)(?: to)?"
+    ),
+    re.compile(r"(?:tell me )?what (?P<e>.+?) (?:is|equals|makes|comes to|would be)"),
+)
+_PERCENT = r" ?(?:%|percent|per cent)"
+_VERBS = [
+    (re.compile(p), template)
+    for p, template in (
+        (r"add (?P<a>.+?) (?:to|onto) (?P<b>.+)", "{b} + {a}"),
+        (r"(?:subtract|take(?: away)?|deduct|remove) (?P<a>.+?) from (?P<b>.+)", "{b} - {a}"),
+        (r"(?:multiply|times) (?P<a>.+?) (?:by|with|times|and) (?P<b>.+)", "{a} * {b}"),
+        (r"divide (?P<a>.+?) by (?P<b>.+)", "{a} / {b}"),
+        (r"divide (?P<a>.+?) into (?P<b>.+)", "{b} / {a}"),
+        (
+            rf"(?:increase|raise|bump(?: up)?) (?P<a>.+?) by (?P<b>.+?){_PERCENT}",
+            "{a} * (1 + {b} / 100)",
+        ),
+        (
+            rf"(?:decrease|reduce|lower|cut|drop) (?P<a>.+?) by (?P<b>.+?){_PERCENT}",
+            "{a} * (1 - {b} / 100)",
+        ),
+        (r"(?:increase|raise|bump(?: up)?) (?P<a>.+?) by (?P<b>.+)", "{a} + {b}"),
+        (r"(?:decrease|reduce|lower|cut|drop) (?P<a>.+?) by (?P<b>.+)", "{a} - {b}"),
+        (
+            r"raise (?P<a>.+?) to (?:the )?(?:power (?:of )?)?(?P<b>.+?)"
+            r"(?:(?:st|nd|rd|th)? power)?",
+            "{a} ** {b}",
+        ),
+        (r"double (?P<a>.+)", "{a} * 2"),
+        (r"triple (?P<a>.+)", "{a} * 3"),
+        (r"quadruple (?P<a>.+)", "{a} * 4"),
+        (r"(?:halve|half) (?P<a>.+)", "{a} / 2"),
+        (r"square (?!root)(?P<a>.+)", "{a} ** 2"),
+        (r"cube (?!root)(?P<a>.+)", "{a} ** 3"),
+        (r"negate (?P<a>.+)", "-{a}"),
+        (r"take (?P<a>.+ of .+)", "{a}"),
+        (r"(?:add|sum|total)(?: up)? (?P<a>.+(?:,| and | & ).+)", "{a}"),
+        # Continuing from an earlier result: "add 10", "times 3", "squared".
+        (r"(?:add|plus|\+) ?(?P<a>.+?)(?: more)?", "§ + {a}"),
+        (r"(?:subtract|minus|take away|deduct) ?(?P<a>.+)", "§ - {a}"),
+        (r"(?:multiply by|multiplied by|times|\*) ?(?P<a>.+)", "§ * {a}"),
+        (r"(?:divide by|divided by|over|/) ?(?P<a>.+)", "§ / {a}"),
+        (r"(?:(?:raised )?to the power(?: of)?|raised to|\^|\*\*) ?(?P<a>.+)", "§ ** {a}"),
+        (r"squared", "§ ** 2"),
+        (r"cubed", "§ ** 3"),
+    )
+]
+
+
+def _verb(text: str) -> str | None:
+    for regex, template in _VERBS:
+        match = regex.fullmatch(text)
+        if not match:
+            continue
+        parts: dict[str, str] = {}
+        for name, raw in match.groupdict().items():
+            if template == "{a}" and not regex.pattern.startswith("take"):
+                raw = raw if " of " in raw else f"sum of {raw}"
+            found = _translate(raw)
+            if found is None:
+                break
+            parts[name] = _atom(found[0])
+        else:
+            expression = template.format(**parts)
+            if check(expression) is not None:
+                return expression
+    return None
+
+
+def calculation(text: str) -> Expr | None:
+    """The calculator expression a request asks for, or None when it is not arithmetic."""
+    text = text.lower()
+    if "§" in text:
+        return None
+    candidates = [m["e"] for m in [_CALC_PREFIX.fullmatch(text)] if m]
+    candidates += [m["e"] for m in (r.fullmatch(text) for r in _CALC_SUFFIX) if m]
+    for candidate in candidates:
+        found = _translate(candidate)
+        if found and (found[1] or "§" not in found[0]):
+            return Expr(found[0])
+        verb = _verb(candidate)
+        if verb:
+            return Expr(verb)
+    verb = _verb(text)
+    if verb:
+        return Expr(verb)
+    found = _translate(text)
+    if found and found[1] and not _NOT_SUMS.fullmatch(text):
+        return Expr(found[0], bare=True)
+    return None
