@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True)
 class Expr:
     """A calculator expression in which "§" stands for an earlier result ("that")."""
