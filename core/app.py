@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import InvalidInput
 from core.orchestrator import Orchestrator
 from core.runtime import Crane, Planner
 from core.settings import Settings
@@ -9,6 +10,15 @@ from core.store import Store
 
 
 def choose_planner(settings: Settings) -> Planner:
+    """CRANE_PLANNER: `pattern`, `llm`, or `auto` — the LLM when OPENAI_API_KEY or
+    OPENAI_BASE_URL is set, else the offline pattern planner. Each module loads only if used."""
+    configured = bool(settings.openai_api_key or settings.openai_base_url)
+    if settings.planner == "llm" or (settings.planner == "auto" and configured):
+        if not configured:
+            raise InvalidInput("CRANE_PLANNER=llm needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        from core.planners.llm import LLMPlanner
+
+        return LLMPlanner(settings)
     from core.planners import pattern
 
     return pattern.plan
@@ -16,9 +26,10 @@ def choose_planner(settings: Settings) -> Planner:
 
 def build(settings: Settings | None = None, db: str | None = None) -> Crane:
     settings = settings or Settings()
+    planner = choose_planner(settings)  # a configuration error stops us before the database
     store = Store(db or settings.db)
     orchestrator = Orchestrator(
         store, retry_attempts=settings.retry_attempts, retry_base_s=settings.retry_base_s
     )
     orchestrator.recover()
-    return Crane(store, choose_planner(settings), orchestrator)
+    return Crane(store, planner, orchestrator)

@@ -57,6 +57,16 @@ def _block_network() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's exported OPENAI_API_KEY or SLACK_* must not change what tests exercise."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("CRANE_", "SLACK_", "OPENAI_")) or name == "PORT":
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "crane.db")

@@ -83,3 +83,36 @@ def shared_breaker(server: str, model: str, failures: int, cooldown_s: float) ->
         if key not in _SHARED:
             _SHARED[key] = CircuitBreaker(failures, cooldown_s)
         return _SHARED[key]
+
+
+class ServerMemory:
+    """What this process learnt about model servers, so each refusal costs one request once:
+    the response format each base URL takes (strict json_schema → JSON mode with the schema in
+    the prompt → a plain prompt), and the models that reject `temperature`."""
+
+    MODES = ("json_schema", "json_object", "plain")
+
+    def __init__(self) -> None:
+        self._modes: dict[str, int] = {}
+        self._no_temperature: set[str] = set()
+        self._lock = threading.Lock()
+
+    def mode(self, server: str) -> str:
+        return self.MODES[self._modes.get(server, 0)]
+
+    def step_down(self, server: str, failed: str) -> None:
+        """One step down from `failed` (a no-op if another thread already stepped down)."""
+        with self._lock:
+            level = self._modes.get(server, 0)
+            if self.MODES[level] == failed and level + 1 < len(self.MODES):
+                self._modes[server] = level + 1
+
+    def takes_temperature(self, model: str) -> bool:
+        return model not in self._no_temperature
+
+    def drop_temperature(self, model: str) -> None:
+        with self._lock:
+            self._no_temperature.add(model)
+
+
+MEMORY = ServerMemory()  # per process, like the breakers

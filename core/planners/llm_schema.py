@@ -50,7 +50,7 @@ def _camel(name: str) -> str:
 
 
 def _args_model(tool: Tool) -> type[BaseModel]:
-    """The tool's input model as the model sees it: same fields, all required, references allowed."""
+    """The input model as the LLM sees it: same fields, all required, references allowed."""
     fields: dict[str, Any] = {}
     for name, info in tool.input_model.model_fields.items():
         annotation: Any = info.annotation
@@ -80,11 +80,12 @@ def response_model(tools: tuple[Tool, ...]) -> type[BaseModel]:
         )
         for tool in tools
     ]
-    step = cast(Any, Union)[tuple(shapes)]
+    step: Any = cast(Any, Union)[tuple(shapes)]
+    steps: Any = cast(Any, list)[step]
     return create_model(
         "CranePlan",
         __config__=_FORBID,
-        steps=(list[step], Field(description=STEPS_HELP)),
+        steps=(steps, Field(description=STEPS_HELP)),
         answer=(str | None, Field(description=ANSWER_HELP)),
     )
 
@@ -118,7 +119,8 @@ def _strict(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def strict_schema(tools: tuple[Tool, ...] = tuple(REGISTRY.values())) -> dict[str, Any]:
     """The JSON schema for `response_format={"type": "json_schema", ... "strict": True}`."""
     raw = response_model(tools).model_json_schema()
-    return _strict(raw, raw.pop("$defs", {}))
+    defs = raw.pop("$defs", {})
+    return _strict(raw, defs)
 
 
 def _load(content: str) -> Any:
