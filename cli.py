@@ -189,6 +189,15 @@ def cmd_todos(args: argparse.Namespace) -> int:
 def _describe(run: Run) -> str:
     head = f"{run.id}  {run.status.value:<9}  {run.created_at:%Y-%m-%d %H:%M:%S}  {run.text}"
     lines = [head]
+    planner = f"    planner: {run.planner}"
+    if run.fallback_reason:
+        planner += f" (fell back: {run.fallback_reason})"
+    if run.usage:
+        u = run.usage
+        cost = f"${u.cost_usd:.6f}" if u.cost_usd is not None else "cost unknown"
+        planner += (f" · {u.model} · {u.prompt_tokens} prompt + {u.completion_tokens} completion"
+                    f" tokens ({u.cached_tokens} cached) · {cost}")  # fmt: skip
+    lines.append(planner)
     for step in run.steps:
         detail = step.output if step.status.value == "completed" else step.error or ""
         lines.append(f"    {step.index}. {step.tool} {step.status.value}: {detail or ''}")
