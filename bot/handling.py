@@ -145,8 +145,10 @@ class Handler:
                 )
             else:
                 post(self.client, channel=request.channel, thread_ts=request.thread_ts, text=text)
-        except SlackApiError as error:
+        except Exception as error:  # Slack refused or is unreachable: try the response_url once
+            log.warning("could not reply in Slack: %r", error)
             if request.response_url:
-                WebhookClient(request.response_url).send(text=text, response_type="ephemeral")
-            else:
-                log.warning("could not reply in Slack: %s", error.response.get("error"))
+                try:
+                    WebhookClient(request.response_url).send(text=text, response_type="ephemeral")
+                except Exception as hook_error:
+                    log.warning("could not reply through response_url: %r", hook_error)

@@ -159,12 +159,12 @@ def _task(step: dict[str, Any]) -> dict[str, Any]:
         "id": f"step-{step['index']}",
         "title": f"{step['index']}. {step['tool']}",
         "status": status,
-        "details": render.truncate(str(step["args"]), 200),
+        "details": render.truncate(render.args_text(step["args"]), 200),
     }
     if step["status"] == "completed" and step.get("output"):
-        task["output"] = render.truncate(step["output"], 1000)
+        task["output"] = render.truncate(render.escape(step["output"]), 1000)
     if step["status"] in ("failed", "skipped"):
-        task["output"] = render.truncate(step.get("error") or step["status"], 1000)
+        task["output"] = render.truncate(render.escape(step.get("error") or step["status"]), 1000)
     return task
 
 

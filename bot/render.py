@@ -35,7 +35,7 @@ def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, 2000)}]}
 
 
-def _args(args: dict[str, Any]) -> str:
+def args_text(args: dict[str, Any]) -> str:
     if len(args) == 1:
         return escape(str(next(iter(args.values()))))
     return escape(json.dumps(args, ensure_ascii=False))
@@ -44,7 +44,7 @@ def _args(args: dict[str, Any]) -> str:
 def step_line(step: dict[str, Any]) -> str:
     """One line per step: icon, tool, its arguments, and the output or error once finished."""
     status = step["status"]
-    line = f"{ICONS.get(status, '•')} *{step['index']}. {step['tool']}* `{_args(step['args'])}`"
+    line = f"{ICONS.get(status, '•')} *{step['index']}. {step['tool']}* `{args_text(step['args'])}`"
     if status == "running":
         return line + " — running…"
     if status == "completed" and step.get("output"):
@@ -64,7 +64,7 @@ def header_blocks(
     user_id: str, text: str, steps: list[dict[str, Any]], status: str
 ) -> list[dict[str, Any]]:
     plan = "\n".join(
-        f"{ICONS.get(s['status'], '•')} {s['index']}. {s['tool']} `{_args(s['args'])}`"
+        f"{ICONS.get(s['status'], '•')} {s['index']}. {s['tool']} `{args_text(s['args'])}`"
         for s in steps
     )
     blocks = [section(f"<@{user_id}> asked: {escape(text)}")]

@@ -164,10 +164,15 @@ class LiveServer:
 
 
 def settings_for(fake: FakeSlack, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for a test server: every knob the tests rely on is pinned, not read from env."""
     values: dict[str, Any] = {
         "db": str(tmp_path / "crane.db"),
-        "planner": "pattern",
+        "planner": "pattern",  # the real offline planner, whatever OPENAI_* the shell has
+        "retry_attempts": 4,
         "retry_base_s": 0,
+        "workers": 4,
+        "queue_limit": 100,
+        "max_body_bytes": 1024 * 1024,
         "slack_api_url": fake.url,
         "slack_bot_token": TOKEN,
         "slack_signing_secret": SECRET,
@@ -236,11 +241,29 @@ def start_server(fake: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., Live
         return live
 
     yield start
+    # Servers of the previous test have stopped by now; this test's stop while the next runs
+    # (uvicorn notices should_exit within 0.1 s), and the last ones are joined at session end.
+    _join_stopping()
     for running in started:
         running.http.close()
         running.uv.should_exit = True
-    for running in started:
-        running.thread.join(timeout=15)
+        _stopping.append(running.thread)
+
+
+_stopping: list[threading.Thread] = []
+
+
+def _join_stopping() -> None:
+    while _stopping:
+        thread = _stopping.pop()
+        thread.join(timeout=15)
+        assert not thread.is_alive(), "a server did not stop"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_servers_at_exit() -> Iterator[None]:
+    yield
+    _join_stopping()
 
 
 @pytest.fixture
