@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -73,18 +74,32 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _OneLine(logging.Formatter):
+    """Terminal logs: one line each; tracebacks belong in the server's logs, not here."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"crane: {record.getMessage()}"
+
+
+def _terminal_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    from core.errors import InvalidInput, NotFound
+    from core.errors import CraneError, InvalidInput, NotFound
 
     if args.command == "serve":
         from bot.server import serve
 
         return serve(args.host, args.port)
+    _terminal_logging()
     try:
         return COMMANDS[args.command](args)
     except InvalidInput as error:
         raise Refused(f"crane: {error}") from error
-    except NotFound as error:
+    except (NotFound, CraneError) as error:
         print(f"crane: {error}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -205,6 +220,8 @@ def _describe(run: Run) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    if args.runs_command != "show" and not 1 <= args.limit <= 1000:
+        raise Refused("crane: --limit must be between 1 and 1000")
     crane = _crane(args)
     if args.runs_command == "show":
         run = crane.store.get_run(args.id)
@@ -214,8 +231,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
             print(_describe(run))
             print(f"answer: {run.answer}")
         return EXIT_OK
-    if not 1 <= args.limit <= 1000:
-        raise Refused("crane: --limit must be between 1 and 1000")
     found = crane.store.list_runs(limit=args.limit)
     if args.json:
         dump([run.record() for run in found])

@@ -88,9 +88,8 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def crane(store: Store, sleeps: list[float]) -> Any:
     """The runtime with the offline pattern planner, as `crane ask` builds it, minus real sleeps."""
-    from core.planners.pattern import plan  # imported here: the planner may not exist yet
-
     from core.orchestrator import Orchestrator
+    from core.planners.pattern import plan  # imported here: the planner may not exist yet
     from core.runtime import Crane
 
     return Crane(store, plan, Orchestrator(store, sleep=sleeps.append))

@@ -140,7 +140,7 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(
     target = tmp_path / "notes.txt"
     target.write_bytes(content)
 
-    with pytest.raises(InvalidInput, match="not a (SQLite )?database"):
+    with pytest.raises(InvalidInput, match=r"not a (SQLite )?database"):
         Store(str(target))
 
     assert target.read_bytes() == content

@@ -236,3 +236,33 @@ def test_todo_times_come_from_the_store_clock(db_path: str) -> None:
     assert record["created_at"].startswith("2030-01-01T00:00:")
     assert record["done_at"].startswith("2030-01-01T00:00:")
     assert record["created_at"] < record["done_at"]
+
+
+# through the pattern planner, as a conversation
+
+
+def test_mark_it_done_in_the_same_thread_completes_the_todo_just_added(
+    crane: Crane, store: Store
+) -> None:
+    crane.ask(ME, "add a todo to renew passport", "thread-1")
+    run = crane.ask(ME, "mark it done", "thread-1")
+
+    assert run.status is RunStatus.completed
+    assert [(t.title, t.done) for t in store.list_todos(ME, include_done=True)] == [
+        ("renew passport", True)
+    ]
+
+
+def test_a_follow_up_by_someone_else_in_the_thread_never_touches_my_todo(
+    crane: Crane, store: Store
+) -> None:
+    other = Scope(enterprise_id="E1", team_id="T1", user_id="U2")
+    crane.ask(ME, "add a todo to renew passport", "thread-1")
+
+    crane.ask(other, "mark it done", "thread-1")
+    crane.ask(other, "delete todo 1", "thread-1")
+
+    assert [(t.title, t.done) for t in store.list_todos(ME, include_done=True)] == [
+        ("renew passport", False)
+    ]
+    assert store.list_todos(other, include_done=True) == []
