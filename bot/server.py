@@ -92,7 +92,12 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
     endpoint, bolt = (None, None) if missing else _bolt_endpoint(settings, crane, jobs)
-    guard = SlackGuard(endpoint, settings.slack_signing_secret, settings.max_body_bytes, missing)
+    # Socket Mode needs no signing secret, but without one the HTTP endpoint stays shut:
+    # an empty HMAC key would let anyone sign requests.
+    http_missing = missing or ([] if settings.slack_signing_secret else ["SLACK_SIGNING_SECRET"])
+    guard = SlackGuard(
+        endpoint, settings.slack_signing_secret, settings.max_body_bytes, http_missing
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
