@@ -26,7 +26,7 @@ from tests.bot.conftest import (
     new_ts,
     scope,
 )
-from tests.fakes.signing import event_body, load_payload, new_event_id
+from tests.fakes.signing import event_body, load_payload, new_event_id, signed_headers
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, Call, FakeSlack, Message
 
 DM = "D111"
@@ -537,4 +537,16 @@ def test_without_slack_credentials_events_answer_503_and_health_200(
     assert response.status_code == 503
     assert "SLACK_BOT_TOKEN" in response.text and "SLACK_SIGNING_SECRET" in response.text
     assert server.http.get("/health").status_code == 200
+    assert server.fake.calls() == [] and server.runs() == []
+
+
+def test_socket_mode_without_signing_secret_keeps_http_events_shut(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    # With only an app token, requests signed with an empty secret must not get through.
+    server = start_server(slack_signing_secret=None, slack_app_token="xapp-test")
+    body = event_body(mention_event("add a todo to buy milk"))
+    response = server.post_signed(body, headers=signed_headers(body, ""))
+    assert response.status_code == 503
+    assert "SLACK_SIGNING_SECRET" in response.text
     assert server.fake.calls() == [] and server.runs() == []
