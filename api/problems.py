@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from core.errors import CraneError, Forbidden, InvalidInput, NotFound
+from core.errors import CraneError, Forbidden, InvalidInput, NotFound, TransientError
 
 log = logging.getLogger("crane.api")
 
@@ -63,6 +63,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CraneError)
     async def on_crane(request: Request, error: CraneError) -> JSONResponse:
+        if isinstance(error, TransientError):  # e.g. a busy database: not the client's fault
+            return problem(503, "Crane is busy; try again in a moment", {"Retry-After": "1"})
         return problem(CRANE_STATUS.get(type(error), 400), str(error))
 
     @app.exception_handler(Exception)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextvars
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -23,6 +25,7 @@ from core.runtime import Crane, new_run_id
 
 MAX_BODY_BYTES = 64 * 1024
 KEEPALIVE_S = 15.0
+FINISHED = (RunStatus.completed, RunStatus.failed)
 
 
 class RunCreate(BaseModel):
@@ -49,7 +52,11 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         created_at, run_id = raw.split("|", 1)
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise Problem(400, "bad cursor: use next_cursor from a previous page") from error
-    if not created_at or not run_id:
+    try:
+        datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%S.%fZ")  # the iso() form
+    except ValueError as error:
+        raise Problem(400, "bad cursor: use next_cursor from a previous page") from error
+    if not run_id:
         raise Problem(400, "bad cursor: use next_cursor from a previous page")
     return created_at, run_id
 
@@ -121,10 +128,12 @@ def build_router(crane: Crane, jobs: Jobs, hub: EventHub) -> APIRouter:
         except BaseException:
             jobs.release()
             raise
-        if run.id != run_id:
-            jobs.release()  # another request with this key won the race
-            return _replay(crane, scope, (body_hash, run.id), body_hash)
-        jobs.submit_reserved(crane.execute, run.id)
+        if run.id != run_id and idempotency_key is not None:
+            jobs.release()  # another request with this key won the race: its body decides
+            stored = crane.store.idempotent_run(scope, idempotency_key)
+            return _replay(crane, scope, stored or ("", run.id), body_hash)
+        # the run's log lines carry this request's id (api.logs.request_id)
+        jobs.submit_reserved(contextvars.copy_context().run, crane.execute, run.id)
         return JSONResponse(run_body(run), status_code=202)
 
     @router.get("/runs/{run_id}")
@@ -172,13 +181,18 @@ def _replay(crane: Crane, scope: Scope, found: tuple[str, str], body_hash: str) 
     if stored_hash != body_hash:
         raise Problem(422, "this Idempotency-Key was used with a different body")
     run = crane.store.get_run(run_id, scope)
-    finished = run.status in (RunStatus.completed, RunStatus.failed)
-    return JSONResponse(run_body(run), status_code=200 if finished else 202)
+    return JSONResponse(run_body(run), status_code=200 if run.status in FINISHED else 202)
 
 
 async def _stream(crane: Crane, hub: EventHub, run_id: str, after: int) -> AsyncIterator[str]:
     flag = hub.watch(run_id)
     try:
+        # Resuming a finished run (EventSource reconnects after the stream closes): its
+        # run.finished is committed with the status, so if it is not after `after`, nothing
+        # more will ever come. (Status first, then events: the other order could miss it.)
+        finished = after and crane.store.get_run(run_id).status in FINISHED
+        if finished and not crane.store.events_after(run_id, after):
+            return
         while True:
             flag.clear()
             for event in crane.store.events_after(run_id, after):
