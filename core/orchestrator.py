@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -189,8 +190,12 @@ class Orchestrator:
 
     def _attempt(self, run: Run, step: Step, tool: Tool, args: Any) -> None:
         step.attempts += 1
-        with self.store.write():
-            result = tool.function(args, ToolContext(scope=run.scope, store=self.store))
+        context = ToolContext(scope=run.scope, store=self.store)
+        # A tool that writes runs inside the transaction that completes its step, so its rows
+        # and the step's completion commit together. Others run outside: a slow pure tool
+        # must not hold SQLite's write lock.
+        with self.store.write() if tool.writes else nullcontext():
+            result = tool.function(args, context)
             step.status, step.finished_at = StepStatus.completed, self.store.clock()
             step.output, step.value = result.text, result.value
             step.todo_numbers, step.todo_number = result.todo_numbers, result.todo_number

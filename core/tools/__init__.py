@@ -27,6 +27,7 @@ class Tool:
     description: str
     destructive: bool = False
     reference_args: tuple[str, ...] = ()  # arguments that may hold $N / $prev (core.references)
+    writes: bool = False  # writes to the store: runs inside its step's completing transaction
 
     def json_schema(self) -> dict[str, Any]:
         return self.input_model.model_json_schema()

@@ -81,12 +81,12 @@ def delete_todo(args: TodoNumberInput, ctx: ToolContext) -> ToolResult:
 
 
 TOOLS = [
-    Tool("add_todo", AddTodoInput, add_todo, "Add a todo for the user."),
+    Tool("add_todo", AddTodoInput, add_todo, "Add a todo for the user.", writes=True),
     Tool("list_todos", ListTodosInput, list_todos, "List the user's todos, sorted by number."),
     Tool("get_todo", TodoNumberInput, get_todo, "Show one of the user's todos by number.",
          reference_args=("number",)),
     Tool("complete_todo", TodoNumberInput, complete_todo, "Mark one of the user's todos done.",
-         reference_args=("number",)),
+         writes=True, reference_args=("number",)),
     Tool("delete_todo", TodoNumberInput, delete_todo, "Delete one of the user's todos.",
-         destructive=True, reference_args=("number",)),
+         destructive=True, writes=True, reference_args=("number",)),
 ]  # fmt: skip

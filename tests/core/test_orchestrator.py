@@ -71,13 +71,14 @@ class Toolbox:
         *,
         destructive: bool = False,
         reference_args: tuple[str, ...] = ("text", "n"),
+        writes: bool = False,
     ) -> None:
         def function(args: Args, ctx: ToolContext) -> ToolResult:
             self.calls[name] += 1
             return behaviour(args, ctx)
 
         self.tools[name] = Tool(
-            name, Args, function, f"test tool {name}", destructive, reference_args
+            name, Args, function, f"test tool {name}", destructive, reference_args, writes
         )
 
     def fails(self, name: str, error: BaseException, times: int | None = None) -> None:
@@ -330,7 +331,7 @@ def test_a_crash_mid_step_leaves_none_of_the_tools_writes(store: Store, toolbox:
         ctx.store.add_todo(ctx.scope, "half done")
         raise Crash()
 
-    toolbox.add("writer", add_then_die)
+    toolbox.add("writer", add_then_die, writes=True)
     with pytest.raises(Crash):
         run_steps(make_crane(store, toolbox), ("writer", {}))
 
@@ -345,7 +346,7 @@ def test_a_tools_write_is_rolled_back_when_its_step_fails(store: Store, toolbox:
         ctx.store.add_todo(ctx.scope, "should vanish")
         raise ToolError("changed my mind")
 
-    toolbox.add("writer", add_then_fail)
+    toolbox.add("writer", add_then_fail, writes=True)
     run = run_steps(make_crane(store, toolbox), ("writer", {}))
 
     assert run.status is RunStatus.failed
@@ -361,11 +362,29 @@ def test_a_retried_step_leaves_exactly_one_copy_of_its_write(
             raise TransientError("lost connection")
         return ToolResult(text=f"added #{todo.number}", value=todo.number)
 
-    toolbox.add("writer", add_flakily)
+    toolbox.add("writer", add_flakily, writes=True)
     run = run_steps(make_crane(store, toolbox, sleeps), ("writer", {}))
 
     assert run.answer == "added #1"
     assert [(t.number, t.title) for t in store.list_todos(SCOPE)] == [(1, "buy milk")]
+
+
+def test_a_pure_tool_runs_without_holding_the_write_lock(store: Store, toolbox: Toolbox) -> None:
+    # Another connection can write while a non-writing tool computes: slow tools never
+    # block todos, Slack deliveries or other runs.
+    other = Store(store.path)
+    seen: list[int] = []
+
+    def compute(args: Args, ctx: ToolContext) -> ToolResult:
+        seen.append(other.add_todo(Scope(user_id="someone-else"), "written meanwhile").number)
+        return ToolResult(text="done")
+
+    toolbox.add("pure", compute)
+    run = run_steps(make_crane(store, toolbox), ("pure", {}))
+
+    assert run.status is RunStatus.completed
+    assert seen == [1]
+    other.close()
 
 
 # recovery
