@@ -46,6 +46,7 @@ SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
 REQUEST = "calculate 2+3"
 TARGET_RATIO = 1.2
+REQUEST_TIMEOUT_S = 10.0
 
 
 # ---------------------------------------------------------------- subprocess roles
@@ -115,16 +116,25 @@ def _requests(count: int, tag: str, response_url: str) -> list[tuple[bytes, dict
     return signed
 
 
-async def _burst(url: str, requests: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], int]:
-    """Send every request at once; (latencies in ms, how many were not a plain 200 ack)."""
+async def _burst(
+    name: str, url: str, requests: list[tuple[bytes, dict[str, str]]]
+) -> tuple[list[float], int]:
+    """Send every request at once; (latencies in ms, how many were not a plain 200 ack).
+
+    A request that fails or gets no answer within REQUEST_TIMEOUT_S counts at that timeout:
+    Slack itself would have given up on it long before."""
     import httpx
 
     limits = httpx.Limits(max_keepalive_connections=0, max_connections=len(requests))
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
 
         async def one(body: bytes, headers: dict[str, str]) -> tuple[float, bool]:
             start = time.perf_counter()
-            response = await client.post(url, content=body, headers=headers)
+            try:
+                response = await client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as error:
+                say(f"  {name}: {type(error).__name__} after {time.perf_counter() - start:.1f} s")
+                return REQUEST_TIMEOUT_S * 1000, False
             elapsed = (time.perf_counter() - start) * 1000
             return elapsed, response.status_code == 200 and not response.content
 
@@ -152,6 +162,15 @@ def _wait_runs(db: str, expected: int, timeout: float = 180.0) -> float:
     return time.perf_counter() - start
 
 
+def _show_log(path: Path) -> bool:
+    """On the way out of a failed run, show what the servers said (the file is deleted next)."""
+    if path.exists():
+        say(f"  servers' log (last lines of {path.name}):")
+        for line in path.read_text(errors="replace").splitlines()[-40:]:
+            say(f"    {line}")
+    return False  # never swallow the error
+
+
 @contextlib.contextmanager
 def _process(command: list[str], env: dict[str, str], log: IO[bytes]) -> Iterator[Any]:
     process = subprocess.Popen(
@@ -171,10 +190,12 @@ def _process(command: list[str], env: dict[str, str], log: IO[bytes]) -> Iterato
 
 
 def run(quick: bool = False) -> Result:
-    rounds, burst = (1, 10) if quick else (6, 100)
+    rounds, burst = (1, 10) if quick else (8, 100)
     header(f"Slack ack latency: {burst} concurrent signed `/crane {REQUEST}`, {rounds} rounds")
     with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp, contextlib.ExitStack() as stack:
-        log = stack.enter_context((Path(tmp) / "servers.log").open("wb"))
+        log_path = Path(tmp) / "servers.log"
+        log = stack.enter_context(log_path.open("wb"))
+        stack.push(lambda kind, *_: kind is not None and _show_log(log_path))
         fake = stack.enter_context(
             _process([sys.executable, "-m", "bench.bench_slack_ack", "fake"], clean_env(), log)
         )
@@ -201,13 +222,18 @@ def run(quick: bool = False) -> Result:
         def measure(target: Target, tag: str, count: int) -> tuple[list[float], int]:
             nonlocal started
             _wait_runs(db, started)
-            latencies, odd = asyncio.run(_burst(target.url, _requests(count, tag, response_url)))
+            latencies, odd = asyncio.run(
+                _burst(target.name, target.url, _requests(count, tag, response_url))
+            )
             if target.name == "crane":
                 started += count - odd
             return latencies, odd
 
-        for target in targets:  # warm up: Bolt's auth.test, lazy imports, first connections
-            measure(target, f"warm-{target.name}", 5)
+        for target in targets:  # warm up: Bolt's auth.test, lazy imports, worker threads
+            # One request first: until auth.test has answered once, every request calls it,
+            # and the fake Slack's listen backlog (5) would drop a burst of them.
+            measure(target, f"first-{target.name}", 1)
+            measure(target, f"warm-{target.name}", burst)
         stats: dict[str, dict[str, list[float]]] = {
             t.name: {"p50": [], "p99": [], "max": []} for t in targets
         }
@@ -231,17 +257,19 @@ def run(quick: bool = False) -> Result:
     p50_ratio, p99_ratio = crane["p50"] / bare["p50"], crane["p99"] / bare["p99"]
     for name, values in figures.items():
         say(f"  {name:<5} median of rounds: p50 {values['p50']:.1f} ms, p99 {values['p99']:.1f} ms"
-            f", max {values['max']:.1f} ms; not a plain ack: {rejected[name]}")  # fmt: skip
+            f", max {values['max']:.1f} ms; not a plain 200 ack: {rejected[name]}")  # fmt: skip
     say(f"  Crane / bare: p50 {p50_ratio:.2f}×, p99 {p99_ratio:.2f}×")
-    say(f"  Crane finished each burst's {burst} runs {median(drain):.2f} s after its last ack "
-        f"(median); crane serve RSS after the rounds: {crane_rss:.1f} MiB")
+    say(
+        f"  Crane finished each burst's {burst} runs {median(drain):.2f} s after its last ack "
+        f"(median); crane serve RSS after the rounds: {crane_rss:.1f} MiB"
+    )
     ok = max(p50_ratio, p99_ratio) <= TARGET_RATIO
     return [
         ("slack ack crane p50/p99", f"{crane['p50']:.1f} / {crane['p99']:.1f} ms"),
         ("slack ack bare bolt p50/p99", f"{bare['p50']:.1f} / {bare['p99']:.1f} ms"),
         ("slack ack crane/bare p50, p99", f"{p50_ratio:.2f}×, {p99_ratio:.2f}× "
          f"(target ≤ {TARGET_RATIO}) {verdict(ok)}"),
-        ("slack ack not plain acks (busy)", f"crane {rejected['crane']}, bare {rejected['bare']}"),
+        ("slack ack not plain 200 acks", f"crane {rejected['crane']}, bare {rejected['bare']}"),
     ]  # fmt: skip
 
 
