@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,7 +30,8 @@ from core.tools import REGISTRY, Tool, ToolContext
 log = logging.getLogger("crane.orchestrator")
 
 Listener = Callable[[RunEvent], None]
-HEARTBEAT_EXPIRY = timedelta(minutes=2)
+HEARTBEAT_INTERVAL = timedelta(seconds=30)
+HEARTBEAT_EXPIRY = timedelta(minutes=2)  # several missed beats: the owner is gone
 
 
 def this_process() -> Owner:
@@ -102,6 +103,16 @@ class Orchestrator:
         self.sleep = sleep
         self.owner = owner or this_process()
         self._listeners: list[Listener] = []
+        # After a first transient failure, tenacity runs the remaining attempts; waits go
+        # base, 2·base, 4·base… (1 s, 2 s, 4 s by default). One policy object for every step
+        # (tenacity keeps per-call state thread-locally).
+        self._retry_rest = Retrying(
+            stop=stop_after_attempt(self.retry_attempts - 1),
+            wait=wait_exponential(multiplier=2 * self.retry_base_s),
+            retry=retry_if_exception_type(TransientError),
+            sleep=self.sleep,
+            reraise=True,
+        )
         self._local = threading.local()  # per-execution listeners: runs execute in many threads
         self._local.listeners = []
 
@@ -122,6 +133,7 @@ class Orchestrator:
     def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
         """Run (or resume) a stored run; `on_event` hears only this run's events."""
         self._local.listeners = [on_event] if on_event else []
+        self._local.last_beat = datetime.min.replace(tzinfo=UTC)
         try:
             return self._execute(run_id)
         finally:
@@ -134,6 +146,7 @@ class Orchestrator:
         if run.status is RunStatus.pending:
             run.status = RunStatus.running
             started = ("run.started", {"run": run.record()})
+            self._local.last_beat = self.store.clock()  # set_run beats too
             self._announce(self.store.set_run(run.id, RunStatus.running, started))
         for step in run.steps:
             if step.status is StepStatus.completed:
@@ -168,17 +181,13 @@ class Orchestrator:
             return self._fail(run, step, str(error))
         step.status, step.started_at = StepStatus.running, self.store.clock()
         started = ("step.started", {"step": step_record(step)})
-        self._announce(self.store.set_step(run.id, step, started))
+        # the heartbeat rides along with a step start, at most every HEARTBEAT_INTERVAL
+        beat = step.started_at - self._local.last_beat > HEARTBEAT_INTERVAL
+        if beat:
+            self._local.last_beat = step.started_at
+        self._announce(self.store.set_step(run.id, step, started, heartbeat=beat))
         try:
-            for attempt in Retrying(
-                stop=stop_after_attempt(self.retry_attempts),
-                wait=wait_exponential(multiplier=self.retry_base_s),
-                retry=retry_if_exception_type(TransientError),
-                sleep=self.sleep,
-                reraise=True,
-            ):
-                with attempt:
-                    self._attempt(run, step, tool, args)
+            self._attempt_with_retries(run, step, tool, args)
         except (ToolError, TransientError) as error:
             self._fail(run, step, str(error))
         except CraneError as error:
@@ -186,6 +195,17 @@ class Orchestrator:
         except Exception:
             log.exception("tool crashed", extra={"run_id": run.id, "step": step.index})
             self._fail(run, step, f"internal error (ref {run.id})")
+        return None
+
+    def _attempt_with_retries(self, run: Run, step: Step, tool: Tool, args: Any) -> None:
+        try:
+            return self._attempt(run, step, tool, args)  # the common case: no retry machinery
+        except TransientError:
+            if self.retry_attempts == 1:
+                raise
+            log.warning("transient failure, retrying", extra={"run_id": run.id})
+        self.sleep(self.retry_base_s)
+        self._retry_rest(self._attempt, run, step, tool, args)
         return None
 
     def _attempt(self, run: Run, step: Step, tool: Tool, args: Any) -> None:
@@ -234,8 +254,10 @@ class Orchestrator:
             "user": run.scope.user_id, "outcome": run.status.value,
             "duration_ms": round((self.store.clock() - run.created_at).total_seconds() * 1000, 3),
         })  # fmt: skip
-        self._announce(self.store.set_run(run.id, run.status, finished, run.answer))
-        return self.store.get_run(run.id)
+        run.finished_at = self.store.clock()
+        event = self.store.set_run(run.id, run.status, finished, run.answer, run.finished_at)
+        self._announce(event)
+        return run
 
     def recover(self, is_alive: Callable[[int], bool] = pid_alive) -> list[str]:
         """Resume runs whose owning process is gone; never one a live process is executing."""

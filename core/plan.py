@@ -9,7 +9,7 @@ Only earlier steps of the same plan may be referenced; conversation references
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -155,8 +155,11 @@ class History(BaseModel):
 
 
 def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with microseconds, always the same width."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO 8601 UTC with microseconds, always the same width ("2026-01-02T03:04:05.000006Z")."""
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    # isoformat is several times cheaper than strftime, and this runs on every step
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class Todo(BaseModel):

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.plan import History, Run, RunEvent, RunStatus, Scope, Step, StepStatus, Todo
+from core.plan import History, Run, RunEvent, RunStatus, Scope, Step, Todo
 from core.store import runs, todos
 from core.store.db import Connections
 
@@ -98,18 +98,22 @@ class Store:
 
     def set_run(
         self, run_id: str, status: RunStatus, event: Event | None = None,
-        answer: str | None = None,
+        answer: str | None = None, now: datetime | None = None,
     ) -> RunEvent | None:  # fmt: skip
         """Persist a run's new status and, in the same transaction, the event announcing it."""
-        now = self.clock()
+        now = now or self.clock()
         with self.write() as conn:
             runs.set_run(conn, run_id, status, now, answer)
             return runs.append_event(conn, run_id, *event, now) if event else None
 
-    def set_step(self, run_id: str, step: Step, event: Event | None = None) -> RunEvent | None:
+    def set_step(
+        self, run_id: str, step: Step, event: Event | None = None, heartbeat: bool = False
+    ) -> RunEvent | None:
+        """Persist a step's state and the event announcing it (and, if asked, that the
+        executing process is alive) in one transaction."""
         with self.write() as conn:
             runs.set_step(conn, run_id, step)
-            if step.status is StepStatus.running:
+            if heartbeat:
                 runs.heartbeat(conn, run_id, self.clock())
             return runs.append_event(conn, run_id, *event, self.clock()) if event else None
 
