@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--only NAME ...]`: every benchmark in turn, then a summary table.
 
-bench_llm (the LLM planner's benchmark) runs when the module exists and is skipped otherwise.
+Each bench prints its own figures as it goes; ratios are measured side by side in one run.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import traceback
 
 from bench import Result, say
 
-MODULES = ["planner", "orchestrator", "cold_start", "slack_ack", "rss", "llm"]
-OPTIONAL = {"llm"}
+MODULES = ["planner", "orchestrator", "cold_start", "slack_ack", "rss", "llm", "api"]
+OPTIONAL: set[str] = set()
 
 
 def load(name: str) -> object | None:

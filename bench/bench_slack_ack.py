@@ -61,8 +61,9 @@ def serve_fake() -> None:
         sys.stdin.read()
 
 
-def serve_bare(port: int, api_url: str) -> None:
-    """A Bolt AsyncApp that only acks /crane, served like `crane serve` serves Crane."""
+def serve_bare(port: int, api_url: str, before_response: bool = False) -> None:
+    """A Bolt AsyncApp that only acks /crane, served like `crane serve` serves Crane.
+    `before_response`: Bolt's process_before_response, as Crane sets it (no 10 ms ack polling)."""
     import uvicorn
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
     from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -72,7 +73,11 @@ def serve_bare(port: int, api_url: str) -> None:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    bolt = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=api_url), signing_secret=SECRET)
+    bolt = AsyncApp(
+        client=AsyncWebClient(token=TOKEN, base_url=api_url),
+        signing_secret=SECRET,
+        process_before_response=before_response,
+    )
 
     @bolt.command("/crane")
     async def crane_command(ack: AsyncAck) -> None:
@@ -203,16 +208,18 @@ def run(quick: bool = False) -> Result:
         if not api_url.startswith("http"):
             raise RuntimeError(f"fake Slack did not start: {api_url!r}")
         db = str(Path(tmp) / "crane.db")
-        crane_port, bare_port = free_port(), free_port()
+        crane_port, bare_port, pbr_port = free_port(), free_port(), free_port()
         crane_env = clean_env(
             SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
             CRANE_DB=db, PORT=str(crane_port),
         )  # fmt: skip
         crane_cmd = [str(VENV_BIN / "crane"), "serve", "--port", str(crane_port)]
         bare_cmd = [sys.executable, "-m", "bench.bench_slack_ack", "bare", str(bare_port), api_url]
+        pbr_cmd = [*bare_cmd[:4], str(pbr_port), api_url, "pbr"]
         targets = [
             Target("crane", stack.enter_context(_process(crane_cmd, crane_env, log)), crane_port),
             Target("bare", stack.enter_context(_process(bare_cmd, clean_env(), log)), bare_port),
+            Target("bare-pbr", stack.enter_context(_process(pbr_cmd, clean_env(), log)), pbr_port),
         ]
         for target in targets:
             wait_for_health(target.health, process=target.process)
@@ -253,12 +260,15 @@ def run(quick: bool = False) -> Result:
         crane_rss = rss_mib(targets[0].process.pid)
         _wait_runs(db, started)
     figures = {name: {k: median(v) for k, v in values.items()} for name, values in stats.items()}
-    crane, bare = figures["crane"], figures["bare"]
+    crane, bare, pbr = figures["crane"], figures["bare"], figures["bare-pbr"]
     p50_ratio, p99_ratio = crane["p50"] / bare["p50"], crane["p99"] / bare["p99"]
+    pbr_ratio = (crane["p50"] / pbr["p50"], crane["p99"] / pbr["p99"])
     for name, values in figures.items():
         say(f"  {name:<5} median of rounds: p50 {values['p50']:.1f} ms, p99 {values['p99']:.1f} ms"
             f", max {values['max']:.1f} ms; not a plain 200 ack: {rejected[name]}")  # fmt: skip
     say(f"  Crane / bare: p50 {p50_ratio:.2f}×, p99 {p99_ratio:.2f}×")
+    say(f"  Crane / bare with process_before_response: p50 {pbr_ratio[0]:.2f}×, "
+        f"p99 {pbr_ratio[1]:.2f}×")  # fmt: skip
     say(
         f"  Crane finished each burst's {burst} runs {median(drain):.2f} s after its last ack "
         f"(median); crane serve RSS after the rounds: {crane_rss:.1f} MiB"
@@ -269,6 +279,8 @@ def run(quick: bool = False) -> Result:
         ("slack ack bare bolt p50/p99", f"{bare['p50']:.1f} / {bare['p99']:.1f} ms"),
         ("slack ack crane/bare p50, p99", f"{p50_ratio:.2f}×, {p99_ratio:.2f}× "
          f"(target ≤ {TARGET_RATIO}) {verdict(ok)}"),
+        ("slack ack bare bolt (before_response)", f"{pbr['p50']:.1f} / {pbr['p99']:.1f} ms; "
+         f"crane/it {pbr_ratio[0]:.2f}×, {pbr_ratio[1]:.2f}×"),
         ("slack ack not plain 200 acks", f"crane {rejected['crane']}, bare {rejected['bare']}"),
     ]  # fmt: skip
 
@@ -278,6 +290,6 @@ if __name__ == "__main__":
     if role == "fake":
         serve_fake()
     elif role == "bare":
-        serve_bare(int(sys.argv[2]), sys.argv[3])
+        serve_bare(int(sys.argv[2]), sys.argv[3], before_response="pbr" in sys.argv[4:])
     else:
         run(quick="--quick" in sys.argv)

@@ -41,6 +41,7 @@ class SlackRequest:
     stream: bool = False
     response_url: str | None = None
     from_command: bool = False
+    assistant_thread: bool = False  # show "thinking…" in the Assistant pane while planning
 
 
 class Handler:
@@ -60,6 +61,10 @@ class Handler:
             return  # a retry or the twin of a message already handled
         run_id = None
         try:
+            if request.assistant_thread and request.thread_ts:
+                self.client.assistant_threads_setStatus(
+                    channel_id=request.channel, thread_ts=request.thread_ts, status="thinking…"
+                )
             try:
                 text, plan = self.crane.plan(request.scope, request.text, request.conversation)
             except CraneError as error:

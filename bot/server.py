@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import logs
@@ -76,6 +75,20 @@ class AckTimer:
         await self.app(scope, receive, send_timed)
 
 
+@dataclass
+class SlackFirst:
+    """Slack's endpoint goes straight to its guard, every method included (the guard answers
+    405 itself); FastAPI's routing and middleware stay off the ack path. All else: the API."""
+
+    slack: ASGIApp
+    api: ASGIApp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/slack/events":
+            return await self.slack(scope, receive, send)
+        return await self.api(scope, receive, send)
+
+
 def create(settings: Settings | None = None, crane: Crane | None = None) -> Server:
     """The whole server, built from settings; tests call this with their own settings."""
     settings = settings or Settings()
@@ -107,11 +120,8 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
 
     api = build_api(crane, jobs, auth, metrics)
     api.router.lifespan_context = lifespan
-    # every method reaches the guard, which answers 405 itself
-    api.router.routes.append(
-        Route("/slack/events", AckTimer(guard, metrics), methods=None, include_in_schema=False)
-    )
-    return Server(logs.RequestIds(api), crane, jobs, bolt, metrics, notices)
+    slack = AckTimer(guard, metrics)
+    return Server(logs.RequestIds(SlackFirst(slack, api)), crane, jobs, bolt, metrics, notices)
 
 
 def serve(host: str | None = None, port: int | None = None) -> int:

@@ -1,8 +1,16 @@
-"""Thin Slack listeners: turn a payload into a SlackRequest, hand it to the job pool, return."""
+"""Thin Slack listeners: turn a payload into a SlackRequest, hand it to the job pool, return.
+
+Bolt runs them before it answers Slack (process_before_response), so a listener never awaits
+a Web API call: anything slow goes to the job pool or to `Deps.later`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -10,6 +18,7 @@ from bot.handling import Handler, SlackRequest
 from bot.jobs import Jobs
 
 BUSY = "I'm busy right now — please try again in a moment."
+log = logging.getLogger("crane.slack")
 
 
 @dataclass
@@ -17,12 +26,28 @@ class Deps:
     handler: Handler
     jobs: Jobs
     streaming: bool
+    _pending: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def submit(self, request: SlackRequest) -> bool:
         return self.jobs.try_submit(self.handler, request)
 
-    async def submit_or_say_busy(self, request: SlackRequest, client: AsyncWebClient) -> None:
+    def later(self, call: Coroutine[Any, Any, Any]) -> None:
+        """Run a Web API call after the ack; failures are logged, never raised."""
+
+        async def guarded() -> None:
+            try:
+                await call
+            except Exception as error:
+                log.warning("Slack call after the ack failed: %r", error)
+
+        task = asyncio.ensure_future(guarded())
+        self._pending.add(task)  # keep a reference until done
+        task.add_done_callback(self._pending.discard)
+
+    def submit_or_say_busy(self, request: SlackRequest, client: AsyncWebClient) -> None:
         if not self.submit(request):
-            await client.chat_postMessage(
-                channel=request.channel, thread_ts=request.thread_ts, text=BUSY
+            self.later(
+                client.chat_postMessage(
+                    channel=request.channel, thread_ts=request.thread_ts, text=BUSY
+                )
             )

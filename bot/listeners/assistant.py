@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import (
@@ -9,7 +10,6 @@ from slack_bolt.async_app import (
     AsyncAssistant,
     AsyncBoltContext,
     AsyncSay,
-    AsyncSetStatus,
     AsyncSetSuggestedPrompts,
 )
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,20 +29,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @assistant.thread_started
     async def started(say: AsyncSay, set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
-        await say("Hi! Ask me to calculate something or to keep your todos.")
-        await set_suggested_prompts(prompts=PROMPTS)
+        async def greet() -> None:
+            await say("Hi! Ask me to calculate something or to keep your todos.")
+            await set_suggested_prompts(prompts=PROMPTS)
+
+        deps.later(greet())
 
     @assistant.user_message
     async def user_message(
         body: dict[str, Any],
         context: AsyncBoltContext,
         client: AsyncWebClient,
-        set_status: AsyncSetStatus,
     ) -> None:
         request = from_event(body, context.bot_user_id, mentioned=True, stream=deps.streaming)
         if request is None:
             return
-        await set_status("thinking…")
-        await deps.submit_or_say_busy(request, client)
+        # the worker sets "thinking…" itself, so the status can never land after the answer
+        deps.submit_or_say_busy(replace(request, assistant_thread=True), client)
 
     app.use(assistant)

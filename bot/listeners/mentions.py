@@ -18,4 +18,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         request = from_event(body, context.bot_user_id, mentioned=True)
         if request is not None:
-            await deps.submit_or_say_busy(request, client)
+            deps.submit_or_say_busy(request, client)
