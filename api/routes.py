@@ -84,7 +84,7 @@ async def read_body(request: Request) -> RunCreate:
         raise Problem(422, detail or "invalid body") from error
 
 
-def caller(request: Request) -> Scope:
+async def caller(request: Request) -> Scope:  # async: FastAPI runs sync ones in a thread
     """The authenticated caller's scope (api.auth.Auth, set on the app at build time)."""
     auth: Auth = request.app.state.auth
     return auth(request)
@@ -121,10 +121,16 @@ def build_router(crane: Crane, jobs: Jobs, hub: EventHub) -> APIRouter:
         if not jobs.reserve():
             raise Problem(429, "Crane is busy; try again in a moment", {"Retry-After": "1"})
         try:
-            text, plan = await asyncio.to_thread(crane.plan, scope, body.text, body.thread)
             key = (idempotency_key, body_hash) if idempotency_key is not None else None
             run_id = new_run_id()
-            run = crane.start(scope, text, plan, body.thread, key, run_id)
+
+            def plan_and_store() -> Run:
+                # off the event loop: an LLM planner is slow, and storing may wait on
+                # SQLite's write lock
+                text, plan = crane.plan(scope, body.text, body.thread)
+                return crane.start(scope, text, plan, body.thread, key, run_id)
+
+            run = await asyncio.to_thread(plan_and_store)
         except BaseException:
             jobs.release()
             raise
@@ -185,24 +191,31 @@ def _replay(crane: Crane, scope: Scope, found: tuple[str, str], body_hash: str) 
 
 
 async def _stream(crane: Crane, hub: EventHub, run_id: str, after: int) -> AsyncIterator[str]:
-    flag = hub.watch(run_id)
+    """Past events from the store, then live ones from the hub, each once, in seq order."""
+    queue = hub.watch(run_id)  # before reading the store: nothing published meanwhile is lost
     try:
         # Resuming a finished run (EventSource reconnects after the stream closes): its
         # run.finished is committed with the status, so if it is not after `after`, nothing
         # more will ever come. (Status first, then events: the other order could miss it.)
         finished = after and crane.store.get_run(run_id).status in FINISHED
-        if finished and not crane.store.events_after(run_id, after):
+        past = crane.store.events_after(run_id, after)
+        if finished and not past:
             return
         while True:
-            flag.clear()
-            for event in crane.store.events_after(run_id, after):
+            for event in past:
+                if event.seq <= after:
+                    continue  # already sent (the store and the hub can both have it)
                 after = event.seq
                 yield f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
                 if event.type == "run.finished":
                     return
             try:
-                await asyncio.wait_for(flag.wait(), KEEPALIVE_S)
+                live = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
             except TimeoutError:
                 yield ": keep-alive\n\n"
+                past = []
+                continue
+            # the next event in order comes from the hub; after a gap, read the store again
+            past = [live] if live.seq <= after + 1 else crane.store.events_after(run_id, after)
     finally:
-        hub.unwatch(run_id, flag)
+        hub.unwatch(run_id, queue)

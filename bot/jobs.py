@@ -28,7 +28,6 @@ class Jobs:
 
     def reserve(self) -> bool:
         """Take a slot for a job submitted later with `submit_reserved`; False when full."""
-        self._last_arrival = time.monotonic()
         if self.closed or not self._slots.acquire(blocking=False):
             return False
         with self._idle:
@@ -46,7 +45,10 @@ class Jobs:
         self._executor.submit(self._run, job, *args)
 
     def try_submit(self, job: Callable[..., Any], *args: Any) -> bool:
-        """Start `job` in the background, or return False when the pool is full or closed."""
+        """Start `job` in the background, or return False when the pool is full or closed.
+        For work that answers a deadline-bound request (a Slack ack): it counts as an arrival
+        the workers yield to."""
+        self._last_arrival = time.monotonic()
         if not self.reserve():
             return False
         self.submit_reserved(job, *args)
