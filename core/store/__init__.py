@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.plan import History, Run, RunEvent, RunStatus, Scope, Step, Todo
-from core.store import runs, todos
+from core.store import conversations, runs, todos
 from core.store.db import Connections
 
 Clock = Callable[[], datetime]
@@ -68,18 +68,22 @@ class Store:
             if idempotency:
                 key, body_hash = idempotency
                 since = self.clock() - IDEMPOTENCY_TTL
-                found = runs.idempotent_run(conn, run.scope, key, since)
+                found = conversations.idempotent_run(conn, run.scope, key, since)
                 if found:
                     return found[1]
                 runs.insert_run(conn, run, owner)
-                runs.remember_idempotent(conn, run.scope, key, body_hash, run.id, self.clock())
+                conversations.remember_idempotent(
+                    conn, run.scope, key, body_hash, run.id, self.clock()
+                )
             else:
                 runs.insert_run(conn, run, owner)
         return run.id
 
     def idempotent_run(self, scope: Scope, key: str) -> tuple[str, str] | None:
         """(body hash, run id) for this caller's idempotency key, within the last 24 h."""
-        return runs.idempotent_run(self._db.conn, scope, key, self.clock() - IDEMPOTENCY_TTL)
+        return conversations.idempotent_run(
+            self._db.conn, scope, key, self.clock() - IDEMPOTENCY_TTL
+        )
 
     def get_run(self, run_id: str, scope: Scope | None = None) -> Run:
         return runs.load_run(self._db.conn, run_id, scope)
@@ -128,9 +132,9 @@ class Store:
             return runs.claim(conn, run_id, previous_token, owner, self.clock())
 
     def conversation_exists(self, scope: Scope, conversation: str) -> bool:
-        return runs.conversation_exists(self._db.conn, scope, conversation)
+        return conversations.conversation_exists(self._db.conn, scope, conversation)
 
     def claim_delivery(self, key: str) -> bool:
         """Record a delivery (a Slack event, a message); False if it was already recorded."""
         with self.write() as conn:
-            return runs.claim_delivery(conn, key, self.clock())
+            return conversations.claim_delivery(conn, key, self.clock())

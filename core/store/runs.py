@@ -21,25 +21,19 @@ from core.plan import (
     Usage,
     iso,
 )
+from core.store import conversations
 
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def conversation_id(conn: sqlite3.Connection, scope: Scope, key: str, now: datetime) -> int:
-    row = conn.execute(
-        "INSERT INTO conversations (enterprise_id, team_id, key, created_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (enterprise_id, team_id, key) DO UPDATE SET key = excluded.key RETURNING id",
-        (scope.enterprise_id, scope.team_id, key, iso(now)),
-    ).fetchone()
-    return int(row["id"])
-
-
 def insert_run(conn: sqlite3.Connection, run: Run, owner: tuple[str, int, str]) -> None:
     scope = run.scope
     conv = (
-        conversation_id(conn, scope, run.conversation, run.created_at) if run.conversation else None
+        conversations.conversation_id(conn, scope, run.conversation, run.created_at)
+        if run.conversation
+        else None
     )
     conn.execute(
         "INSERT INTO runs (id, enterprise_id, team_id, user_id, conversation_id, text, status, "
@@ -260,43 +254,3 @@ def claim(
         (*owner, iso(now), run_id, previous_token),
     )
     return cursor.rowcount == 1
-
-
-def conversation_exists(conn: sqlite3.Connection, scope: Scope, key: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM conversations WHERE enterprise_id = ? AND team_id = ? AND key = ?",
-        (scope.enterprise_id, scope.team_id, key),
-    ).fetchone()
-    return row is not None
-
-
-def claim_delivery(conn: sqlite3.Connection, key: str, now: datetime) -> bool:
-    cursor = conn.execute(
-        "INSERT INTO deliveries (key, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        (key, iso(now)),
-    )
-    return cursor.rowcount == 1
-
-
-def idempotent_run(
-    conn: sqlite3.Connection, scope: Scope, key: str, since: datetime
-) -> tuple[str, str] | None:
-    """(body hash, run id) remembered for this caller's key, if newer than `since`."""
-    row = conn.execute(
-        "SELECT body_hash, run_id FROM idempotency WHERE enterprise_id = ? AND team_id = ? "
-        "AND user_id = ? AND key = ? AND created_at >= ?",
-        (scope.enterprise_id, scope.team_id, scope.user_id, key, iso(since)),
-    ).fetchone()
-    return (row["body_hash"], row["run_id"]) if row else None
-
-
-def remember_idempotent(
-    conn: sqlite3.Connection, scope: Scope, key: str, body_hash: str, run_id: str, now: datetime
-) -> None:
-    conn.execute(
-        "INSERT INTO idempotency (enterprise_id, team_id, user_id, key, body_hash, run_id, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-        "body_hash = excluded.body_hash, run_id = excluded.run_id, "
-        "created_at = excluded.created_at",
-        (scope.enterprise_id, scope.team_id, scope.user_id, key, body_hash, run_id, iso(now)),
-    )

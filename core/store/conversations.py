@@ -1,0 +1,58 @@
+"""Who asked before: conversations (Slack threads, --thread), Slack deliveries already handled,
+and REST idempotency keys. Small lookups that keep a request from running twice."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from core.plan import Scope, iso
+
+
+def conversation_id(conn: sqlite3.Connection, scope: Scope, key: str, now: datetime) -> int:
+    row = conn.execute(
+        "INSERT INTO conversations (enterprise_id, team_id, key, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (enterprise_id, team_id, key) DO UPDATE SET key = excluded.key RETURNING id",
+        (scope.enterprise_id, scope.team_id, key, iso(now)),
+    ).fetchone()
+    return int(row["id"])
+
+
+def conversation_exists(conn: sqlite3.Connection, scope: Scope, key: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM conversations WHERE enterprise_id = ? AND team_id = ? AND key = ?",
+        (scope.enterprise_id, scope.team_id, key),
+    ).fetchone()
+    return row is not None
+
+
+def claim_delivery(conn: sqlite3.Connection, key: str, now: datetime) -> bool:
+    cursor = conn.execute(
+        "INSERT INTO deliveries (key, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (key, iso(now)),
+    )
+    return cursor.rowcount == 1
+
+
+def idempotent_run(
+    conn: sqlite3.Connection, scope: Scope, key: str, since: datetime
+) -> tuple[str, str] | None:
+    """(body hash, run id) remembered for this caller's key, if newer than `since`."""
+    row = conn.execute(
+        "SELECT body_hash, run_id FROM idempotency WHERE enterprise_id = ? AND team_id = ? "
+        "AND user_id = ? AND key = ? AND created_at >= ?",
+        (scope.enterprise_id, scope.team_id, scope.user_id, key, iso(since)),
+    ).fetchone()
+    return (row["body_hash"], row["run_id"]) if row else None
+
+
+def remember_idempotent(
+    conn: sqlite3.Connection, scope: Scope, key: str, body_hash: str, run_id: str, now: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO idempotency (enterprise_id, team_id, user_id, key, body_hash, run_id, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "body_hash = excluded.body_hash, run_id = excluded.run_id, "
+        "created_at = excluded.created_at",
+        (scope.enterprise_id, scope.team_id, scope.user_id, key, body_hash, run_id, iso(now)),
+    )
