@@ -61,10 +61,8 @@ class Handler:
             return  # a retry or the twin of a message already handled
         run_id = None
         try:
-            if request.assistant_thread and request.thread_ts:
-                self.client.assistant_threads_setStatus(
-                    channel_id=request.channel, thread_ts=request.thread_ts, status="thinking…"
-                )
+            if request.assistant_thread:
+                self._thinking(request)
             try:
                 text, plan = self.crane.plan(request.scope, request.text, request.conversation)
             except CraneError as error:
@@ -91,6 +89,16 @@ class Handler:
             log.exception("slack request failed", extra={"run_id": run_id})
             self._reply(request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
         return None
+
+    def _thinking(self, request: SlackRequest) -> None:
+        """Assistant status while planning; a threaded DM outside the Assistant pane may
+        refuse it, which must not stop the answer."""
+        try:
+            self.client.assistant_threads_setStatus(
+                channel_id=request.channel, thread_ts=request.thread_ts or "", status="thinking…"
+            )
+        except SlackApiError as error:
+            log.info("no Assistant status here: %s", error.response.get("error"))
 
     def _target(self, request: SlackRequest, text: str) -> Target | None:
         """Where the run is shown. A slash command first posts its header in the channel (the

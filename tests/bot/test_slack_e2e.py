@@ -355,6 +355,18 @@ def test_assistant_user_message_sets_status_and_streams_tasks(server: LiveServer
     assert run.scope == Scope(enterprise_id=ENTERPRISE, team_id=TEAM, user_id="W222")
 
 
+def test_a_threaded_dm_that_refuses_a_status_still_gets_its_answer(server: LiveServer) -> None:
+    # Bolt routes every threaded DM through the Assistant listener; outside the Assistant
+    # pane Slack may refuse the status, and the user must still get the answer.
+    server.fake.fail("assistant.threads.setStatus", "invalid_thread")
+    event = load_payload("assistant_user_message")
+    event["text"] = "calculate 6*7"
+    server.event(event)
+    server.settle()
+    (answer,) = server.fake.messages(DM)
+    assert "42" in answer.text and "wrong" not in answer.text
+
+
 def test_the_bots_own_message_in_an_assistant_thread_is_ignored(server: LiveServer) -> None:
     thread_ts = load_payload("assistant_user_message")["thread_ts"]
     event = load_payload("bot_message")
