@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from functools import lru_cache
 
 from fastapi import Request
 
@@ -32,6 +33,7 @@ def parse_tokens(spec: str | None) -> dict[str, Scope]:
     return tokens
 
 
+@lru_cache(maxsize=1024)
 def is_loopback(host: str | None) -> bool:
     try:
         return host is not None and ipaddress.ip_address(host).is_loopback
@@ -42,6 +44,7 @@ def is_loopback(host: str | None) -> bool:
 class Auth:
     def __init__(self, tokens: dict[str, Scope]) -> None:
         self.tokens = tokens
+        self._encoded = [(token.encode(), scope) for token, scope in tokens.items()]
 
     def page_allowed(self, request: Request) -> None:
         """The playground page: anyone may load it when tokens exist (the API still asks
@@ -50,14 +53,19 @@ class Auth:
             raise Problem(403, "no API tokens are configured: only local clients are served")
 
     def __call__(self, request: Request) -> Scope:
+        host = request.client.host if request.client else None
+        return self.caller(request.headers.get("authorization", ""), host)
+
+    def caller(self, authorization: str, host: str | None) -> Scope:
+        """The scope of a request with this Authorization header from this client address."""
         if not self.tokens:
-            if not is_loopback(request.client.host if request.client else None):
+            if not is_loopback(host):
                 raise Problem(403, "no API tokens are configured: only local clients are served")
             return LOCAL
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token:
-            for known, scope in self.tokens.items():
-                if hmac.compare_digest(known.encode(), token.strip().encode()):
+            given = token.strip().encode()
+            for known, scope in self._encoded:
+                if hmac.compare_digest(known, given):
                     return scope
         raise Problem(401, "missing or unknown bearer token", {"WWW-Authenticate": "Bearer"})

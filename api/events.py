@@ -1,39 +1,133 @@
 """Live run events for SSE: the orchestrator announces in worker threads (after each commit);
-every SSE reader of that run gets the event on its own event loop's queue."""
+every SSE reader of that run gets the event on its own event loop, already encoded as an SSE
+frame (encoded once per event, however many readers there are)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from typing import NamedTuple
 
-from core.plan import RunEvent
+from core.plan import RunEvent, Scope
 
-Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Queue[RunEvent]"]
+
+class Frame(NamedTuple):
+    """One event as the SSE stream sends it."""
+
+    seq: int
+    last: bool  # run.finished: the stream ends with it
+    data: bytes
+
+
+def frame(event: RunEvent) -> Frame:
+    text = f"id: {event.seq}\nevent: {event.type}\ndata: {json.dumps(event.data)}\n\n"
+    return Frame(event.seq, event.type == "run.finished", text.encode())
+
+
+class Channel:
+    """One reader's inbox: frames pushed on its loop (by the hub, from any thread), taken in
+    batches, so frames that arrive together go out in one write."""
+
+    __slots__ = ("frames", "loop", "waiter")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.frames: list[Frame] = []
+        self.waiter: asyncio.Future[None] | None = None
+
+    def push(self, item: Frame) -> None:
+        self.frames.append(item)
+        self.wake()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def take(self, timeout: float) -> list[Frame]:
+        """The frames pushed since the last take, waiting up to `timeout` s for one (or for
+        `wake`); [] when none came."""
+        if not self.frames:
+            waiter = self.waiter = self.loop.create_future()
+            timer = self.loop.call_later(timeout, self.wake)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self.waiter = None
+        frames, self.frames = self.frames, []
+        return frames
+
+
+class Tracked:
+    """A run created through this server: who owns it, and every frame of it so far (its
+    executor is this process, so the hub hears all its events, from the first)."""
+
+    __slots__ = ("frames", "owner")
+
+    def __init__(self, owner: Scope) -> None:
+        self.owner = owner
+        self.frames: list[Frame] = []
 
 
 class EventHub:
-    def __init__(self) -> None:
+    """Hands each event of a run to the readers of that run. Runs created here are also
+    tracked (the latest `keep` of them): a reader that comes for one — usually right after
+    creating it — is authorised and replayed from memory instead of the store."""
+
+    def __init__(self, keep: int = 512) -> None:
         self._lock = threading.Lock()
-        self._waiters: dict[str, set[Waiter]] = defaultdict(set)
+        self._readers: dict[str, set[Channel]] = defaultdict(set)
+        self._tracked: OrderedDict[str, Tracked] = OrderedDict()
+        self._keep = keep
+
+    def track(self, run_id: str, owner: Scope) -> None:
+        """Before the run executes: from now on the hub keeps its frames."""
+        with self._lock:
+            self._tracked[run_id] = Tracked(owner)
+            if len(self._tracked) > self._keep:
+                self._tracked.popitem(last=False)
+
+    def owner(self, run_id: str) -> Scope | None:
+        """Who created the run, if it was created here and is still tracked."""
+        tracked = self._tracked.get(run_id)
+        return tracked.owner if tracked is not None else None
 
     def publish(self, event: RunEvent) -> None:
         """Orchestrator listener (any thread): hand the event to every reader of its run."""
+        run_id = event.run_id
+        if run_id not in self._tracked and run_id not in self._readers:
+            return  # nobody to tell (a reader that comes later reads the store first)
+        item = frame(event)
         with self._lock:
-            waiters = list(self._waiters.get(event.run_id, ()))
-        for loop, queue in waiters:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+            tracked = self._tracked.get(run_id)
+            if tracked is not None:
+                tracked.frames.append(item)
+            readers = list(self._readers.get(run_id, ()))
+        for reader in readers:
+            reader.loop.call_soon_threadsafe(reader.push, item)
 
-    def watch(self, run_id: str) -> asyncio.Queue[RunEvent]:
-        queue: asyncio.Queue[RunEvent] = asyncio.Queue()
+    def watch(self, run_id: str) -> tuple[Channel, list[Frame] | None]:
+        """A channel for the run's events from now on, and, for a tracked run, its frames
+        until now (None: read them from the store)."""
+        channel = Channel(asyncio.get_running_loop())
         with self._lock:
-            self._waiters[run_id].add((asyncio.get_running_loop(), queue))
-        return queue
+            self._readers[run_id].add(channel)
+            tracked = self._tracked.get(run_id)
+            frames = list(tracked.frames) if tracked is not None else None
+        return channel, frames
 
-    def unwatch(self, run_id: str, queue: asyncio.Queue[RunEvent]) -> None:
+    def readers(self, run_id: str) -> int:
+        """How many streams follow the run now."""
         with self._lock:
-            waiters = self._waiters.get(run_id)
-            if waiters is not None:
-                waiters.discard((asyncio.get_running_loop(), queue))
-                if not waiters:
-                    del self._waiters[run_id]
+            return len(self._readers.get(run_id, ()))
+
+    def unwatch(self, run_id: str, channel: Channel) -> None:
+        with self._lock:
+            readers = self._readers.get(run_id)
+            if readers is not None:
+                readers.discard(channel)
+                if not readers:
+                    del self._readers[run_id]

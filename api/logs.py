@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
-import secrets
 import time
 from contextvars import ContextVar
 from typing import Any
@@ -16,22 +16,29 @@ request_id: ContextVar[str] = ContextVar("request_id", default="")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 log = logging.getLogger("crane.http")
+_encode = json.JSONEncoder(default=str).encode
 
 
 class JsonFormatter(logging.Formatter):
+    _second, _time = -1, ""  # the last formatted second: one line per request, many a second
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._time = second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._time,
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if request_id.get():
-            entry["request_id"] = request_id.get()
+        rid = request_id.get()
+        if rid:
+            entry["request_id"] = rid
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _encode(entry)
 
 
 def configure() -> None:
@@ -39,6 +46,22 @@ def configure() -> None:
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     logging.getLogger("uvicorn.access").disabled = True  # ours carries the request id
+
+
+def _fresh_id() -> str:
+    """A request id nobody sent: 16 hex digits (an id to find log lines by, not a secret)."""
+    return f"{random.getrandbits(64):016x}"
+
+
+def _log_request(method: str, path: str, status: int, started: float) -> None:
+    """The request's log line, without logging's search for the calling source line."""
+    if log.isEnabledFor(logging.INFO):
+        duration = round((time.perf_counter() - started) * 1000, 3)
+        extra = {"method": method, "path": path, "status": status, "duration_ms": duration}
+        record = log.makeRecord(
+            log.name, logging.INFO, __file__, 0, "request", (), None, extra=extra
+        )
+        log.handle(record)
 
 
 class RequestIds:
@@ -50,9 +73,14 @@ class RequestIds:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        given = headers.get("x-request-id", "")
-        rid = given if _SAFE_ID.match(given) else secrets.token_hex(8)
+        rid = ""
+        for name, value in scope["headers"]:
+            if len(name) == 12 and name.lower() == b"x-request-id":
+                given = value.decode("latin-1")
+                rid = given if _SAFE_ID.match(given) else ""
+                break
+        rid = rid or _fresh_id()
+        echoed = (b"x-request-id", rid.encode())
         token = request_id.set(rid)
         started, status = time.perf_counter(), 0
 
@@ -60,14 +88,11 @@ class RequestIds:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", []), echoed]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("request", extra={
-                "method": scope.get("method"), "path": scope.get("path"), "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            })  # fmt: skip
+            _log_request(scope["method"], scope["path"], status, started)
             request_id.reset(token)

@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from api.logs import request_id
 from core.errors import CraneError, Forbidden, InvalidInput, NotFound, TransientError
 
 log = logging.getLogger("crane.api")
@@ -48,27 +49,27 @@ def _validation_detail(error: RequestValidationError) -> str:
 CRANE_STATUS = {InvalidInput: 422, NotFound: 404, Forbidden: 403}
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def on_problem(request: Request, error: Problem) -> JSONResponse:
+def for_error(error: Exception) -> JSONResponse:
+    """The problem+json answer to an error raised while serving a request (api.hot uses this
+    directly; the exception handlers below for the rest of the app)."""
+    if isinstance(error, Problem):
         return problem(error.status, error.detail, error.headers)
-
-    @app.exception_handler(HTTPException)
-    async def on_http(request: Request, error: HTTPException) -> JSONResponse:
+    if isinstance(error, HTTPException):
         return problem(error.status_code, str(error.detail), getattr(error, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def on_validation(request: Request, error: RequestValidationError) -> JSONResponse:
+    if isinstance(error, RequestValidationError):
         return problem(422, _validation_detail(error))
-
-    @app.exception_handler(CraneError)
-    async def on_crane(request: Request, error: CraneError) -> JSONResponse:
+    if isinstance(error, CraneError):
         if isinstance(error, TransientError):  # e.g. a busy database: not the client's fault
             return problem(503, "Crane is busy; try again in a moment", {"Retry-After": "1"})
         return problem(CRANE_STATUS.get(type(error), 400), str(error))
+    ref = request_id.get()
+    log.error("unhandled error", exc_info=error)
+    return problem(500, f"internal error (ref {ref or 'none'})")
 
-    @app.exception_handler(Exception)
-    async def on_crash(request: Request, error: Exception) -> JSONResponse:
-        ref = request.headers.get("x-request-id", "")
-        log.exception("unhandled error", extra={"request_id": ref})
-        return problem(500, f"internal error (ref {ref or 'none'})")
+
+def install(app: FastAPI) -> None:
+    async def handle(request: Request, error: Exception) -> Response:
+        return for_error(error)
+
+    for kind in (Problem, HTTPException, RequestValidationError, CraneError, Exception):
+        app.add_exception_handler(kind, handle)

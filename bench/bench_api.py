@@ -3,7 +3,9 @@
   - runs per second through `POST /api/v1/runs` to completion, for calculator plans: each of
     CLIENTS concurrent clients posts a run, then follows `GET /api/v1/runs/{id}/events` until
     `run.finished` (the server closes the stream), and again. Against `crane serve` itself.
-    Latency = POST sent → run.finished received (p50, p99).
+    Latency = POST sent → run.finished received (p50, p99). The server's and the client's CPU
+    (from /proc/<pid>/stat and os.times) say which of the two the figure is bound by: client
+    and server share the machine's cores.
   - SSE fan-out: 100 subscribers on one run. The run waits at a gate (a step that blocks
     until the bench writes to a FIFO), all 100 streams see it start, the gate opens; figure =
     gate opened → the last of the 100 saw run.finished. Then the replay: 100 new subscribers
@@ -125,8 +127,9 @@ async def post_run(conn: Connection, text: str) -> str:
 
 
 @contextmanager
-def server(folder: Path, gated: bool = False) -> Iterator[tuple[int, Path]]:
-    """`crane serve` (or the gated variant of it) on a free port; yields (port, gate FIFO)."""
+def server(folder: Path, gated: bool = False) -> Iterator[tuple[int, Path, int]]:
+    """`crane serve` (or the gated variant of it) on a free port; yields (port, gate FIFO,
+    server pid)."""
     port, gate = free_port(), folder / "gate.fifo"
     env = clean_env(CRANE_DB=str(folder / "crane.db"), PORT=str(port), CRANE_HOST="127.0.0.1")
     if gated:
@@ -138,7 +141,7 @@ def server(folder: Path, gated: bool = False) -> Iterator[tuple[int, Path]]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         wait_for_health(f"http://127.0.0.1:{port}/health", process=process)
-        yield port, gate
+        yield port, gate, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -192,6 +195,20 @@ def gated_server(gate: str) -> None:
 
 
 # --- the measurements ------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), None where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 async def throughput(port: int, total: int, warmup: int) -> tuple[float, list[float]]:
@@ -251,15 +268,27 @@ def run(quick: bool = False) -> Result:
         folder = Path(tmp)
         (folder / "plain").mkdir()
         (folder / "gated").mkdir()
-        with server(folder / "plain") as (port, _):
+        with server(folder / "plain") as (port, _, pid):
+            server_before, client_before = cpu_seconds(pid), own_cpu_seconds()
+            started = time.perf_counter()
             rate, latencies = asyncio.run(throughput(port, total, warmup))
+            wall = time.perf_counter() - started
+            server_after, client_cpu = cpu_seconds(pid), own_cpu_seconds() - client_before
         p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
         say(f"{total} calculator runs by {CLIENTS} concurrent clients (after {warmup} warm-up "
-            f"runs), one `crane serve` process (4 workers), SQLite in a temp dir")  # fmt: skip
+            f"runs), one `crane serve` process (4 workers), SQLite in a temp dir; each run is "
+            f"POST /api/v1/runs → its SSE stream read to run.finished over HTTP/1.1 on "
+            f"loopback (raw asyncio client, keep-alive)")  # fmt: skip
         say(f"runs/s to completion: {rate:.0f} (target ≥ {TARGET_RUNS_PER_S:.0f}: "
             f"{verdict(rate >= TARGET_RUNS_PER_S)})")  # fmt: skip
         say(f"latency POST → run.finished: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-        with server(folder / "gated", gated=True) as (port, gate):
+        shares = [f"client {client_cpu / wall:.0%} of a core"]
+        if server_before is not None and server_after is not None:
+            server_cpu = server_after - server_before
+            per_run = server_cpu / (total + warmup) * 1000
+            shares.insert(0, f"server {server_cpu / wall:.0%} of a core ({per_run:.2f} ms per run)")
+        say(f"CPU during the runs ({os.cpu_count()} cores shared): {', '.join(shares)}")
+        with server(folder / "gated", gated=True) as (port, gate, _):
             live, replay = asyncio.run(fan_out(port, gate))
         say(f"SSE, {SUBSCRIBERS} subscribers on one run: gate opened → all saw run.finished "
             f"in {live * 1000:.1f} ms; replay of the finished run to {SUBSCRIBERS} new "

@@ -1,8 +1,9 @@
 """Orchestrator overhead per step, with its durable step records, against two references.
 
 The same no-op tool function runs through each executor, interleaved round by round:
-  - Crane: a stored run (insert + execute) on a WAL file database — every step's start and
-    finish committed, with its event, before the next step starts;
+  - Crane: a stored run (insert + execute) on a WAL file database — each step's finish
+    committed together with the next step's start, with their events, before the next tool runs
+    (one commit per step);
   - a bare Python loop calling the function (the floor);
   - LangGraph: a linear graph of as many nodes, checkpointed by its SqliteSaver on a file
     (durability="sync": each step's checkpoint is written before the next step starts, the

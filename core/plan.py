@@ -156,6 +156,8 @@ class History(BaseModel):
 
 def iso(moment: datetime) -> str:
     """ISO 8601 UTC with microseconds, always the same width ("2026-01-02T03:04:05.000006Z")."""
+    if moment.tzinfo is UTC:  # the common case (every clock reading): just swap "+00:00"
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     if moment.utcoffset():
         moment = moment.astimezone(UTC)
     # isoformat is several times cheaper than strftime, and this runs on every step

@@ -43,6 +43,8 @@ def _text(value: Any) -> str:
 def resolve_args(
     args: dict[str, Any], earlier: Sequence[Step], referable: tuple[str, ...]
 ) -> dict[str, Any]:
+    if not referable:
+        return args  # nothing to resolve: most tools take no references
     position = len(earlier) + 1
     resolved: dict[str, Any] = {}
     for name, value in args.items():

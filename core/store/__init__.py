@@ -7,19 +7,17 @@ opens write transactions with BEGIN IMMEDIATE and stamps rows with its injected 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from core.plan import History, Run, RunEvent, RunStatus, Scope, Step, Todo
+from core.plan import History, Run, RunEvent, RunStatus, Scope, Todo
 from core.store import conversations, runs, todos
-from core.store.db import Connections
+from core.store.db import Connections, Transaction
+from core.store.journal import Journal
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_TTL = timedelta(hours=24)
 Owner = tuple[str, int, str]  # host, pid, token of the process executing a run
-Event = tuple[str, dict[str, Any]]  # type and data of an event to append
 
 
 def utc_now() -> datetime:
@@ -32,10 +30,9 @@ class Store:
         self.clock = clock
         self._db = Connections(path)
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        with self._db.write() as conn:
-            yield conn
+    def write(self) -> Transaction:
+        """`with store.write() as conn:` one write transaction (nested calls join it)."""
+        return self._db.write()
 
     def close(self) -> None:
         self._db.close()
@@ -100,26 +97,9 @@ class Store:
     def history(self, scope: Scope, conversation: str) -> History:
         return runs.history(self._db.conn, scope, conversation)
 
-    def set_run(
-        self, run_id: str, status: RunStatus, event: Event | None = None,
-        answer: str | None = None, now: datetime | None = None,
-    ) -> RunEvent | None:  # fmt: skip
-        """Persist a run's new status and, in the same transaction, the event announcing it."""
-        now = now or self.clock()
-        with self.write() as conn:
-            runs.set_run(conn, run_id, status, now, answer)
-            return runs.append_event(conn, run_id, *event, now) if event else None
-
-    def set_step(
-        self, run_id: str, step: Step, event: Event | None = None, heartbeat: bool = False
-    ) -> RunEvent | None:
-        """Persist a step's state and the event announcing it (and, if asked, that the
-        executing process is alive) in one transaction."""
-        with self.write() as conn:
-            runs.set_step(conn, run_id, step)
-            if heartbeat:
-                runs.heartbeat(conn, run_id, self.clock())
-            return runs.append_event(conn, run_id, *event, self.clock()) if event else None
+    def journal(self, run_id: str, scope: Scope) -> Journal:
+        """The writer of a run this process is about to execute (see `journal`)."""
+        return Journal(self._db, run_id, scope)
 
     def events_after(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
         return runs.events_after(self._db.conn, run_id, after_seq)

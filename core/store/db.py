@@ -5,9 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 
 from core.errors import InvalidInput, TransientError
 from core.store.schema import SET_NAME, STEPS, migrations
@@ -45,6 +44,49 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
+
+
+class Transaction:
+    """`with Transaction(conn) as conn:` BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception;
+    inside a transaction already open on `conn`, it joins it. A busy database becomes a
+    TransientError. (A class rather than a generator: it runs on every step.)"""
+
+    __slots__ = ("_owns", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._owns = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        conn = self.conn
+        if not conn.in_transaction:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise TransientError(f"database busy: {error}") from error
+            self._owns = True
+        return conn
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self._owns:
+            return
+        self._owns = False
+        conn = self.conn
+        if kind is not None:
+            if conn.in_transaction:  # SQLite may have rolled back already; keep the real error
+                conn.execute("ROLLBACK")
+            return
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as busy:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise TransientError(f"database busy: {busy}") from busy
 
 
 class Connections:
@@ -107,29 +149,9 @@ class Connections:
         }
         return all(step.__name__ in applied for step in STEPS)
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Transaction:
         """A write transaction; nested calls join the one already open on this thread."""
-        conn = self.conn
-        if conn.in_transaction:
-            yield conn
-            return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise TransientError(f"database busy: {error}") from error
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled back already; keep the real error
-                conn.execute("ROLLBACK")
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise TransientError(f"database busy: {error}") from error
+        return Transaction(self.conn)
 
     def close(self) -> None:
         with self._lock:

@@ -1,12 +1,10 @@
-"""Runs, their steps, conversations and run events. Constant SQL strings: sqlite3 caches the
-prepared statements, which keeps the per-step hot path to two short writes."""
+"""Runs, their steps and run events: creating and reading them. The writes of a run being
+executed live in `journal`."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import datetime
-from typing import Any
 
 from core.errors import NotFound
 from core.plan import (
@@ -22,6 +20,7 @@ from core.plan import (
     iso,
 )
 from core.store import conversations
+from core.store.jsontext import dump, load
 
 
 def _time(value: str | None) -> datetime | None:
@@ -52,60 +51,11 @@ def insert_run(conn: sqlite3.Connection, run: Run, owner: tuple[str, int, str]) 
         [
             (
                 run.id, step.index, scope.enterprise_id, scope.team_id, scope.user_id,
-                step.tool, json.dumps(step.args), int(step.destructive), step.status.value,
+                step.tool, dump(step.args), int(step.destructive), step.status.value,
             )
             for step in run.steps
         ],
     )  # fmt: skip
-
-
-def set_run(
-    conn: sqlite3.Connection,
-    run_id: str,
-    status: RunStatus,
-    now: datetime,
-    answer: str | None = None,
-) -> None:
-    finished = iso(now) if status in (RunStatus.completed, RunStatus.failed) else None
-    conn.execute(
-        "UPDATE runs SET status = ?, answer = COALESCE(?, answer), finished_at = ?, "
-        "heartbeat_at = ? WHERE id = ?",
-        (status.value, answer, finished, iso(now), run_id),
-    )
-
-
-def set_step(conn: sqlite3.Connection, run_id: str, step: Step) -> None:
-    result = {
-        "value": step.value,
-        "todo_numbers": step.todo_numbers,
-        "todo_number": step.todo_number,
-    }
-    conn.execute(
-        "UPDATE steps SET status = ?, args = ?, output = ?, result = ?, error = ?, attempts = ?, "
-        "started_at = ?, finished_at = ? WHERE run_id = ? AND idx = ?",
-        (
-            step.status.value, json.dumps(step.args), step.output, json.dumps(result), step.error,
-            step.attempts, iso(step.started_at) if step.started_at else None,
-            iso(step.finished_at) if step.finished_at else None, run_id, step.index,
-        ),
-    )  # fmt: skip
-
-
-def heartbeat(conn: sqlite3.Connection, run_id: str, now: datetime) -> None:
-    conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (iso(now), run_id))
-
-
-def append_event(
-    conn: sqlite3.Connection, run_id: str, kind: str, data: dict[str, Any], now: datetime
-) -> RunEvent:
-    row = conn.execute(
-        "INSERT INTO run_events (run_id, seq, enterprise_id, team_id, user_id, type, data, "
-        "created_at) SELECT id, "
-        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM run_events WHERE run_id = ?), "
-        "enterprise_id, team_id, user_id, ?, ?, ? FROM runs WHERE id = ? RETURNING seq",
-        (run_id, kind, json.dumps(data), iso(now), run_id),
-    ).fetchone()
-    return RunEvent(run_id=run_id, seq=row["seq"], type=kind, data=data, created_at=now)
 
 
 def events_after(conn: sqlite3.Connection, run_id: str, after_seq: int) -> list[RunEvent]:
@@ -119,7 +69,7 @@ def events_after(conn: sqlite3.Connection, run_id: str, after_seq: int) -> list[
             run_id=run_id,
             seq=row["seq"],
             type=row["type"],
-            data=json.loads(row["data"]),
+            data=load(row["data"]),
             created_at=datetime.fromisoformat(row["created_at"]),
         )
         for row in rows
@@ -132,23 +82,31 @@ _RUN_SELECT = (
 )
 
 
+_STEP_COLUMNS = (
+    "idx, tool, args, destructive, status, output, result, error, attempts, started_at, finished_at"
+)
+
+
 def _steps(conn: sqlite3.Connection, run_id: str) -> list[Step]:
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: unpacking is cheaper than by-name lookups
+    cursor.execute(f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY idx", (run_id,))
     steps = []
-    for row in conn.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY idx", (run_id,)):
-        result = json.loads(row["result"]) if row["result"] else {}
+    for (index, tool, args, destructive, status, output, result, error, attempts, started_at,
+         finished_at) in cursor:  # fmt: skip
         steps.append(
             Step(
-                index=row["idx"],
-                tool=row["tool"],
-                args=json.loads(row["args"]),
-                destructive=bool(row["destructive"]),
-                status=StepStatus(row["status"]),
-                output=row["output"],
-                error=row["error"],
-                attempts=row["attempts"],
-                started_at=_time(row["started_at"]),
-                finished_at=_time(row["finished_at"]),
-                **result,
+                index=index,
+                tool=tool,
+                args=load(args),
+                destructive=bool(destructive),
+                status=StepStatus(status),
+                output=output,
+                error=error,
+                attempts=attempts,
+                started_at=_time(started_at),
+                finished_at=_time(finished_at),
+                **(load(result) if result else {}),
             )
         )
     return steps
@@ -228,8 +186,8 @@ def history(conn: sqlite3.Connection, scope: Scope, key: str) -> History:
             found.requests.append(row["text"])
         if row["tool"] is None or row["status"] != StepStatus.completed.value:
             continue
-        result = json.loads(row["result"]) if row["result"] else {}
-        found.steps.append(PriorStep(tool=row["tool"], args=json.loads(row["args"]), **result))
+        result = load(row["result"]) if row["result"] else {}
+        found.steps.append(PriorStep(tool=row["tool"], args=load(row["args"]), **result))
     return found
 
 

@@ -651,3 +651,177 @@ def test_a_run_is_invisible_to_another_caller(store: Store, toolbox: Toolbox) ->
         store.get_run("nope", SCOPE)
     assert type(foreign.value) is type(missing.value)
     assert store.get_run(run.id, SCOPE).id == run.id
+
+
+# one commit per step: a step's end and the next step's start commit together
+
+
+Seen = tuple[list[str], list[str], str]  # step statuses, event types, run status
+
+
+@pytest.fixture
+def read(store: Store) -> Iterator[Callable[[str], Seen]]:
+    """What another process reads right now: a run's step statuses, event types and status."""
+    other = Store(store.path)
+
+    def now(run_id: str) -> Seen:
+        run = other.get_run(run_id)
+        return statuses(run), [e.type for e in other.events_after(run_id)], run.status.value
+
+    yield now
+    other.close()
+
+
+def test_a_steps_end_and_the_next_steps_start_are_committed_before_either_is_announced(
+    store: Store, toolbox: Toolbox, read: Callable[[str], Seen]
+) -> None:
+    crane = make_crane(store, toolbox)
+    seen: list[tuple[str, int, Any]] = []
+
+    def listener(event: RunEvent) -> None:
+        step = event.data.get("step", {}).get("index", 0)
+        seen.append((event.type, step, read(event.run_id)))
+
+    crane.orchestrator.subscribe(listener)
+    run = run_steps(crane, ("say", {"text": "one"}), ("say", {"text": "two"}))
+
+    assert [(kind, step) for kind, step, _ in seen] == [
+        ("run.started", 0), ("step.started", 1),
+        ("step.finished", 1), ("step.started", 2),
+        ("step.finished", 2), ("run.finished", 0),
+    ]  # fmt: skip
+    started = ["run.started", "step.started"]
+    between = [*started, "step.finished", "step.started"]
+    # each announcement comes after the whole transaction holding it has committed
+    assert [state for _, _, state in seen] == [
+        (["running", "pending"], started, "running"),
+        (["running", "pending"], started, "running"),
+        (["completed", "running"], between, "running"),
+        (["completed", "running"], between, "running"),
+        (["completed", "completed"], [*between, "step.finished", "run.finished"], "completed"),
+        (["completed", "completed"], [*between, "step.finished", "run.finished"], "completed"),
+    ]
+    assert [e.type for e in store.events_after(run.id)] == [kind for kind, _, _ in seen]
+
+
+def test_a_run_of_n_steps_takes_n_plus_one_commits(store: Store, toolbox: Toolbox) -> None:
+    crane = make_crane(store, toolbox)
+    run_id = start(crane, *[("say", {"n": n}) for n in range(5)]).id
+    with store.write() as conn:  # this thread's connection, which the run will use
+        pass
+    commits: list[str] = []
+    conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    try:
+        run = crane.execute(run_id)
+    finally:
+        conn.set_trace_callback(None)
+
+    assert run.status is RunStatus.completed
+    assert len(commits) == 6  # start + step 1; 4 × (end of one + start of next); end + finish
+
+
+def test_the_tool_runs_only_after_its_start_is_committed_and_announced(
+    store: Store, toolbox: Toolbox, read: Callable[[str], Seen]
+) -> None:
+    order: list[str] = []
+
+    def observed(args: Args, ctx: ToolContext) -> ToolResult:
+        order.append(f"tool sees {read(run_id)[0]}")
+        return ToolResult(text="done")
+
+    toolbox.add("observed", observed)
+    crane = make_crane(store, toolbox)
+    crane.orchestrator.subscribe(
+        lambda event: order.append(event.type) if event.type.startswith("step") else None
+    )
+    run_id = start(crane, ("say", {}), ("observed", {})).id
+    crane.execute(run_id)
+
+    assert order == [
+        "step.started", "step.finished", "step.started",
+        "tool sees ['completed', 'running']", "step.finished",
+    ]  # fmt: skip
+
+
+def _crash_on(kind: str, index: int) -> Callable[[RunEvent], None]:
+    def listener(event: RunEvent) -> None:
+        if event.type == kind and event.data["step"]["index"] == index:
+            raise Crash()  # the process dies right after the announcement
+
+    return listener
+
+
+@pytest.mark.parametrize("destructive", [False, True], ids=["plain", "destructive"])
+def test_a_crash_between_steps_leaves_only_the_next_step_running(
+    store: Store, toolbox: Toolbox, destructive: bool
+) -> None:
+    toolbox.add("second", ok("second done"), destructive=destructive)
+    crane = make_crane(store, toolbox)
+    run = start(crane, ("add_todo", {"title": "buy milk"}), ("second", {}), ("say", {}))
+    crane.orchestrator.subscribe(_crash_on("step.started", 2))
+    with pytest.raises(Crash):
+        crane.execute(run.id)
+
+    # step 1's write committed with its completion, and with step 2's start
+    assert statuses(store.get_run(run.id)) == ["completed", "running", "pending"]
+    assert [todo.title for todo in store.list_todos(SCOPE)] == ["buy milk"]
+    assert toolbox.calls["second"] == 0
+
+    resumed = make_crane(store, toolbox).execute(run.id)
+
+    assert [todo.title for todo in store.list_todos(SCOPE)] == ["buy milk"]  # not added again
+    if destructive:  # it never ran, but a destructive step found running is never retried
+        assert statuses(resumed) == ["completed", "failed", "skipped"]
+        assert toolbox.calls["second"] == 0
+        assert "interrupted" in (resumed.steps[1].error or "")
+    else:
+        assert statuses(resumed) == ["completed", "completed", "completed"]
+        assert toolbox.calls["second"] == 1
+
+
+def test_events_keep_counting_from_the_store_when_a_run_resumes(
+    store: Store, toolbox: Toolbox
+) -> None:
+    crane = make_crane(store, toolbox)
+    run = start(crane, ("say", {}), ("say", {}), ("say", {}))
+    first: list[RunEvent] = []
+    crane.orchestrator.subscribe(first.append)
+    crane.orchestrator.subscribe(_crash_on("step.finished", 2))
+    with pytest.raises(Crash):
+        crane.execute(run.id)
+    again: list[RunEvent] = []
+
+    make_crane(store, toolbox).execute(run.id, on_event=again.append)
+
+    stored = store.events_after(run.id)
+    assert [e.seq for e in stored] == list(range(1, 10))
+    assert [e.type for e in stored] == [
+        "run.started", "step.started", "step.finished", "step.started", "step.finished",
+        "step.started",  # committed with step 2's end; the crash came before it was announced
+        "step.started", "step.finished", "run.finished",  # step 3 again, after the resume
+    ]  # fmt: skip
+    assert [e.seq for e in first] == [1, 2, 3, 4, 5]
+    assert [e.seq for e in again] == [7, 8, 9]
+
+
+def test_invalid_arguments_of_the_next_step_fail_it_in_the_previous_steps_transaction(
+    store: Store, toolbox: Toolbox, read: Callable[[str], Seen]
+) -> None:
+    toolbox.add("word", ok("a word", value="not a number"))
+    crane = make_crane(store, toolbox)
+    at_first_finish: list[Any] = []
+    crane.orchestrator.subscribe(
+        lambda event: (
+            at_first_finish.append(read(event.run_id))
+            if event.type == "step.finished" and event.data["step"]["index"] == 1
+            else None
+        )
+    )
+    run = run_steps(crane, ("word", {}), ("double", {"n": "$1"}), ("say", {}))
+
+    assert statuses(run) == ["completed", "failed", "skipped"]
+    assert (run.steps[1].error or "").startswith("invalid arguments — n: ")
+    assert run.steps[1].attempts == 1
+    assert toolbox.calls["double"] == 0
+    kinds = ["run.started", "step.started", "step.finished", "step.finished", "run.finished"]
+    assert at_first_finish == [(["completed", "failed", "skipped"], kinds, "failed")]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidInput, NotFound
-from core.plan import Scope
+from core.plan import Run, RunStatus, Scope, Step
 from core.store import Store
 
 ISO_MICROS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
@@ -240,3 +240,24 @@ def test_completing_twice_keeps_the_first_completion_time(db_path: str) -> None:
     finally:
         store.close()
     assert first == again == start + timedelta(seconds=1)
+
+
+def test_a_second_writer_of_a_runs_events_is_refused_and_rolled_back(store: Store) -> None:
+    # The executing process keeps a run's event seq in memory; were another one to write for
+    # the same run, its events would collide on (run_id, seq) rather than interleave.
+    now = datetime(2024, 5, 1, tzinfo=UTC)
+    run = Run(id="r1", scope=ALICE, text="x", steps=[Step(index=1, tool="t")], created_at=now)
+    store.insert_run(run, ("host", 1, "token"))
+    mine, stale = store.journal("r1", ALICE), store.journal("r1", ALICE)
+    with mine.transaction() as events:
+        mine.run_started(now)
+        mine.event("run.started", {}, now)
+    assert [(e.seq, e.type) for e in events] == [(1, "run.started")]
+
+    with pytest.raises(sqlite3.IntegrityError), stale.transaction():
+        stale.run_finished(RunStatus.failed, "too late", now)
+        stale.event("run.finished", {}, now)
+
+    assert store.get_run("r1").status is RunStatus.running  # its state change is gone too
+    assert [(e.seq, e.type) for e in store.events_after("r1")] == [(1, "run.started")]
+    assert (mine.seq, stale.seq) == (1, 0)

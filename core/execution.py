@@ -1,0 +1,217 @@
+"""One pass over a stored run: one commit per step.
+
+Step N's end and step N+1's start commit in one transaction (with step N's tool's own writes,
+if it writes); the run's start commits with the first step's start, and the last step's end with
+the run's finish. A failure commits the failed step, the skipped later steps and the run's finish
+together. Each transaction writes the events announcing its changes (per-run increasing seq), and
+they are announced in order only after its COMMIT: step.finished(N), then step.started(N+1) —
+before N+1's tool runs, so a subscriber sees ⏳ before ✅.
+
+Step N+1's arguments are resolved and validated in that transaction, once N's result is known;
+if they are invalid, N+1's failure is recorded there too. A crash after the COMMIT leaves N+1
+`running` before its tool ran: on resume a non-destructive step just runs, and a destructive one
+is failed "interrupted" like any destructive step found running — conservative (it did nothing)
+but never a double effect. Either way at most one step is ever `running`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from core.errors import CraneError
+from core.plan import Run, RunStatus, Step, StepStatus, ToolResult
+from core.references import resolve_args
+from core.tools import Tool, ToolContext
+
+if TYPE_CHECKING:
+    from core.orchestrator import Orchestrator
+
+log = logging.getLogger("crane.orchestrator")
+
+HEARTBEAT_INTERVAL = timedelta(seconds=30)  # rides along with a step start, at most this often
+Next = tuple[Step, Tool, BaseModel]  # the step that has just started, its tool, its arguments
+STOPPED = (StepStatus.failed, StepStatus.skipped)  # the run stops at such a step
+
+
+def step_record(step: Step) -> dict[str, Any]:
+    duration = (
+        (step.finished_at - step.started_at).total_seconds() * 1000
+        if step.started_at and step.finished_at
+        else None
+    )
+    return {
+        "duration_ms": duration,
+        "index": step.index,
+        "tool": step.tool,
+        "args": step.args,
+        "status": step.status.value,
+        "output": step.output,
+        "error": step.error,
+        "attempts": step.attempts,
+    }
+
+
+def compose_answer(run: Run) -> str:
+    """Plain text covering every executed step, and for a failure the failing step and why."""
+    lines = [
+        step.output for step in run.steps if step.status is StepStatus.completed and step.output
+    ]
+    for step in run.steps:
+        if step.status is StepStatus.failed:
+            lines.append(f"Step {step.index} ({step.tool}) failed: {step.error}")
+    return "\n".join(lines) if lines else (run.answer or "Nothing to do.")
+
+
+def validation_message(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(loc) for loc in item["loc"])
+        parts.append(f"{where}: {item['msg']}" if where else item["msg"])
+    return "invalid arguments — " + "; ".join(parts)
+
+
+class Execution:
+    """Executes one unfinished run (the caller owns it) and returns it finished."""
+
+    def __init__(self, orchestrator: Orchestrator, run: Run) -> None:
+        self.orchestrator = orchestrator
+        self.run = run
+        self.clock = orchestrator.store.clock
+        self.journal = orchestrator.store.journal(run.id, run.scope)
+        self.context = ToolContext(scope=run.scope, store=orchestrator.store)
+        # Arguments and attempts as loaded: a step's start is computed from these, so a
+        # transaction retried after a failed COMMIT starts the next step the same way again.
+        self.loaded = [(step.args, step.attempts) for step in run.steps]
+
+    def __call__(self) -> Run:
+        run = self.run
+        with self.journal.transaction() as events:
+            now = self.clock()
+            if run.status is RunStatus.pending:
+                run.status = RunStatus.running
+                self.journal.run_started(now)
+                self.journal.event("run.started", {"run": run.record()}, now)
+            following = self._advance(0, now)
+        self.orchestrator.announce(events)
+        while following is not None:
+            following = self._step(*following)
+        log.info("run finished", extra={
+            "run_id": run.id, "tenant": f"{run.scope.enterprise_id}/{run.scope.team_id}",
+            "user": run.scope.user_id, "outcome": run.status.value,
+            "duration_ms": round((self.clock() - run.created_at).total_seconds() * 1000, 3),
+        })  # fmt: skip
+        return run
+
+    def _step(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
+        """Run a started step's tool (with retries) and commit its end with the next start."""
+        try:
+            return self.orchestrator.with_retries(self.run.id, self._attempt, step, tool, args)
+        except CraneError as error:
+            message = str(error)
+        except Exception:
+            log.exception("tool crashed", extra={"run_id": self.run.id, "step": step.index})
+            message = f"internal error (ref {self.run.id})"
+        with self.journal.transaction() as events:
+            self._fail(step, message, self.clock())
+        self.orchestrator.announce(events)
+        return None
+
+    def _attempt(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
+        step.attempts += 1
+        if tool.writes:
+            # its writes commit with its step's completion, or not at all
+            with self.journal.transaction() as events:
+                following = self._complete(step, tool.function(args, self.context))
+        else:
+            # outside any transaction: a slow pure tool must not hold SQLite's write lock
+            result = tool.function(args, self.context)
+            with self.journal.transaction() as events:
+                following = self._complete(step, result)
+        self.orchestrator.announce(events)
+        return following
+
+    def _complete(self, step: Step, result: ToolResult) -> Next | None:
+        now = self.clock()
+        step.status, step.finished_at = StepStatus.completed, now
+        step.output, step.value = result.text, result.value
+        step.todo_numbers, step.todo_number = result.todo_numbers, result.todo_number
+        self.journal.step_completed(step)
+        self.journal.event("step.finished", {"step": step_record(step)}, now)
+        return self._advance(step.index, now)
+
+    def _advance(self, position: int, now: datetime) -> Next | None:
+        """Inside a transaction: start the first unfinished step from `position` (0-based) on,
+        or record why it cannot start; with none left, finish the run."""
+        steps = self.run.steps
+        while position < len(steps) and steps[position].status is StepStatus.completed:
+            position += 1
+        if position == len(steps):
+            self._finish(now)
+            return None
+        step = steps[position]
+        if step.status in STOPPED:  # stored by an older version that committed these apart
+            self._stop(step.index, now)
+            return None
+        if step.status is StepStatus.running and step.destructive:
+            # It may or may not have taken effect before the crash: never do it twice.
+            self._fail(step, "interrupted before it finished; not retried", now)
+            return None
+        tool = self.orchestrator.tools.get(step.tool)
+        if tool is None:
+            self._fail(step, f"unknown tool {step.tool!r}", now)
+            return None
+        planned, attempts = self.loaded[position]
+        try:
+            step.args = resolve_args(planned, steps[:position], tool.reference_args)
+            args = tool.input_model.model_validate(step.args)
+        except ValidationError as error:
+            message = validation_message(error)
+        except CraneError as error:
+            message = str(error)
+        except Exception:  # a bug in an input model: this step fails, not the one before
+            log.exception("arguments crashed", extra={"run_id": self.run.id, "step": step.index})
+            message = f"internal error (ref {self.run.id})"
+        else:
+            step.status, step.started_at = StepStatus.running, now
+            self.journal.step_started(step)
+            self.journal.heartbeat(now, HEARTBEAT_INTERVAL)
+            self.journal.event("step.started", {"step": step_record(step)}, now)
+            return step, tool, args
+        step.attempts = attempts + 1
+        self._fail(step, message, now)
+        return None
+
+    def _fail(self, step: Step, message: str, now: datetime) -> None:
+        step.status, step.error, step.finished_at = StepStatus.failed, message, now
+        step.started_at = step.started_at or now
+        self.journal.step_failed(step)
+        self.journal.event("step.finished", {"step": step_record(step)}, now)
+        self._stop(step.index, now)
+
+    def _stop(self, index: int, now: datetime) -> None:
+        """After a failure: every later step is skipped and the run finishes."""
+        for later in self.run.steps[index:]:
+            if later.status is not StepStatus.completed:
+                later.status = StepStatus.skipped
+        self.journal.skip_after(index)
+        self._finish(now)
+
+    def _finish(self, now: datetime) -> None:
+        run = self.run
+        failed = any(step.status is StepStatus.failed for step in run.steps)
+        run.status = RunStatus.failed if failed else RunStatus.completed
+        run.answer = compose_answer(run)
+        run.finished_at = now
+        self.journal.run_finished(run.status, run.answer, now)
+        self.journal.event("run.finished", {
+            "status": run.status.value,
+            "answer": run.answer,
+            "steps": [step_record(step) for step in run.steps],
+            "usage": run.usage.model_dump() if run.usage else None,
+            "planner": run.planner,
+            "fallback_reason": run.fallback_reason,
+        }, now)  # fmt: skip

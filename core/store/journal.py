@@ -1,0 +1,166 @@
+"""The hot path: the writes of a run being executed — its status, its steps and its events.
+
+A `Journal` belongs to the one process executing a run (recovery hands a run over by a
+compare-and-set on its owner), so it keeps the run's last event seq and its tenant and user in
+memory: appending an event is a plain INSERT, not a MAX(seq) subquery joined with `runs`.
+(run_id, seq) is the primary key, so were another process ever to write events for the same run,
+the insert would fail and roll back its transaction instead of interleaving.
+
+Every write happens inside `transaction()`: the state changes and the events announcing them
+commit together, and the events are handed back to be announced only after the COMMIT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from types import TracebackType
+from typing import Any
+
+from core.plan import RunEvent, RunStatus, Scope, Step, iso
+from core.store.db import Connections, Transaction
+from core.store.jsontext import dump
+
+EventRow = tuple[str, int, str, str, str, str, str, str]
+
+
+@cache
+def _insert_events(count: int) -> str:
+    # one multi-row INSERT per transaction: about half the cost of one INSERT per event
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * count)
+    return (
+        "INSERT INTO run_events (run_id, seq, enterprise_id, team_id, user_id, type, data, "
+        f"created_at) VALUES {values}"
+    )
+
+
+def last_seq(conn: sqlite3.Connection, run_id: str) -> int:
+    row = conn.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM run_events WHERE run_id = ?", (run_id,)
+    ).fetchone()
+    return int(row[0])
+
+
+class Journal:
+    def __init__(self, db: Connections, run_id: str, scope: Scope) -> None:
+        self._db = db
+        self.run_id = run_id
+        self._tenant = (scope.enterprise_id, scope.team_id, scope.user_id)
+        self.seq = last_seq(db.conn, run_id)
+        # when this process last stamped the run's heartbeat: not yet
+        self.beat = self._beat = datetime.min.replace(tzinfo=UTC)
+        # the open transaction and what it has written so far (set by __enter__)
+        self._transaction: Transaction
+        self._conn: sqlite3.Connection
+        self._events: list[RunEvent] = []
+        self._rows: list[EventRow] = []
+        self._moment: datetime | None = None
+        self._stamp = ""
+
+    def transaction(self) -> Journal:
+        """`with journal.transaction() as events:` one write transaction (BEGIN IMMEDIATE …
+        COMMIT); `events` collects the events it writes, to be announced once the block has
+        committed. A tool's own writes made inside the block join the transaction. Nothing is
+        kept in memory (seq, heartbeat) unless the COMMIT succeeded."""
+        return self
+
+    def __enter__(self) -> list[RunEvent]:
+        self._events, self._rows, self._beat = [], [], self.beat
+        self._transaction = self._db.write()
+        self._conn = self._transaction.__enter__()
+        return self._events
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None and self._rows:
+            try:
+                rows = self._rows
+                self._conn.execute(_insert_events(len(rows)), [v for row in rows for v in row])
+            except BaseException as failed:
+                self._transaction.__exit__(type(failed), failed, failed.__traceback__)
+                raise
+        self._transaction.__exit__(kind, error, traceback)
+        if kind is None:
+            self.seq += len(self._events)
+            self.beat = self._beat
+
+    def _at(self, now: datetime) -> str:
+        # One clock reading serves every write of a transaction: convert it once.
+        if now is not self._moment:
+            self._moment, self._stamp = now, iso(now)
+        return self._stamp
+
+    def event(self, kind: str, data: dict[str, Any], now: datetime) -> None:
+        """Append an event; the transaction writes its events when its block ends."""
+        seq = self.seq + len(self._events) + 1
+        self._rows.append((self.run_id, seq, *self._tenant, kind, dump(data), self._at(now)))
+        self._events.append(
+            RunEvent(run_id=self.run_id, seq=seq, type=kind, data=data, created_at=now)
+        )
+
+    def heartbeat(self, now: datetime, every: timedelta) -> None:
+        """Stamp the run's heartbeat if the last stamp is older than `every`."""
+        if now - self._beat > every:
+            self._conn.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE id = ?", (self._at(now), self.run_id)
+            )
+            self._beat = now
+
+    def run_started(self, now: datetime) -> None:
+        self._conn.execute(
+            "UPDATE runs SET status = 'running', heartbeat_at = ? WHERE id = ?",
+            (self._at(now), self.run_id),
+        )
+        self._beat = now
+
+    def run_finished(self, status: RunStatus, answer: str, now: datetime) -> None:
+        stamp = self._at(now)
+        self._conn.execute(
+            "UPDATE runs SET status = ?, answer = ?, finished_at = ?, heartbeat_at = ? "
+            "WHERE id = ?",
+            (status.value, answer, stamp, stamp, self.run_id),
+        )
+
+    def step_started(self, step: Step) -> None:
+        """A step about to run: its resolved arguments and start time (attempts unchanged)."""
+        assert step.started_at is not None
+        self._conn.execute(
+            "UPDATE steps SET status = 'running', args = ?, started_at = ? "
+            "WHERE run_id = ? AND idx = ?",
+            (dump(step.args), self._at(step.started_at), self.run_id, step.index),
+        )
+
+    def step_completed(self, step: Step) -> None:
+        """A completed step: its result (its arguments were written when it started)."""
+        assert step.finished_at is not None
+        result = {"value": step.value, "todo_numbers": step.todo_numbers,
+                  "todo_number": step.todo_number}  # fmt: skip
+        self._conn.execute(
+            "UPDATE steps SET status = 'completed', output = ?, result = ?, attempts = ?, "
+            "finished_at = ? WHERE run_id = ? AND idx = ?",
+            (step.output, dump(result), step.attempts, self._at(step.finished_at),
+             self.run_id, step.index),
+        )  # fmt: skip
+
+    def step_failed(self, step: Step) -> None:
+        """A failed step, whole: it may fail before it started (invalid arguments)."""
+        assert step.started_at is not None and step.finished_at is not None
+        self._conn.execute(
+            "UPDATE steps SET status = 'failed', args = ?, error = ?, attempts = ?, "
+            "started_at = ?, finished_at = ? WHERE run_id = ? AND idx = ?",
+            (dump(step.args), step.error, step.attempts, self._at(step.started_at),
+             self._at(step.finished_at), self.run_id, step.index),
+        )  # fmt: skip
+
+    def skip_after(self, index: int) -> None:
+        """Mark every step after `index` that never started skipped."""
+        self._conn.execute(
+            "UPDATE steps SET status = 'skipped' WHERE run_id = ? AND idx > ? "
+            "AND status = 'pending'",
+            (self.run_id, index),
+        )
