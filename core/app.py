@@ -32,4 +32,5 @@ def build(settings: Settings | None = None, db: str | None = None) -> Crane:
         store, retry_attempts=settings.retry_attempts, retry_base_s=settings.retry_base_s
     )
     orchestrator.recover()
+    store.forget_old_requests()
     return Crane(store, planner, orchestrator)

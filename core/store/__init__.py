@@ -118,3 +118,8 @@ class Store:
         """Record a delivery (a Slack event, a message); False if it was already recorded."""
         with self.write() as conn:
             return conversations.claim_delivery(conn, key, self.clock())
+
+    def forget_old_requests(self) -> int:
+        """Delivery records and idempotency keys past their 24 h are no longer needed."""
+        with self.write() as conn:
+            return conversations.forget_before(conn, self.clock() - IDEMPOTENCY_TTL)

@@ -56,3 +56,11 @@ def remember_idempotent(
         "created_at = excluded.created_at",
         (scope.enterprise_id, scope.team_id, scope.user_id, key, body_hash, run_id, iso(now)),
     )
+
+
+def forget_before(conn: sqlite3.Connection, cutoff: datetime) -> int:
+    """Drop delivery records and idempotency keys older than `cutoff` (Slack retries within
+    minutes; keys are kept 24 h). Returns how many rows went."""
+    gone = conn.execute("DELETE FROM deliveries WHERE created_at < ?", (iso(cutoff),)).rowcount
+    gone += conn.execute("DELETE FROM idempotency WHERE created_at < ?", (iso(cutoff),)).rowcount
+    return gone

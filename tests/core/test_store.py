@@ -261,3 +261,18 @@ def test_a_second_writer_of_a_runs_events_is_refused_and_rolled_back(store: Stor
     assert store.get_run("r1").status is RunStatus.running  # its state change is gone too
     assert [(e.seq, e.type) for e in store.events_after("r1")] == [(1, "run.started")]
     assert (mine.seq, stale.seq) == (1, 0)
+
+
+def test_old_delivery_records_and_idempotency_keys_are_forgotten(db_path: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    store = Store(db_path, clock=lambda: now[0])
+    assert store.claim_delivery("msg:T1:C1:1.0")
+    now[0] += timedelta(hours=25)
+    assert store.claim_delivery("msg:T1:C1:2.0")
+    assert store.forget_old_requests() == 1
+    # the old key is gone (claimable again), the recent one is still remembered
+    assert store.claim_delivery("msg:T1:C1:1.0")
+    assert not store.claim_delivery("msg:T1:C1:2.0")
+    store.close()
