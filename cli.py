@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from core.runtime import Crane
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
 
 class Refused(Exception):
@@ -66,12 +68,37 @@ def _parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
+        _refuse_undecodable(args)
         return _dispatch(args)
     except Refused as refused:
         print(str(refused), file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # stdout closed early: exit quietly, like other Unix tools
+        _stdout_gone()
+        return EXIT_BROKEN_PIPE
+
+
+def _stdout_gone() -> None:
+    # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    """Bytes that are not UTF-8 reach argv as lone surrogates, which SQLite cannot store or
+    look up: refuse them as bad input (the request text is checked by clean_request, and
+    --db is a file name, where any bytes are fine)."""
+    for name, value in vars(args).items():
+        if name in ("text", "db") or not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            label = "the run id" if name == "id" else f"--{name}"
+            raise Refused(f"crane: {label} is not valid text (it is not UTF-8)") from None
 
 
 class _OneLine(logging.Formatter):
@@ -102,6 +129,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     except (NotFound, CraneError) as error:
         print(f"crane: {error}", file=sys.stderr)
         return EXIT_FAILED
+
+
+# C0 and C1 control characters but new line and tab: a title or request holding "\x1b[2J" must
+# not drive the terminal of whoever lists it (`crane runs` shows every user's requests).
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (9, 10)}
+
+
+def shown(text: str) -> str:
+    """Text for a terminal: control characters made visible as \\xNN; JSON output is unchanged."""
+    return text.translate(_CONTROLS)
 
 
 def dump(value: Any) -> None:
@@ -136,14 +173,30 @@ def _print_event(event: RunEvent) -> None:
     elif event.type == "step.finished":
         step = event.data["step"]
         if step["status"] == "completed":
-            print(f"✅ step {step['index']} {step['tool']}: {step['output']}", flush=True)
+            print(f"✅ step {step['index']} {step['tool']}: {shown(step['output'])}", flush=True)
         else:
             tries = f" after {step['attempts']} attempts" if step["attempts"] > 1 else ""
-            print(f"❌ step {step['index']} {step['tool']} failed{tries}: {step['error']}")
+            print(f"❌ step {step['index']} {step['tool']} failed{tries}: {shown(step['error'])}")
+
+
+class _Live:
+    """The progress printer; once stdout is gone (`crane ask … | head -1`) it stops printing
+    rather than fail, and log, on every later event. The run itself goes on to the end."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __call__(self, event: RunEvent) -> None:
+        if self.closed:
+            return
+        try:
+            _print_event(event)
+        except BrokenPipeError:
+            self.closed = True
 
 
 def _ask_once(crane: Crane, scope: Scope, text: str, thread: str | None, live: bool) -> Run:
-    unsubscribe = crane.orchestrator.subscribe(_print_event) if live else None
+    unsubscribe = crane.orchestrator.subscribe(_Live()) if live else None
     try:
         return crane.ask(scope, text, thread)
     finally:
@@ -160,7 +213,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         dump(run.record())
     else:
-        print(run.answer or "")
+        print(shown(run.answer or ""))
     return EXIT_OK if run.status.value == "completed" else EXIT_FAILED
 
 
@@ -185,7 +238,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except InvalidInput as error:
             print(f"crane: {error}")
             continue
-        print(f"crane> {run.answer}")
+        print(f"crane> {shown(run.answer or '')}")
 
 
 def cmd_todos(args: argparse.Namespace) -> int:
@@ -197,7 +250,7 @@ def cmd_todos(args: argparse.Namespace) -> int:
     if not found:
         print("No todos." if args.all else "No open todos.")
     for todo in found:
-        print(f"#{todo.number} {'[x]' if todo.done else '[ ]'} {todo.title}")
+        print(f"#{todo.number} {'[x]' if todo.done else '[ ]'} {shown(todo.title)}")
     return EXIT_OK
 
 
@@ -228,15 +281,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if args.json:
             dump(run.record())
         else:
-            print(_describe(run))
-            print(f"answer: {run.answer}")
+            print(shown(_describe(run)))
+            print(f"answer: {shown(run.answer or '')}")
         return EXIT_OK
     found = crane.store.list_runs(limit=args.limit)
     if args.json:
         dump([run.record() for run in found])
     else:
         for run in found:
-            print(_describe(run))
+            print(shown(_describe(run)))
     return EXIT_OK
 
 

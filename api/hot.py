@@ -34,6 +34,7 @@ from core.runtime import Crane, new_run_id
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
 MAX_LAST_EVENT_ID = 20
+MAX_SEQ = 2**63 - 1  # the largest SQLite INTEGER
 KEEPALIVE_S = 15.0
 # A stream that waited this long for its run starts watching for the client leaving (one
 # more task per stream: only for runs that take a while)
@@ -207,6 +208,8 @@ class HotRoutes:
         after = 0
         if last_event_id and last_event_id.isascii() and last_event_id.isdigit():
             after = int(last_event_id)
+            if after > MAX_SEQ:  # no event has such an id (and SQLite could not compare it)
+                after = 0
         await self._stream(scope, receive, send, run_id, after)
 
     def _stored(self, run_id: str, after: int) -> list[Frame]:

@@ -110,15 +110,19 @@ def _shape_problem(content_type: str, body: bytes) -> str | None:
     if kind == "application/json":
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return "body is not valid JSON"
-        return None if isinstance(parsed, dict) else "JSON body must be an object"
+        if not isinstance(parsed, dict):
+            return "JSON body must be an object"
+        if parsed.get("type") == "event_callback" and not isinstance(parsed.get("event"), dict):
+            return "event_callback without an event object"
+        return None
     if kind == "application/x-www-form-urlencoded":
         form = parse_qs(text, keep_blank_values=True)
         if "payload" in form:
             try:
                 parsed = json.loads(form["payload"][0])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return "payload is not valid JSON"
             return None if isinstance(parsed, dict) else "payload must be a JSON object"
         return None if form else "empty form body"

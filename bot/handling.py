@@ -66,6 +66,9 @@ class Handler:
             try:
                 text, plan = self.crane.plan(request.scope, request.text, request.conversation)
             except CraneError as error:
+                if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
+                    log.info("unplanned thread message left unanswered: %s", error)
+                    return None
                 return self._reply(request, f"Sorry — {error}")
             if not plan.steps and request.silent_if_nothing:
                 return None

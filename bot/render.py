@@ -57,7 +57,7 @@ def step_line(step: dict[str, Any]) -> str:
 
 
 def header_text(user_id: str, text: str, status: str) -> str:
-    return f"{ICONS.get(status, '•')} <@{user_id}> asked: {escape(text)}"
+    return truncate(f"{ICONS.get(status, '•')} <@{user_id}> asked: {escape(text)}", TEXT_LIMIT)
 
 
 def header_blocks(

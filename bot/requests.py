@@ -29,6 +29,7 @@ def is_user_message(event: dict[str, Any]) -> bool:
         and bool(event.get("user"))
         and bool(event.get("channel"))
         and bool(event.get("ts"))
+        and isinstance(event.get("text") or "", str)
     )
 
 

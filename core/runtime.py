@@ -28,6 +28,9 @@ def clean_request(text: str) -> str:
     try:
         return Request(text=text).text
     except ValidationError as error:
+        if any(e["type"] == "string_unicode" for e in error.errors()):
+            # lone surrogates: bytes that were not UTF-8 (a terminal, a JSON "\ud800")
+            raise InvalidInput("the request is not valid text (it is not UTF-8)") from error
         if not text.strip():
             raise InvalidInput("the request is empty — say what Crane should do") from error
         raise InvalidInput(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from bot.handling import Handler, SlackRequest
 from bot.jobs import Jobs
 
 BUSY = "I'm busy right now — please try again in a moment."
+BUSY_MEMORY = 1024  # messages recently told "busy" (their twins stay quiet)
 log = logging.getLogger("crane.slack")
 
 
@@ -27,6 +29,7 @@ class Deps:
     jobs: Jobs
     streaming: bool
     _pending: set[asyncio.Task[Any]] = field(default_factory=set)
+    _told_busy: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     def submit(self, request: SlackRequest) -> bool:
         return self.jobs.try_submit(self.handler, request)
@@ -45,9 +48,22 @@ class Deps:
         task.add_done_callback(self._pending.discard)
 
     def submit_or_say_busy(self, request: SlackRequest, client: AsyncWebClient) -> None:
-        if not self.submit(request):
-            self.later(
-                client.chat_postMessage(
-                    channel=request.channel, thread_ts=request.thread_ts, text=BUSY
-                )
-            )
+        if self.submit(request):
+            return
+        # no "busy" where silence is due ("thanks!" in a thread), and one per message: a
+        # mention and its message twin share the delivery key
+        if request.silent_if_nothing or not self._first_busy(request.delivery_key):
+            return
+        self.later(
+            client.chat_postMessage(channel=request.channel, thread_ts=request.thread_ts, text=BUSY)
+        )
+
+    def _first_busy(self, key: str | None) -> bool:
+        if key is None:
+            return True
+        if key in self._told_busy:
+            return False
+        self._told_busy[key] = None
+        if len(self._told_busy) > BUSY_MEMORY:
+            self._told_busy.popitem(last=False)
+        return True

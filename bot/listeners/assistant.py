@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -28,8 +29,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
     assistant = AsyncAssistant()
 
     @assistant.thread_started
-    async def started(say: AsyncSay, set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
+    async def started(
+        body: dict[str, Any], say: AsyncSay, set_suggested_prompts: AsyncSetSuggestedPrompts
+    ) -> None:
+        thread = (body.get("event") or {}).get("assistant_thread") or {}
+        # one greeting per thread, whatever Slack retries
+        key = (f"assistant:{body.get('team_id') or ''}:{thread.get('channel_id')}:"
+               f"{thread.get('thread_ts')}")  # fmt: skip
+
         async def greet() -> None:
+            if not await asyncio.to_thread(deps.handler.crane.store.claim_delivery, key):
+                return
             await say("Hi! Ask me to calculate something or to keep your todos.")
             await set_suggested_prompts(prompts=PROMPTS)
 

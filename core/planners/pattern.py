@@ -11,6 +11,7 @@ Arithmetic in words ("15% of 80", "divide it by 2") becomes a calculator express
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -200,8 +201,13 @@ _ADD = (
         _F | re.S,
     ),
 )
-_ADD_EMPTY = re.compile(
-    rf"(?:{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}|remind me|new {_ADD_NOUN})", _F
+_ADD_EMPTY = re.compile(  # an add with no title, even when a joining word is there to start one
+    rf"(?:{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}|remind me|new {_ADD_NOUN}"
+    r"|don'?t (?:let me )?forget|do not (?:let me )?forget|note to self"
+    r"|(?:i (?:need|have|want) to )?remember)"
+    r"(?: (?:to|for|of|that says|which says|saying|called|named|titled|about|reading|that"
+    r"|that i (?:need|have) to))?",
+    _F,
 )
 _ADD_MANY = re.compile(
     rf"(?:{_ADD_VERB} (?:me )?(?:(?:these|the following|some|a few|few|multiple|several|\d+|two"
@@ -260,8 +266,13 @@ class _Unit:
         return self.tool == "delete_todo"
 
 
+def _no_words(title: str) -> bool:
+    """Only punctuation, spaces or control characters: nothing a person would call a title."""
+    return all(unicodedata.category(char)[0] in "PZC" for char in title)
+
+
 def _add_todo(title: str) -> _Unit:
-    if not title or _TIME_ONLY.fullmatch(title):
+    if not title or _TIME_ONLY.fullmatch(title) or _no_words(title):
         return _Unit("ask", text=ASK_TITLE)  # "set a reminder for 5pm": no words to keep
     return _Unit("step", tool="add_todo", args={"title": title}, title=True)
 
@@ -358,13 +369,13 @@ class _Parser:
 
     @staticmethod
     def _add(text: str) -> _Unit | None:
+        if _ADD_EMPTY.fullmatch(text):  # "add a todo to": not a todo titled "to"
+            return _Unit("ask", text=ASK_TITLE)
         for regex in _ADD:
             match = regex.fullmatch(text)
             if match:
                 # Each pattern sets one group: the title, whatever its name.
                 return _add_todo(_title(next(v for v in match.groupdict().values() if v)))
-        if _ADD_EMPTY.fullmatch(text):
-            return _Unit("ask", text=ASK_TITLE)
         return None
 
     @staticmethod

@@ -250,6 +250,28 @@ def test_a_4000_character_request_is_not_refused_for_length(
     assert "too long" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["ask", "add a todo to \udcff"], "the request"),
+        (["ask", "calculate 1+1", "--user", "\udcff"], "--user"),
+        (["ask", "calculate 1+1", "--thread", "\udcff"], "--thread"),
+        (["todos", "--user", "\udcff"], "--user"),
+        (["runs", "show", "\udcff"], "the run id"),
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_naming_the_argument(
+    capsys: pytest.CaptureFixture[str], db: str, argv: list[str], named: str
+) -> None:
+    # argv bytes that are not UTF-8 arrive as lone surrogates (PEP 383); SQLite cannot take them
+    code, out, err = run_cli(capsys, *argv, "--db", db)
+
+    assert code == 2
+    assert out == ""
+    assert err == f"crane: {named} is not valid text (it is not UTF-8)\n"
+    assert not Path(db).exists()
+
+
 # todos
 
 
@@ -405,3 +427,48 @@ def test_the_crane_console_script_runs_a_request(tmp_path: Path) -> None:
     assert record["status"] == "completed"
     assert "5" in record["answer"]
     assert done.stderr == ""
+
+
+def test_a_closed_stdout_ends_quietly_and_the_run_still_completes(tmp_path: Path) -> None:
+    # `crane ask … | head -1`: no traceback, no "event listener failed" per step, exit 141
+    script = Path(sys.executable).with_name("crane")
+    env = {key: value for key, value in os.environ.items() if key != "CRANE_DB"}
+    db = str(tmp_path / "pipe.db")
+    titles = ";".join(f"t{i}" for i in range(300))
+    process = subprocess.Popen(
+        [str(script), "ask", f"add todos: {titles}", "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline() == b"Plan:\n"
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    code = process.wait(timeout=60)
+
+    assert code == cli.EXIT_BROKEN_PIPE, stderr
+    assert stderr == ""
+    store = Store(db)
+    try:
+        assert len(store.list_todos(Scope(), include_done=True)) == 300
+        assert [run.status.value for run in store.list_runs(limit=5)] == ["completed"]
+    finally:
+        store.close()
+
+
+def test_control_characters_in_stored_text_are_shown_escaped_on_the_terminal(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    seed_todos(db, "buy milk\x1b[2J\x07")
+
+    _, out, _ = run_cli(capsys, "todos", "--db", db)
+    assert out == "#1 [ ] buy milk\\x1b[2J\\x07\n"
+
+    _, out, _ = run_cli(capsys, "todos", "--json", "--db", db)
+    assert json.loads(out)[0]["title"] == "buy milk\x1b[2J\x07"  # the data itself is verbatim
+
+    _, out, _ = run_cli(capsys, "ask", "add a todo to a\x1bb", "--db", db)
+    assert "\x1b" not in out
+    assert "Added todo #2: a\\x1bb" in out

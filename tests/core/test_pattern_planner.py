@@ -193,6 +193,34 @@ def test_a_todo_without_words_is_a_question(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "add a todo to",
+        "add a todo for",
+        "add a todo called",
+        "add a todo that says",
+        "remind me to",
+        "remind me about",
+        "don't forget to",
+        "remember to",
+        "add a todo to ...",
+        "add a todo -",
+        "add a todo: ?",
+        "remind me to, then list my todos",
+        "add a todo to buy milk and add a todo to",
+    ],
+)
+def test_a_joining_word_or_punctuation_alone_is_not_a_todo_title(text: str) -> None:
+    assert "What should the todo say" in asks(text)
+
+
+def test_a_title_that_is_a_joining_word_after_one_is_still_kept() -> None:
+    assert steps("add a todo to to") == [("add_todo", {"title": "to"})]
+    assert steps("add a todo to C++") == [("add_todo", {"title": "C++"})]
+    assert steps("remind me about the dentist") == [("add_todo", {"title": "the dentist"})]
+
+
+@pytest.mark.parametrize(
     ("text", "include_done"),
     [
         ("list my todos", False),
