@@ -15,6 +15,8 @@ from core.references import check_references
 from core.store import Store
 
 Planner = Callable[[str, History], Plan]
+# One request stays readable in a Slack thread and bounded in work ("add todos: a;a;a;…").
+MAX_PLAN_STEPS = 50
 
 
 class Request(BaseModel):
@@ -58,6 +60,11 @@ class Crane:
         return text, plan
 
     def _check(self, plan: Plan) -> None:
+        if len(plan.steps) > MAX_PLAN_STEPS:
+            raise InvalidInput(
+                f"that would take {len(plan.steps)} steps; Crane runs at most {MAX_PLAN_STEPS} "
+                "per request — split it up"
+            )
         tools = self.orchestrator.tools
         unknown = [step.tool for step in plan.steps if step.tool not in tools]
         if unknown:

@@ -430,13 +430,16 @@ def test_the_crane_console_script_runs_a_request(tmp_path: Path) -> None:
 
 
 def test_a_closed_stdout_ends_quietly_and_the_run_still_completes(tmp_path: Path) -> None:
-    # `crane ask … | head -1`: no traceback, no "event listener failed" per step, exit 141
+    # `crane ask … | head -1`: no traceback, no "event listener failed" line, exit 141
     script = Path(sys.executable).with_name("crane")
     env = {key: value for key, value in os.environ.items() if key != "CRANE_DB"}
     db = str(tmp_path / "pipe.db")
-    titles = ";".join(f"t{i}" for i in range(300))
+    store = Store(db)
+    for i in range(3000):  # a listing far larger than a pipe's buffer
+        store.add_todo(Scope(), f"todo number {i} with a longer title")
+    store.close()
     process = subprocess.Popen(
-        [str(script), "ask", f"add todos: {titles}", "--db", db],
+        [str(script), "ask", "list my todos", "--db", db],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
@@ -446,13 +449,13 @@ def test_a_closed_stdout_ends_quietly_and_the_run_still_completes(tmp_path: Path
     assert process.stdout.readline() == b"Plan:\n"
     process.stdout.close()
     stderr = process.stderr.read().decode()
+    process.stderr.close()
     code = process.wait(timeout=60)
 
     assert code == cli.EXIT_BROKEN_PIPE, stderr
     assert stderr == ""
     store = Store(db)
     try:
-        assert len(store.list_todos(Scope(), include_done=True)) == 300
         assert [run.status.value for run in store.list_runs(limit=5)] == ["completed"]
     finally:
         store.close()
@@ -472,3 +475,16 @@ def test_control_characters_in_stored_text_are_shown_escaped_on_the_terminal(
     _, out, _ = run_cli(capsys, "ask", "add a todo to a\x1bb", "--db", db)
     assert "\x1b" not in out
     assert "Added todo #2: a\\x1bb" in out
+
+
+def test_a_request_planning_more_than_fifty_steps_is_refused_and_stores_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "crane.db")
+    titles = "; ".join(f"t{i}" for i in range(60))
+    assert cli.main(["ask", f"add todos: {titles}", "--db", db]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "60 steps" in captured.err and "at most 50" in captured.err
+    assert cli.main(["todos", "--json", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out) == []
