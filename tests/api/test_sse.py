@@ -79,6 +79,19 @@ def test_unusable_last_event_id_replays_from_the_start(api: LiveApi) -> None:
     assert api.events(run_id, last_event_id="not-a-number")[0].event == "run.started"
 
 
+def test_last_event_id_beyond_any_sequence_number_replays_from_the_start(
+    start_api: Callable[..., LiveApi],
+) -> None:
+    api = start_api()
+    run_id = start(api, "calculate 2+3")
+    api.settle()
+    # another server on the same database: the run is read from the store, not from memory
+    fresh = start_api(settings=api.settings)
+    for huge in ("9223372036854775808", "9" * 20):
+        events = fresh.events(run_id, last_event_id=huge)
+        assert events[0].event == "run.started" and events[-1].event == "run.finished"
+
+
 def test_live_events_arrive_while_the_run_is_in_flight(
     start_api: Callable[..., LiveApi], gate: Gate
 ) -> None:

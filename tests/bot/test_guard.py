@@ -84,6 +84,11 @@ CASES: dict[str, tuple[Send, int]] = {
     "wrong content type": (post(BODY, {"Content-Type": "text/plain"}), 400),
     "empty body": (post(b"", {"Content-Type": "application/json"}), 400),
     "form with invalid payload JSON": (post(b"payload=%7Bnot-json"), 400),
+    "JSON nested too deep": (post(b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"), 400),
+    "event_callback whose event is not an object": (
+        post(b'{"type": "event_callback", "team_id": "T111", "event": "message"}'),
+        400,
+    ),
 }
 
 

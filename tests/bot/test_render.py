@@ -91,3 +91,8 @@ def test_plain_text_is_escaped_and_short_enough_for_a_notification() -> None:
 
 def test_usage_mentions_the_slash_command_and_follow_ups() -> None:
     assert "/crane calculate" in render.USAGE and "add 10 to that" in render.USAGE
+
+
+def test_header_text_of_a_request_full_of_entities_stays_under_the_notification_limit() -> None:
+    text = render.header_text("U1", "&" * 4000, "running")  # each "&" is echoed as "&amp;"
+    assert len(text) <= render.TEXT_LIMIT and text.endswith("(truncated)")

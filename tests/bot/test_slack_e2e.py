@@ -191,6 +191,29 @@ def test_thanks_in_a_known_thread_gets_no_reply_and_stores_no_run(server: LiveSe
     assert len(shown_calls(server.fake)) == shown and len(server.runs()) == runs
 
 
+@pytest.mark.parametrize("text", ["", "x" * 4500])
+def test_unplannable_message_in_a_known_thread_without_mention_gets_no_reply(
+    server: LiveServer, text: str
+) -> None:
+    # a file shared without a comment, a long log pasted for a colleague: not for Crane
+    root = ask_in_channel(server, "calculate 2+3")
+    shown, runs = len(shown_calls(server.fake)), len(server.runs())
+    event = message_event(text, thread_ts=root)
+    if not text:
+        event.update(subtype="file_share", files=[{"id": "F1"}])
+    server.event(event)
+    server.settle()
+    assert len(shown_calls(server.fake)) == shown and len(server.runs()) == runs
+
+
+def test_message_with_a_non_string_text_is_acknowledged_and_ignored(server: LiveServer) -> None:
+    event = message_event("x", channel=DM, channel_type="im")
+    event["text"] = 5
+    server.event(event)
+    server.settle()
+    assert shown_calls(server.fake) == [] and server.runs() == []
+
+
 def test_message_in_a_thread_crane_never_answered_is_ignored(server: LiveServer) -> None:
     server.event(message_event("calculate 2+3", thread_ts=new_ts()))
     server.settle()
@@ -539,6 +562,37 @@ def test_a_full_pool_answers_busy_at_once_and_stores_nothing(
     server.settle()
     assert [(m.thread_ts, m.text) for m in server.fake.messages(CHANNEL)] == [(root, BUSY)]
     assert server.runs() == []
+
+
+def test_a_full_pool_says_busy_once_per_message_and_never_to_thanks(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    server = start_server(workers=1, queue_limit=1)
+    root = ask_in_channel(server, "calculate 2+3")
+    server.fake.reset()
+    gate = threading.Event()
+    assert server.server.jobs.try_submit(gate.wait, 5)  # a first job holds the only worker
+    try:
+        ts, client_msg_id = new_ts(), "twin-1"
+        server.event(mention_event("add 10 to that", ts=ts, thread_ts=root,
+                                   client_msg_id=client_msg_id))  # fmt: skip
+        server.event(message_event(f"<@{BOT_USER_ID}> add 10 to that", ts=ts, thread_ts=root,
+                                   client_msg_id=client_msg_id))  # fmt: skip
+        server.event(message_event("thanks!", thread_ts=root))  # listeners ran before each ack
+    finally:
+        gate.set()
+    server.settle()
+    assert [(m.thread_ts, m.text) for m in server.fake.messages(CHANNEL)] == [(root, BUSY)]
+
+
+def test_a_retried_assistant_thread_started_greets_once(server: LiveServer) -> None:
+    body = event_body(load_payload("assistant_thread_started"))
+    assert server.post_signed(body).status_code == 200
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert server.post_signed(body, headers=retry).status_code == 200
+    server.settle()
+    assert len(server.fake.messages(DM)) == 1
+    assert len(server.fake.calls("assistant.threads.setSuggestedPrompts")) == 1
 
 
 def test_without_slack_credentials_events_answer_503_and_health_200(
