@@ -158,6 +158,10 @@ class HotRoutes:
             if found:
                 return self._replay(caller, found, body_hash)
         if not jobs.reserve():
+            if jobs.closed:  # shutting down: another instance (or this one, restarted) will do
+                raise Problem(
+                    503, "Crane is shutting down; try again shortly", {"Retry-After": "5"}
+                )
             raise Problem(429, "Crane is busy; try again in a moment", {"Retry-After": "1"})
         try:
             key = (idempotency_key, body_hash) if idempotency_key is not None else None

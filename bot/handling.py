@@ -61,6 +61,8 @@ class Handler:
             return  # a retry or the twin of a message already handled
         run_id = None
         try:
+            if not request.text.strip():  # a bare "@Crane": say what it can do
+                return None if request.silent_if_nothing else self._reply(request, render.USAGE)
             if request.assistant_thread:
                 self._thinking(request)
             try:

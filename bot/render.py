@@ -36,9 +36,13 @@ def context(text: str) -> dict[str, Any]:
 
 
 def args_text(args: dict[str, Any]) -> str:
+    """A lone text or number argument as itself ("2+3"); anything else as name=value."""
     if len(args) == 1:
-        return escape(str(next(iter(args.values()))))
-    return escape(json.dumps(args, ensure_ascii=False))
+        value = next(iter(args.values()))
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return escape(str(value))
+    return escape(", ".join(f"{name}={json.dumps(value, ensure_ascii=False)}"
+                            for name, value in args.items()))  # fmt: skip
 
 
 def step_line(step: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -34,9 +35,25 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.crane.store.close()
 
 
+def without_lifespan(app: Any) -> Any:
+    """schemathesis' ASGI client runs the app's lifespan around every call; a real server
+    starts and stops once. Without this, every call after the first meets a server that is
+    shutting down (503) instead of the request handling under test."""
+
+    async def serve(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await app(scope, receive, send)
+
+    return serve
+
+
 @pytest.fixture(scope="module")
 def api_schema(fuzz_server: Server) -> BaseSchema:
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_server.app)
+    return schemathesis.openapi.from_asgi("/openapi.json", without_lifespan(fuzz_server.app))
 
 
 def operations(schema: BaseSchema) -> list[APIOperation]:

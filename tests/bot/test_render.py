@@ -38,7 +38,10 @@ def test_arguments_are_shown_plainly_and_escaped() -> None:
     one = step(tool="add_todo", args={"title": "<!channel> & co"}, status="running")
     assert "`&lt;!channel&gt; &amp; co`" in render.step_line(one)
     two = step(tool="list_todos", args={"include_done": True, "x": "<@U1>"}, status="pending")
-    assert '`{"include_done": true, "x": "&lt;@U1&gt;"}`' in render.step_line(two)
+    assert '`include_done=true, x="&lt;@U1&gt;"`' in render.step_line(two)
+    # a lone flag is named, never shown as a bare `False`
+    three = step(tool="list_todos", args={"include_done": False}, status="running")
+    assert "`include_done=false`" in render.step_line(three)
 
 
 def test_output_is_escaped_so_titles_ping_nobody() -> None:

@@ -616,3 +616,13 @@ def test_socket_mode_without_signing_secret_keeps_http_events_shut(
     assert response.status_code == 503
     assert "SLACK_SIGNING_SECRET" in response.text
     assert server.fake.calls() == [] and server.runs() == []
+
+
+def test_a_bare_mention_gets_the_usage_not_an_error(server: LiveServer) -> None:
+    root = new_ts()
+    server.event(mention_event("", ts=root))
+    server.settle()
+    (reply,) = server.fake.messages(CHANNEL)
+    assert reply.thread_ts == root
+    assert "/crane calculate" in reply.text and "Sorry" not in reply.text
+    assert server.runs() == []
