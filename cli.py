@@ -148,6 +148,8 @@ def dump(value: Any) -> None:
 def _crane(args: argparse.Namespace) -> Crane:
     from core.app import build
 
+    if args.db is not None and not args.db.strip():
+        raise Refused("crane: --db must name a file")
     return build(db=args.db)
 
 

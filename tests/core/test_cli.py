@@ -188,6 +188,7 @@ def _refusal_cases(tmp: Path) -> dict[str, list[str]]:
         "todos-db-is-directory": ["todos", "--db", str(tmp / "a-dir")],
         "runs-db-not-sqlite": ["runs", "--db", str(tmp / "essay.txt")],
         "runs-bad-limit": ["runs", "--limit", "0", "--db", db],
+        "db-empty": ["ask", "calculate 1+1", "--db", ""],
     }
 
 
@@ -207,6 +208,7 @@ REFUSALS = [
     "todos-db-is-directory",
     "runs-db-not-sqlite",
     "runs-bad-limit",
+    "db-empty",
 ]
 TEXT_REFUSALS = {"empty-text", "blank-text", "too-long-text", "bad-flag", "missing-text"}
 
