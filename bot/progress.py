@@ -10,6 +10,7 @@ falling back to `ThreadProgress` when streaming fails.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -213,3 +214,37 @@ class StreamProgress:
             usage = self.usage_line(data)
             answer = render.escape(data["answer"] or "") + (f"\n_{usage}_" if usage else "")
             self.stream.stop(markdown_text=render.truncate(answer, 11000))
+
+
+_SLACK_PLACE = re.compile(r"^([CDG][A-Z0-9]{2,}):(\d+\.\d+|dm)$")
+
+
+@dataclass
+class ResumedRuns:
+    """Tells a Slack thread how a run ended when a restart interrupted it: the process that was
+    showing it is gone, so without this its thread would stay at ⏳ for good."""
+
+    client: WebClient
+    load: Callable[[str], Any]  # run id → Run (the store's get_run)
+
+    def __call__(self, event: RunEvent) -> None:
+        if event.type != "run.finished":
+            return
+        run = self.load(event.run_id)
+        place = _SLACK_PLACE.match(run.conversation or "")
+        if not run.scope.team_id or place is None:  # not a Slack conversation (CLI, API)
+            return
+        channel, thread = place.group(1), place.group(2)
+        answer = run.answer or ""
+        try:
+            post(
+                self.client,
+                channel=channel,
+                thread_ts=None if thread == "dm" else thread,
+                text=render.plain("Picked up after a restart. " + answer),
+                blocks=[render.context("Picked up after a restart."),
+                        *render.answer_blocks(answer, run.status.value)],
+            )  # fmt: skip
+        except SlackApiError as error:
+            log.warning("could not report a resumed run: %s", error.response.get("error"),
+                        extra={"run_id": run.id})  # fmt: skip

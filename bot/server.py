@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from api.metrics import Metrics
 from bot.guard import SlackGuard
 from bot.jobs import Jobs
 from core.app import build
+from core.orchestrator import Listener
 from core.runtime import Crane
 from core.settings import Settings
 
@@ -89,10 +91,28 @@ class SlackFirst:
         return await self.api(scope, receive, send)
 
 
+def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
+    # Slack's SDKs load only when Slack is configured
+    from bot.app import web_client
+    from bot.progress import ResumedRuns
+
+    return ResumedRuns(web_client(settings), crane.store.get_run)
+
+
+def _resume_orphans(crane: Crane, tell: Listener | None) -> None:
+    """Runs a dead process left unfinished resume in the background (the server is serving
+    meanwhile); Slack runs report their outcome in their thread."""
+    threading.Thread(
+        target=crane.orchestrator.recover, kwargs={"on_event": tell}, name="crane-resume",
+        daemon=True,
+    ).start()  # fmt: skip
+
+
 def create(settings: Settings | None = None, crane: Crane | None = None) -> Server:
     """The whole server, built from settings; tests call this with their own settings."""
     settings = settings or Settings()
-    crane = crane or build(settings)
+    resume_here = crane is None
+    crane = crane or build(settings, recover=False)
     jobs = Jobs(settings.workers, settings.queue_limit)
     metrics = Metrics()
     auth = Auth(parse_tokens(settings.api_tokens))
@@ -119,6 +139,8 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
 
     api = build_api(crane, jobs, auth, metrics)
+    if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
+        _resume_orphans(crane, None if missing else _slack_reporter(settings, crane))
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
     return Server(logs.RequestIds(SlackFirst(slack, api)), crane, jobs, bolt, metrics, notices)

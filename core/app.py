@@ -24,13 +24,16 @@ def choose_planner(settings: Settings) -> Planner:
     return pattern.plan
 
 
-def build(settings: Settings | None = None, db: str | None = None) -> Crane:
+def build(settings: Settings | None = None, db: str | None = None, recover: bool = True) -> Crane:
+    """The runtime. With `recover`, runs orphaned by a dead process are resumed first; a
+    front end that wants to tell their users resumes them itself (`orchestrator.recover`)."""
     settings = settings or Settings()
     planner = choose_planner(settings)  # a configuration error stops us before the database
     store = Store(db or settings.db)
     orchestrator = Orchestrator(
         store, retry_attempts=settings.retry_attempts, retry_base_s=settings.retry_base_s
     )
-    orchestrator.recover()
+    if recover:
+        orchestrator.recover()
     store.forget_old_requests()
     return Crane(store, planner, orchestrator)

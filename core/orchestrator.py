@@ -114,8 +114,11 @@ class Orchestrator:
         self.sleep(self.retry_base_s)
         return self._retry_rest(attempt, *args)
 
-    def recover(self, is_alive: Callable[[int], bool] = pid_alive) -> list[str]:
-        """Resume runs whose owning process is gone; never one a live process is executing."""
+    def recover(
+        self, is_alive: Callable[[int], bool] = pid_alive, on_event: Listener | None = None
+    ) -> list[str]:
+        """Resume runs whose owning process is gone; never one a live process is executing.
+        `on_event` hears the resumed runs' events (a front end telling their users)."""
         host, _, token = self.owner
         now = self.store.clock()
         resumed = []
@@ -129,6 +132,6 @@ class Orchestrator:
                 orphaned = beat is None or now - datetime.fromisoformat(beat) > HEARTBEAT_EXPIRY
             if orphaned and self.store.claim_run(row["id"], row["owner_token"], self.owner):
                 log.warning("recovering run %s", row["id"])
-                self.execute(row["id"])
+                self.execute(row["id"], on_event)
                 resumed.append(row["id"])
         return resumed

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -626,3 +630,39 @@ def test_a_bare_mention_gets_the_usage_not_an_error(server: LiveServer) -> None:
     assert reply.thread_ts == root
     assert "/crane calculate" in reply.text and "Sorry" not in reply.text
     assert server.runs() == []
+
+
+def _gone_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_run_resumed_after_a_crash_reports_its_answer_in_its_thread(
+    start_server: Callable[..., LiveServer], fake: FakeSlack, tmp_path: Path
+) -> None:
+    # A process died mid-run: its Slack thread would stay at ⏳ unless the next server says.
+    from core.orchestrator import Orchestrator
+    from core.plan import Plan, PlannedStep
+    from core.runtime import Crane
+    from core.store import Store
+    from tests.bot.conftest import settings_for
+
+    folder = tmp_path / "crashed"
+    folder.mkdir()
+    settings = settings_for(fake, folder)
+    root = new_ts()
+    store = Store(settings.db)
+    dead = (socket.gethostname(), _gone_pid(), "gone")  # this host, a process that is gone
+    orchestrator = Orchestrator(store, owner=dead)
+    crane = Crane(store, lambda text, history: Plan(), orchestrator)
+    plan = Plan(steps=[PlannedStep(tool="calculator", args={"expression": "6*7"})])
+    run = crane.start(scope(), "calculate 6*7", plan, f"{CHANNEL}:{root}")
+    store.close()
+
+    server = start_server(settings=settings)
+    (reply,) = fake.wait_for("chat.postMessage")
+    assert reply.params["channel"] == CHANNEL and reply.params["thread_ts"] == root
+    assert "42" in reply.params["text"] and "restart" in reply.params["text"]
+    (stored,) = server.runs()
+    assert stored.id == run.id and stored.status is RunStatus.completed
