@@ -139,6 +139,9 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
 
     api = build_api(crane, jobs, auth, metrics)
+    # Slack delivery records and API idempotency keys are written only by the server, so it
+    # alone prunes them (not every `crane ask`, whose cold start this write would cost).
+    crane.store.forget_old_requests()
     if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
         _resume_orphans(crane, None if missing else _slack_reporter(settings, crane))
     api.router.lifespan_context = lifespan

@@ -35,5 +35,4 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
     )
     if recover:
         orchestrator.recover()
-    store.forget_old_requests()
     return Crane(store, planner, orchestrator)
