@@ -165,7 +165,8 @@ def gated_server(gate: str) -> None:
     from core.runtime import Crane
     from core.settings import Settings
     from core.store import Store
-    from core.tools import REGISTRY, Tool, ToolContext
+    from core.tool import Tool, ToolContext
+    from core.tools import REGISTRY
 
     class GateInput(BaseModel):
         pass

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ToolError
 from core.plan import ToolResult
-from core.tools import Tool, ToolContext
+from core.tool import Tool, ToolContext
 
 Number = int | float
 
