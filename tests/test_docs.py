@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-import cli
+import cli.args
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def test_readme_make_targets_exist() -> None:
 
 
 def test_readme_crane_commands_parse() -> None:
-    parser = cli._parser()
+    parser = cli.args.parser()
     commands = re.findall(r"^\.venv/bin/crane (.+?)(?:\s+#.*)?$", README, re.M)
     assert len(commands) >= 5
     for line in commands:
