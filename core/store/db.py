@@ -1,4 +1,4 @@
-"""Connections and transactions: one connection per thread, writes under BEGIN IMMEDIATE."""
+"""SQLite connections and transactions: one connection per thread, writes under BEGIN IMMEDIATE."""
 
 from __future__ import annotations
 
@@ -100,6 +100,21 @@ class Transaction:
             self.writer.release()
 
 
+class _Borrowed:
+    """`with db.read() as conn:` this thread's connection; nothing to give back."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 class Connections:
     """Hands each thread its own connection to one database file."""
 
@@ -161,9 +176,16 @@ class Connections:
         }
         return all(step.__name__ in applied for step in STEPS)
 
+    def read(self) -> _Borrowed:
+        """This thread's connection (inside a write transaction: the transaction's)."""
+        return _Borrowed(self.conn)
+
     def write(self) -> Transaction:
         """A write transaction; nested calls join the one already open on this thread."""
         return Transaction(self.conn, self._writer)
+
+    def ping(self) -> None:
+        self.conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
         with self._lock:
