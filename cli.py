@@ -31,7 +31,9 @@ def _parser() -> Parser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def with_db(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--db", help="SQLite file (default: $CRANE_DB, else ./crane.db)")
+        sub.add_argument(
+            "--db", help="SQLite file or postgresql:// URL (default: $CRANE_DB, else ./crane.db)"
+        )
         return sub
 
     ask = with_db(commands.add_parser("ask", help="run one request"))
@@ -58,6 +60,10 @@ def _parser() -> Parser:
     show.add_argument("--db", default=argparse.SUPPRESS, help="SQLite file")
     show.add_argument("id")
     show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+
+    db = commands.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
+    with_db(db_sub.add_parser("upgrade", help="apply pending schema migrations, then exit"))
 
     serve = commands.add_parser("serve", help="the Slack/HTTP server")
     serve.add_argument("--host")
@@ -115,16 +121,16 @@ def _terminal_logging() -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from core.errors import CraneError, InvalidInput, NotFound
+    from core.errors import CraneError, InvalidInput, NotFound, Unavailable
 
-    if args.command == "serve":
-        from server import serve
-
-        return serve(args.host, args.port)
-    _terminal_logging()
     try:
+        if args.command == "serve":
+            from server import serve
+
+            return serve(args.host, args.port)
+        _terminal_logging()
         return COMMANDS[args.command](args)
-    except InvalidInput as error:
+    except (InvalidInput, Unavailable) as error:  # bad input, or no database at start-up
         raise Refused(f"crane: {error}") from error
     except (NotFound, CraneError) as error:
         print(f"crane: {error}", file=sys.stderr)
@@ -295,7 +301,21 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs}
+def cmd_db(args: argparse.Namespace) -> int:
+    """`crane db upgrade`: for deploy pipelines, before the new version serves."""
+    from core.settings import Settings
+    from core.store import describe, upgrade
+
+    if args.db is not None and not args.db.strip():
+        raise Refused("crane: --db must name a file")
+    db = args.db or Settings().db
+    for name in upgrade(db):
+        print(f"applied {name}")
+    print(f"database {describe(db)} is up to date")
+    return EXIT_OK
+
+
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs, "db": cmd_db}
 
 
 if __name__ == "__main__":

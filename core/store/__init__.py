@@ -31,10 +31,35 @@ class _KeyTaken(Exception):
     """Another request bound this idempotency key first: undo this run."""
 
 
+def is_url(db: str) -> bool:
+    """A PostgreSQL URL, not a SQLite path. (Here, not in `pg`: SQLite never imports psycopg.)"""
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def describe(db: str) -> str:
+    """The database for messages: a path, or a URL without its password."""
+    if not is_url(db):
+        return db
+    from core.store.pg import describe as without_password
+
+    return without_password(db)
+
+
+def upgrade(db: str) -> list[str]:
+    """Apply pending schema migrations without starting anything; the names applied."""
+    if is_url(db):
+        from core.store.pg_migrate import migrate
+
+        return migrate(db)
+    from core.store.db import Connections, applied
+
+    before = applied(db)
+    Connections(db).close()
+    return sorted(applied(db) - before)
+
+
 def open_backend(db: str, pool_size: int = 10) -> Backend:
     """A `postgresql://` or `postgres://` URL: PostgreSQL; anything else: a SQLite file."""
-    from core.store.pg import is_url
-
     if is_url(db):
         from core.store.pg import PgDatabase
 

@@ -46,6 +46,28 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.005)
 
 
+def applied(path: str) -> set[str]:
+    """Names of the migrations a SQLite file has had (none for a new or empty file)."""
+    check_db_path(path)
+    if path == ":memory:" or not Path(path).exists():
+        return set()
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+        ).fetchone()
+        if not found:
+            return set()
+        rows = conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (SET_NAME,)
+        )
+        return {row[0] for row in rows}
+    except sqlite3.DatabaseError as error:
+        raise InvalidInput(f"cannot open database {path!r}: {error}") from error
+    finally:
+        conn.close()
+
+
 class Transaction:
     """`with Transaction(conn) as conn:` BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception;
     inside a transaction already open on `conn`, it joins it. A busy database becomes a

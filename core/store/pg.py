@@ -34,10 +34,6 @@ LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 CONFLICT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
 
-def is_url(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
-
-
 def describe(url: str) -> str:
     """The database's address without its password, for messages."""
     try:
