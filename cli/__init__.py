@@ -34,14 +34,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from core.errors import CraneError, InvalidInput, NotFound
+    from core.errors import CraneError, InvalidInput, NotFound, Unavailable
 
-    if args.command == "serve":
-        return cmd_serve(args)
-    terminal_logging()
     try:
+        if args.command == "serve":
+            return cmd_serve(args)
+        terminal_logging()
         return COMMANDS[args.command](args)
-    except InvalidInput as error:
+    except (InvalidInput, Unavailable) as error:  # bad input, or no database at start-up
         raise Refused(f"crane: {error}") from error
     except (NotFound, CraneError) as error:
         print(f"crane: {error}", file=sys.stderr)

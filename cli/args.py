@@ -23,7 +23,9 @@ def parser() -> Parser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def with_db(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--db", help="SQLite file (default: $CRANE_DB, else ./crane.db)")
+        sub.add_argument(
+            "--db", help="SQLite file or postgresql:// URL (default: $CRANE_DB, else ./crane.db)"
+        )
         return sub
 
     ask = with_db(commands.add_parser("ask", help="run one request"))
@@ -50,6 +52,10 @@ def parser() -> Parser:
     show.add_argument("--db", default=argparse.SUPPRESS, help="SQLite file")
     show.add_argument("id")
     show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+
+    db = commands.add_parser("db", help="the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
+    with_db(db_sub.add_parser("upgrade", help="apply pending schema migrations, then exit"))
 
     serve = commands.add_parser("serve", help="the Slack/HTTP server")
     serve.add_argument("--host")

@@ -119,4 +119,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.host, args.port)
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs}
+def cmd_db(args: argparse.Namespace) -> int:
+    """`crane db upgrade`: for deploy pipelines, before the new version serves."""
+    from core.settings import Settings
+    from core.store import describe as describe_db
+    from core.store import upgrade
+
+    if args.db is not None and not args.db.strip():
+        raise Refused("crane: --db must name a file")
+    db = args.db or Settings().db
+    for name in upgrade(db):
+        print(f"applied {name}")
+    print(f"database {describe_db(db)} is up to date")
+    return EXIT_OK
+
+
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs, "db": cmd_db}
