@@ -158,7 +158,6 @@ def gated_server(gate: str) -> None:
     from pydantic import BaseModel
 
     from api import logs
-    from bot.server import create
     from core.orchestrator import Orchestrator
     from core.plan import History, Plan, PlannedStep, RunEvent, ToolResult
     from core.planners import pattern
@@ -167,6 +166,7 @@ def gated_server(gate: str) -> None:
     from core.store import Store
     from core.tool import Tool, ToolContext
     from core.tools import REGISTRY
+    from server import create
 
     class GateInput(BaseModel):
         pass

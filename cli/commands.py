@@ -114,7 +114,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The server logs its own way (JSON), so it is started before terminal logging is set."""
-    from bot.server import serve  # the one place the CLI knows where the server is assembled
+    from server import serve  # the one place the CLI knows where the server is assembled
 
     return serve(args.host, args.port)
 

@@ -16,9 +16,6 @@ FORBIDDEN = {
     "api": frozenset({"bot"}),
     "bot": frozenset({"api"}),
 }
-# Imports the lead is moving out (issue 9): the server assembly leaves bot/, the work pool
-# leaves bot/ for core/. Strict: once a module is clean, its mark must go.
-KNOWN = {"api/app.py", "api/hot.py", "bot/server.py"}
 
 
 def forbidden_imports(source: str, module: str, is_package: bool = False) -> list[str]:
@@ -34,12 +31,7 @@ def _paths() -> list[Path]:
 
 
 def _params() -> list[Any]:
-    known = pytest.mark.xfail(strict=True, reason="lead moves server assembly")
-    return [
-        pytest.param(path, id=name, marks=[known] if name in KNOWN else [])
-        for path in _paths()
-        for name in [str(path.relative_to(ROOT))]
-    ]
+    return [pytest.param(path, id=str(path.relative_to(ROOT))) for path in _paths()]
 
 
 def test_every_layer_has_python_files_to_check() -> None:

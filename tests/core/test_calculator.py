@@ -11,13 +11,8 @@ from core.errors import ToolError
 from core.plan import Scope
 from core.tool import ToolContext
 from core.tools import REGISTRY
-from core.tools.calculator import (
-    TOOL,
-    CalculatorInput,
-    calculate,
-    evaluate,
-    format_number,
-)
+from core.tools.calculator import TOOL, CalculatorInput, calculate
+from core.tools.calculator_eval import evaluate, format_number
 
 CTX = ToolContext(scope=Scope(), store=None)
 
