@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from core.errors import CraneError
+from core.errors import CraneError, Gone
 from core.plan import Run, RunStatus, Step, StepStatus, ToolResult
 from core.references import resolve_args
 from core.tools import Tool, ToolContext
@@ -88,6 +88,13 @@ class Execution:
         self.loaded = [(step.args, step.attempts) for step in run.steps]
 
     def __call__(self) -> Run:
+        try:
+            return self._execute()
+        except Gone as gone:  # uninstalled meanwhile: nothing more is written or announced
+            log.info("run stopped: %s", gone, extra={"run_id": self.run.id})
+            return self.run
+
+    def _execute(self) -> Run:
         run = self.run
         with self.journal.transaction() as events:
             now = self.clock()
@@ -110,6 +117,8 @@ class Execution:
         """Run a started step's tool (with retries) and commit its end with the next start."""
         try:
             return self.orchestrator.with_retries(self.run.id, self._attempt, step, tool, args)
+        except Gone:
+            raise
         except CraneError as error:
             message = str(error)
         except Exception:

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from core.plan import History, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import conversations, runs, todos
+from core.store import conversations, runs, tenants, todos
 from core.store.db import Connections, Transaction
+from core.store.installations import Installations
 from core.store.journal import Journal
 
 Clock = Callable[[], datetime]
@@ -29,6 +30,7 @@ class Store:
         self.path = path
         self.clock = clock
         self._db = Connections(path)
+        self.installations = Installations(self._db, clock)
 
     def write(self) -> Transaction:
         """`with store.write() as conn:` one write transaction (nested calls join it)."""
@@ -114,10 +116,17 @@ class Store:
     def conversation_exists(self, scope: Scope, conversation: str) -> bool:
         return conversations.conversation_exists(self._db.conn, scope, conversation)
 
-    def claim_delivery(self, key: str) -> bool:
-        """Record a delivery (a Slack event, a message); False if it was already recorded."""
+    def claim_delivery(self, key: str, tenant: Scope | None = None) -> bool:
+        """Record a delivery (a Slack event, a message) of `tenant`'s workspace; False if it
+        was already recorded."""
         with self.write() as conn:
-            return conversations.claim_delivery(conn, key, self.clock())
+            return conversations.claim_delivery(conn, key, tenant or Scope(), self.clock())
+
+    def forget_tenant(self, enterprise_id: str, team_id: str | None) -> dict[str, int]:
+        """Delete every row of a workspace (or, team_id None, of a whole org): an uninstall.
+        A run of it still executing elsewhere stops at its next write (see `Journal`)."""
+        with self.write() as conn:
+            return tenants.forget(conn, enterprise_id, team_id)
 
     def forget_old_requests(self) -> int:
         """Delivery records and idempotency keys past their 24 h are no longer needed."""
