@@ -54,13 +54,25 @@ FAILURES: dict[str, tuple[int, str, str]] = {
 }  # fmt: skip
 
 
+def page_html(title: str, text: str) -> str:
+    """A small page; `text` is HTML (callers escape what came from outside)."""
+    style = "font-family:sans-serif;max-width:40em;margin:4em auto"
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f'</title></head><body style="{style}"><h1>{html.escape(title)}</h1><p>{text}</p>'
+            "</body></html>")  # fmt: skip
+
+
+TROUBLE = page_html(
+    "Crane could not finish the install",
+    f"Its database or Slack did not answer. Nothing was installed. {AGAIN}",
+)
+
+
 def page(
     status: int, title: str, text: str, extra: dict[str, str | list[str]] | None = None
 ) -> BoltResponse:
-    body = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
-            f"</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\">"
-            f"<h1>{html.escape(title)}</h1><p>{text}</p></body></html>")  # fmt: skip
     headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8"}
+    body = page_html(title, text)
     return BoltResponse(status=status, body=body, headers={**headers, **(extra or {})})
 
 

@@ -13,7 +13,7 @@ import pytest
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 
 from bot.oauth import BOT_SCOPES
-from bot.server import create
+from server import create
 from tests.bot.conftest import LiveServer, mention_event, message_event, settings_for
 from tests.fakes.signing import load_payload
 from tests.fakes.slack_api import FakeSlack
