@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import render
+from bot.installations import with_token
 from bot.progress import StreamProgress, Target, ThreadProgress, post
 from core.errors import CraneError
 from core.plan import Scope
@@ -60,14 +61,6 @@ class Handler:
         # workspace uninstalled Crane must not bring its rows back.
         self.installed = installed
 
-    def client_for(self, request: SlackRequest) -> WebClient:
-        """The Web API client with the token of the request's workspace."""
-        if request.token is None or request.token == self.client.token:
-            return self.client
-        base = self.client
-        return WebClient(token=request.token, base_url=base.base_url, timeout=base.timeout,
-                         retry_handlers=base.retry_handlers)  # fmt: skip
-
     def __call__(self, request: SlackRequest) -> None:
         store = self.crane.store
         scope = request.scope
@@ -75,7 +68,8 @@ class Handler:
             return
         if request.delivery_key and not store.claim_delivery(request.delivery_key, request.scope):
             return  # a retry or the twin of a message already handled
-        client = self.client_for(request)
+        # the workspace's own token (OAuth mode), else the one token
+        client = with_token(self.client, request.token) if request.token else self.client
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do

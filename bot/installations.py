@@ -15,10 +15,12 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from core.plan import Scope
 from core.store.installations import Installations
 
 log = logging.getLogger("crane.slack")
@@ -35,6 +37,25 @@ def _key(
 
 def _text(values: dict[str, Any]) -> str:
     return json.dumps(values, default=lambda moment: moment.isoformat())
+
+
+def with_token(client: WebClient, token: str) -> WebClient:
+    """`client` (its base URL, timeout, retries) with another workspace's token."""
+    if token == client.token:
+        return client
+    return WebClient(token=token, base_url=client.base_url, timeout=client.timeout,
+                     retry_handlers=client.retry_handlers)  # fmt: skip
+
+
+def bot_token(installations: Installations, scope: Scope) -> str | None:
+    """The bot token serving this workspace — its own install's or its org's — from a worker
+    thread; None once uninstalled."""
+    for team in (scope.team_id, ""):
+        found = installations.find_bot(scope.enterprise_id, team)
+        if found:
+            token = json.loads(found).get("bot_token")
+            return str(token) if token else None
+    return None
 
 
 class CraneInstallationStore(AsyncInstallationStore):

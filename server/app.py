@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -117,9 +118,11 @@ class SlackFirst:
 def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     # Slack's SDKs load only when Slack is configured
     from bot.app import web_client
+    from bot.installations import bot_token
     from bot.progress import ResumedRuns
 
-    return ResumedRuns(web_client(settings), crane.store.get_run)
+    tokens = partial(bot_token, crane.store.installations) if settings.slack_oauth else None
+    return ResumedRuns(web_client(settings), crane.store.get_run, tokens)
 
 
 def _resume_orphans(crane: Crane, tell: Listener | None) -> None:
@@ -147,6 +150,8 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     if missing:
         notices.append(f"Slack is not configured (missing {', '.join(missing)}); "
                        "/slack/events answers 503 until it is.")  # fmt: skip
+    if settings.slack_oauth and not missing:
+        notices.append("OAuth mode: workspaces install at /slack/install.")
     if not auth.tokens:
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
