@@ -17,6 +17,9 @@ EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
 
+_OPENED: list[Crane] = []  # closed when `main` returns
+
+
 class Refused(Exception):
     """A request-level problem: one line on stderr, nothing stored, exit 2."""
 
@@ -84,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # stdout closed early: exit quietly, like other Unix tools
         _stdout_gone()
         return EXIT_BROKEN_PIPE
+    finally:
+        while _OPENED:  # a PostgreSQL pool's threads end here, not at interpreter exit
+            _OPENED.pop().store.close()
 
 
 def _stdout_gone() -> None:
@@ -156,7 +162,9 @@ def _crane(args: argparse.Namespace) -> Crane:
 
     if args.db is not None and not args.db.strip():
         raise Refused("crane: --db must name a file")
-    return build(db=args.db)
+    crane = build(db=args.db)
+    _OPENED.append(crane)
+    return crane
 
 
 def _scope(user: str) -> Scope:
