@@ -40,7 +40,7 @@ def describe(db: str) -> str:
     """The database for messages: a path, or a URL without its password."""
     if not is_url(db):
         return db
-    from core.store.pg import describe as without_password
+    from core.store.pg_migrate import describe as without_password
 
     return without_password(db)
 

@@ -21,33 +21,17 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from core.errors import TransientError, Unavailable
+from core.errors import TransientError
+from core.store.pg_migrate import CONNECT_TIMEOUT_S, migrate, unavailable
 
-CONNECT_TIMEOUT_S = 5
 POOL_WAIT_S = 10.0  # a caller waits this long for a free connection, then gets a 503
 LOST_WAIT_S = 0.5  # … but only this long while the server is known to be gone
 # A lost connection, a server shutting down, a pool that cannot connect: worth retrying.
 LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 # Two transactions that cannot both go on: retrying one succeeds.
 CONFLICT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-
-
-def describe(url: str) -> str:
-    """The database's address without its password, for messages."""
-    try:
-        parts = conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "postgresql://(invalid URL)"
-    host, port, name = parts.get("host", ""), parts.get("port", "5432"), parts.get("dbname", "")
-    return f"postgresql://{host}:{port}/{name}"
-
-
-def unavailable(url: str, error: BaseException) -> Unavailable:
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
-    return Unavailable(f"cannot reach the database {describe(url)}: {reason}")
 
 
 def failed(db: PgDatabase, error: Exception) -> Exception:
@@ -171,8 +155,6 @@ class PgDatabase:
     """A bounded pool of connections to one PostgreSQL database (schema migrated first)."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
-        from core.store.pg_migrate import migrate
-
         self.url = url
         self.size = max(1, pool_size)
         self.local = threading.local()
