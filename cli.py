@@ -161,14 +161,17 @@ def _scope(user: str) -> Scope:
     return Scope(user_id=user)
 
 
-def _print_event(event: RunEvent) -> None:
-    """Live progress: the plan, then each step as it starts and finishes."""
+def _print_event(event: RunEvent, notes: dict[int, str] | None = None) -> None:
+    """Live progress: the plan (with the planner's notes, e.g. the title of a todo named by its
+    words), then each step as it starts and finishes."""
     if event.type == "run.started":
         steps = event.data["run"]["steps"]
         if steps:
             print("Plan:")
             for step in steps:
-                print(f"  {step['index']}. {step['tool']} {json.dumps(step['args'])}")
+                note = (notes or {}).get(step["index"])
+                shown_note = f" — {json.dumps(note, ensure_ascii=False)}" if note else ""
+                print(f"  {step['index']}. {step['tool']} {json.dumps(step['args'])}{shown_note}")
     elif event.type == "step.started":
         step = event.data["step"]
         print(f"⏳ step {step['index']} {step['tool']} running…", flush=True)
@@ -185,22 +188,25 @@ class _Live:
     """The progress printer; once stdout is gone (`crane ask … | head -1`) it stops printing
     rather than fail, and log, on every later event. The run itself goes on to the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: dict[int, str]) -> None:
         self.closed = False
+        self.notes = notes
 
     def __call__(self, event: RunEvent) -> None:
         if self.closed:
             return
         try:
-            _print_event(event)
+            _print_event(event, self.notes)
         except BrokenPipeError:
             self.closed = True
 
 
 def _ask_once(crane: Crane, scope: Scope, text: str, thread: str | None, live: bool) -> Run:
-    unsubscribe = crane.orchestrator.subscribe(_Live()) if live else None
+    text, plan = crane.plan(scope, text, thread)  # planned here to show the plan's notes
+    notes = {index: step.note for index, step in enumerate(plan.steps, 1) if step.note}
+    unsubscribe = crane.orchestrator.subscribe(_Live(notes)) if live else None
     try:
-        return crane.ask(scope, text, thread)
+        return crane.execute(crane.start(scope, text, plan, thread).id)
     finally:
         if unsubscribe:
             unsubscribe()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from core.planners.pattern import money
 from core.planners.pattern.arithmetic import NOT_SUMS, Expr, check, translate
 
 _ATOM = re.compile(r"\d+(?:\.\d+)?|\.\d+|§|pi|e|[a-z]+\([^()]*\)|\([^()]*\)")
@@ -32,6 +33,7 @@ _PERCENT = r" ?(?:%|percent|per cent)"
 _VERBS = [
     (re.compile(p), template)
     for p, template in (
+        *money.VERBS,  # "split 120 between 4 people", "add 10% tax": before "add X"
         (r"add (?P<a>.+?) (?:to|onto) (?P<b>.+)", "{b} + {a}"),
         (r"(?:subtract|take(?: away)?|deduct|remove) (?P<a>.+?) from (?P<b>.+)", "{b} - {a}"),
         (r"(?:multiply|times) (?P<a>.+?) (?:by|with|times|and) (?P<b>.+)", "{a} * {b}"),
