@@ -210,3 +210,19 @@ def test_crane_plans_against_the_users_own_todos_in_any_thread(
     assert code == 0
     assert '1. complete_todo {"number": 1} — "call the plumber"' in out  # the plan names it
     assert "Completed todo #1: call the plumber" in out
+
+
+def test_two_todos_named_at_once_are_two_steps_when_each_is_clear() -> None:
+    assert steps("complete milk and the plumber") == [
+        ("complete_todo", {"number": 5}, "buy milk"),
+        ("complete_todo", {"number": 1}, "call the plumber"),
+    ]
+    assert "More than one todo" in asks("delete the report and the plumber")
+    assert "No todo matches" in asks("delete the plumber and the dentist")
+
+
+def test_a_title_holding_and_is_one_todo_not_two() -> None:
+    history = todos("buy bread and butter", "buy bread", "buy butter")
+    assert steps("complete buy bread and butter", history) == [
+        ("complete_todo", {"number": 1}, "buy bread and butter")
+    ]

@@ -150,7 +150,7 @@ def translate(raw: str) -> tuple[str, bool] | None:
         if " of " in text or "between" in text:
             text = _LIST_FN.sub(_list_fn, text)
         for words, regex, replacement in _COMPILED_REWRITES:
-            if any(word in text for word in words):
+            if any(map(text.__contains__, words)):
                 text = regex.sub(replacement, text)
     if "(" in text:
         text = _IMPLICIT_TIMES.sub(" * ", text)

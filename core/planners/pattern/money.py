@@ -14,7 +14,7 @@ _SHARE = (
     r"|service(?:\s+charge)?|surcharge|deposit|rebate|cashback|cash\s+back|bonus|raise)"
 )
 _ADDED = r"(?:tip|tax|sales\s+tax|vat|gst|fee|commission|interest|markup|gratuity"
-_ADDED += r"|service(?:\s+charge)?|surcharge)"
+_ADDED += r"|service(?:\s+charge)?|surcharge|raise|bonus)"
 _TAKEN = r"(?:discount|rebate|reduction|off)"
 _BILL = r"(?:\s+(?:bill|meal|check|cheque|dinner|lunch|order|purchase|total|tab|price))?"
 _A = r"(?:(?:an?|the)\s+)?"
@@ -50,7 +50,7 @@ _SPLIT = (
 VERBS = [
     (rf"{_SPLIT} (?:between|among|amongst|by|into|across|with) (?P<b>.+?){_PEOPLE}", "{a} / {b}"),
     (rf"{_SPLIT} (?P<b>\S+) ways", "{a} / {b}"),
-    (rf"divide (?P<a>.+?) (?:evenly |equally )?(?:between|among|amongst) (?P<b>.+?){_PEOPLE}",
+    (rf"divide (?P<a>.+?) (?:evenly |equally )?(?:between|among|amongst|by) (?P<b>.+?){_PEOPLE}",
      "{a} / {b}"),
     (rf"(?:add|plus|include|put on|\+) {_A}(?P<a>\S+?){_PCT}(?: {_ADDED})? (?:to|on|onto) "
      r"(?P<b>.+)", "{b} + {b} * {a} / 100"),

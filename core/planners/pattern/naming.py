@@ -84,12 +84,33 @@ def _quoted(todos: Sequence[Todo]) -> str:
     return shown + (f" and {len(todos) - _SHOWN} more" if len(todos) > _SHOWN else "")
 
 
+_AND = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*", _F)
+
+
 def match(
     text: str, todos: Sequence[Todo], tool: str, exact_only: bool = False
 ) -> Target | Ask | None:
-    """The todo `text` names among `todos` (open ones, or any for "show"); None: not a name.
-    With `exact_only`, only a whole title counts and anything else is not a name."""
+    """The todo(s) `text` names among `todos` (open ones, or any for "show"); None: not a name.
+    With `exact_only`, only a whole title counts and anything else is not a name. "X and Y"
+    names two todos only when no title holds all of its words and each part names one."""
     phrase = _phrase(text)
+    found = _one(phrase, todos, tool, exact_only)
+    if not (isinstance(found, Ask) and found.weak) or not _AND.search(phrase):
+        return found
+    parts = [_one(_phrase(part), todos, tool, exact_only) for part in _AND.split(phrase)]
+    if any(part is None or (isinstance(part, Ask) and part.weak) for part in parts):
+        return found
+    for part in parts:
+        if isinstance(part, Ask):
+            return part
+    named: dict[int, str] = {}  # in the order said, each todo once
+    for part in parts:
+        if isinstance(part, Target):
+            named.update(zip(part.numbers, part.notes, strict=True))
+    return Target(numbers=tuple(named), notes=tuple(named.values()), named=True)
+
+
+def _one(phrase: str, todos: Sequence[Todo], tool: str, exact_only: bool) -> Target | Ask | None:
     wanted = words(phrase)
     if not wanted or wanted[0] in _QUESTION or _NEGATION.search(phrase):
         return None
@@ -104,7 +125,7 @@ def match(
     usable = found if tool == "get_todo" else [todo for todo in found if not todo.done]
     if len(usable) == 1:
         todo = usable[0]
-        return Target(numbers=(todo.number,), note=todo.title, named=True)
+        return Target(numbers=(todo.number,), notes=(todo.title,), named=True)
     if len(usable) > 1:
         verb = {"complete_todo": "complete", "delete_todo": "delete"}.get(tool, "show")
         return Ask(

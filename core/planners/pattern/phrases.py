@@ -74,7 +74,7 @@ DELETE = re.compile(
 GET = re.compile(
     r"(?P<verb>show|get|view|display|open|read|see|fetch|look up|pull up|bring up|print|describe"
     r"|what(?:'s| is| was)|whats|tell me about|details (?:of|for|on|about)|info (?:on|about|for))"
-    r"(?: me)? (?:(?:the )?details (?:of|for|on) )?(?P<t>.+)",
+    r"(?: me)? (?:(?:the )?(?:details|status) (?:of|for|on) )?(?P<t>.+)",
     _F,
 )
 # Verbs that also name things people do away from their list ("close the window", "throw out

@@ -47,9 +47,12 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
             numbers = todo_numbers(unit.target, steps, history)
             if isinstance(numbers, Ask):
                 return Plan(answer=numbers.text)
-            note = unit.target.note or None  # the title, when the user named it by its words
+            # the titles of todos named by their words, shown with the plan
+            notes: dict[int | str, str] = dict(
+                zip(unit.target.numbers, unit.target.notes, strict=False)
+            )
             steps.extend(
-                PlannedStep(tool=unit.tool, args={"number": n}, note=note) for n in numbers
+                PlannedStep(tool=unit.tool, args={"number": n}, note=notes.get(n)) for n in numbers
             )
     return Plan(steps=steps)
 

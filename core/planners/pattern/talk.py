@@ -25,15 +25,20 @@ _ASK = (  # asking for something, not the something itself
     r"|please (?:can|could|would) you|would you be so kind as to|be so kind as to"
     r"|i(?: would|'d)? like (?:you )?to|i(?:'d| would) love (?:it )?if you (?:could|would)"
     r"|i(?:'d| would) appreciate (?:it )?if you (?:could|would)|i (?:want|need) you to"
-    r"|i want to|let'?s|go ahead and|help me|do me a fav(?:ou|o)r and|if you could|for me"
-    r"|you can|just|quickly"
+    r"|i want to|let'?s|go ahead and|help me|do me a fav(?:ou|o)r and|for me|you can|just|quickly"
+    r"|if (?:possible|you (?:can|could|would|don'?t mind))|(?:could you )?be a dear and"
+    r"|do you think (?:you )?(?:could|can)(?: you)?"
+    r"|(?:any|is there (?:any )?) chance you (?:could|can)"
+    r"|i was wondering if you (?:could|would)|(?:can|could|may) i ask you to"
+    r"|i(?:'d| would) be grateful if you (?:could|would)|would you care to"
 )
 _OPEN = (  # turn-taking words before a request or a follow-up
     r"ok(?:ay)?|okie|so|now|and|also|then|next|finally|oh|ah|um+|uh+|hmm+|btw|by the way"
     r"|one more thing|another thing|quick one|quick question|real quick|actually|anyway|alright"
     r"|all right|right|well|sure|yes|yeah|yep|great|cool|perfect|nice|awesome|after that"
     r"|what about|how about|@?crane|dear crane|never ?mind|no worries|sounds good|good (?:job|work)"
-    r"|well done"
+    r"|well done|sorry|excuse me|pardon|oh wait|wait|lol|haha|hah|ha|erm|er+|uhm|ugh|oops|whoops"
+    r"|welp|gosh"
 )
 _GERUND_TAKERS = re.compile(
     r"(?:(?:would|do|will) (?:you|u) )?mind|how about|what about|(?:please )?try|consider", _F
@@ -45,9 +50,9 @@ _LEAD_ONE = re.compile(
     _F,
 )
 _TAIL = re.compile(
-    rf"(?P<sep>[\s,.!?;:—–-]*)\b(?P<word>please|pls|plz|kindly|for me|{_THANKS}"
+    rf"(?P<sep>[\s,.!?;:—–-]*)(?P<word>\b(?:please|pls|plz|kindly|for me|{_THANKS}"
     r"|if you (?:can|could|would|don'?t mind)|when you (?:can|get a (?:chance|moment|minute))"
-    r"|crane)[\s.!?,;:]*$",
+    r"|crane)|[:;]-?[)(dp]|<3)[\s.!?,;:]*$",
     _F,
 )
 # A closing word stays in a title after a word of saying a few words back ("tell Ana thanks"),
@@ -123,9 +128,23 @@ def _belongs(word: str, before: list[str]) -> bool:
 _WINDOW = 80  # the longest closing phrase with its punctuation fits: the search stays linear
 
 
+# The last word of every closing phrase above: most pieces end otherwise and skip the search.
+_LAST_WORDS = frozenset(
+    (
+        "please", "pls", "plz", "kindly", "me", "thanks", "you", "thx", "ty", "cheers",
+        "appreciated", "all", "it", "best", "star", "advance", "much", "lot", "bunch", "again",
+        "can", "could", "would", "mind", "chance", "moment", "minute", "crane",
+    )
+)  # fmt: skip
+_LAST_WORD = re.compile(r"(\w+)\W*$")
+
+
 def _strip_tail(text: str) -> str:
     while True:
         text = text.rstrip(" \t.!?,;:")
+        last = _LAST_WORD.search(text, max(0, len(text) - 30))
+        if text[-1:] not in ")(dDpP3" and (last is None or last[1].lower() not in _LAST_WORDS):
+            return text
         start = max(0, len(text) - _WINDOW)
         match = _TAIL.search(text, start)
         if match is None:

@@ -23,7 +23,7 @@ class Target:
     position: int = 0  # in the last listing, from 1; negative counts from the end
     it: bool = False  # "it", "that one", "the one I just added"
     on_list: bool = False  # "number 2 on my list": a number, or the 2nd one shown? Both must agree
-    note: str = ""  # the title, when the todo was named by its words: shown with the plan
+    notes: tuple[str, ...] = ()  # titles of todos named by their words, one per number
     named: bool = False  # named by its words: never the end of a todo title before it
 
 
