@@ -144,3 +144,17 @@ def test_hostile_shapes_of_talk_and_money_are_planned_in_bounded_time(text: str)
     result = plan(text[:4000], History(steps=[PriorStep(tool="calculator", value=5)]))
     assert bool(result.steps) != bool(result.answer)
     assert time.perf_counter() - started < 2.0  # ~10-100 ms here; generous for slow machines
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "delete todo 2, never mind",
+        "delete todo 2, wait",
+        "delete todo 2. sorry",
+        "delete todo 2, just kidding",
+        "delete todo 2, actually no",
+    ],
+)
+def test_words_that_take_a_request_back_are_not_talk(text: str) -> None:
+    assert plan(text).steps == []

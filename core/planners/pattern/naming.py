@@ -57,6 +57,8 @@ _NEGATION = re.compile(
     r"|wouldn'?t|shouldn'?t|can'?t|cannot)\b|n't\b",
     _F,
 )
+# "todo 2, wait": a number was said; whatever else is there, it is not a title.
+_NUMBERED = re.compile(r"\b(?:to-?dos?|tasks?|items?|number|no\.?)\s*#?\s*\d|#\s*\d", _F)
 _NOUN = re.compile(r"\b(?:to-?dos?|to dos?|tasks?|items?|reminders?|entry|entries)\b", _F)
 _SHOWN = 10  # an ambiguous question lists at most this many todos
 
@@ -113,6 +115,8 @@ def match(
 def _one(phrase: str, todos: Sequence[Todo], tool: str, exact_only: bool) -> Target | Ask | None:
     wanted = words(phrase)
     if not wanted or wanted[0] in _QUESTION or _NEGATION.search(phrase):
+        return None
+    if _NUMBERED.search(phrase):
         return None
     if all(word in _FUNCTION or word.isdigit() for word in wanted):
         return None

@@ -80,7 +80,7 @@ GET = re.compile(
 # Verbs that also name things people do away from their list ("close the window", "throw out
 # the milk", "get milk"): a todo is named by words after them only with "todo/task/item" said.
 NEEDS_NOUN = re.compile(
-    r"close|resolve|trash|discard|get rid of|throw (?:away|out)|get|read|see|fetch|print"
+    r"close|resolve|trash|discard|get rid of|throw (?:away|out)|get|read|see|fetch|print|open"
     r"|what(?:'s| is| was)|whats|tell me about",
     _F,
 )

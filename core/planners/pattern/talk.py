@@ -40,6 +40,14 @@ _OPEN = (  # turn-taking words before a request or a follow-up
     r"|well done|sorry|excuse me|pardon|oh wait|wait|lol|haha|hah|ha|erm|er+|uhm|ugh|oops|whoops"
     r"|welp|gosh"
 )
+# A piece that is only this talk is nothing to do and nothing to stop a plan ("…, thanks!").
+# "wait", "sorry", "never mind", "actually" are left out: after a request they take it back.
+_FILLER = re.compile(
+    rf"(?:(?:{_GREET}|{_THANKS}|please|pls|plz|ok(?:ay)?|great|cool|perfect|nice|awesome"
+    r"|sounds good|good (?:job|work)|well done|no worries|yes|yeah|yep|sure|@?crane"
+    r"|[:;]-?[)(dp]|<3)(?: there)?[\s,.!?;:—–-]*)+",
+    _F,
+)
 _GERUND_TAKERS = re.compile(
     r"(?:(?:would|do|will) (?:you|u) )?mind|how about|what about|(?:please )?try|consider", _F
 )
@@ -118,10 +126,17 @@ def _strip_lead(text: str) -> str:
     return text
 
 
+def filler(piece: str) -> bool:
+    """Only greetings, thanks or agreement: nothing to do, and nothing to stop a plan."""
+    return bool(_FILLER.fullmatch(piece.strip()))
+
+
 def _belongs(word: str, before: list[str]) -> bool:
     """Whether a closing `word` is the title's own: "say please", "cover for me"."""
     if word == "for me":
         return before[-1] in _BEFORE_FOR_ME
+    if word == "crane":  # "photograph the crane": only "thanks crane" is talk
+        return before[-1] not in ("thanks", "thank", "you", "thx", "ty", "cheers", "hi", "hey")
     return before[-1] in _BEFORE_THANKS or any(w in _SAYING for w in before[-3:])
 
 

@@ -19,7 +19,7 @@ from core.planners.pattern.answers import ASK_TITLE, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import Expr
 from core.planners.pattern.calculation import calculation
 from core.planners.pattern.splitting import MAX_SOFT_SPLITS, SOFT
-from core.planners.pattern.talk import clean
+from core.planners.pattern.talk import clean, filler
 from core.planners.pattern.targets import Target, parse_target, title_target
 from core.planners.pattern.titles import balanced, clean_title
 
@@ -98,7 +98,7 @@ class Parser:
         """What one piece asks for, or None when it is not a request understood here."""
         text = clean(piece)
         if not text:  # only talk ("thanks!", "hi crane"): nothing to do, nothing to stop a plan
-            return Unit("filler") if any(char.isalnum() for char in piece) else None
+            return Unit("filler") if filler(piece) else None
         if phrases.BULK.fullmatch(text):
             return Unit("unsupported", text=UNSUPPORTED)
         match = phrases.LIST.fullmatch(text)
