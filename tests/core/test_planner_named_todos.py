@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cli
-from core.plan import History, Plan, Scope, Todo
+from core.plan import History, Plan, PriorStep, Scope, Todo
 from core.planners.pattern import naming, plan
 from core.store import Store
 
@@ -226,3 +226,10 @@ def test_a_title_holding_and_is_one_todo_not_two() -> None:
     assert steps("complete buy bread and butter", history) == [
         ("complete_todo", {"number": 1}, "buy bread and butter")
     ]
+
+
+def test_a_position_said_done_uses_the_last_listing() -> None:
+    listed = PriorStep(tool="list_todos", value=2, todo_numbers=[4, 7])
+    history = History(steps=[listed], todos=MINE.todos)
+    assert steps("the second one is done", history) == [("complete_todo", {"number": 7}, None)]
+    assert "Which todo" in asks("the second one is done", History(todos=MINE.todos))

@@ -28,7 +28,8 @@ LIST_ALL = re.compile(
     _F,
 )
 LIST_OTHER = re.compile(
-    r"(?:what (?:do|should|must) i (?:have|need|got)|what(?:'ve| have) i got) to do"
+    r"(?:what (?:do|should|must) i (?:still |else )?(?:have|need|got)"
+    r"|what(?:'ve| have) i (?:still )?got) (?:left )?to do"
     r"(?: today| now| next)?"
     r"|what(?:'s| is) left(?: to do)?(?: on my list)?"
     r"|(?:do i have )?any(?:thing)? (?:left )?(?:to do|to-?dos|tasks)(?: left)?"

@@ -125,7 +125,7 @@ class Parser:
         match = phrases.DONE_IS.fullmatch(text)
         if match:
             target = parse_target(match["t"], bare_number=False, it=False)
-            if target and target.numbers:
+            if target and (target.numbers or target.position):  # "the second one is done"
                 return Unit("todo", tool="complete_todo", target=target)
             # "the report is done" reads as done only for a whole title or a said "todo";
             # "the milk is finished" is about milk.
