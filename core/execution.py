@@ -17,22 +17,21 @@ but never a double effect. Either way at most one step is ever `running`.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from core.errors import CraneError
-from core.plan import Run, RunStatus, Step, StepStatus, ToolResult
+from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult
+from core.policy import HEARTBEAT_INTERVAL, RetryPolicy
 from core.references import resolve_args
-from core.tools import Tool, ToolContext
-
-if TYPE_CHECKING:
-    from core.orchestrator import Orchestrator
+from core.store import Store
+from core.tool import Tool, ToolContext
 
 log = logging.getLogger("crane.orchestrator")
 
-HEARTBEAT_INTERVAL = timedelta(seconds=30)  # rides along with a step start, at most this often
 Next = tuple[Step, Tool, BaseModel]  # the step that has just started, its tool, its arguments
 STOPPED = (StepStatus.failed, StepStatus.skipped)  # the run stops at such a step
 
@@ -77,12 +76,19 @@ def validation_message(error: ValidationError) -> str:
 class Execution:
     """Executes one unfinished run (the caller owns it) and returns it finished."""
 
-    def __init__(self, orchestrator: Orchestrator, run: Run) -> None:
-        self.orchestrator = orchestrator
+    def __init__(
+        self,
+        store: Store,
+        tools: dict[str, Tool],
+        with_retries: RetryPolicy,
+        announce: Callable[[list[RunEvent]], None],
+        run: Run,
+    ) -> None:
+        self.tools, self.with_retries, self.announce = tools, with_retries, announce
         self.run = run
-        self.clock = orchestrator.store.clock
-        self.journal = orchestrator.store.journal(run.id, run.scope)
-        self.context = ToolContext(scope=run.scope, store=orchestrator.store)
+        self.clock = store.clock
+        self.journal = store.journal(run.id, run.scope)
+        self.context = ToolContext(scope=run.scope, store=store)
         # Arguments and attempts as loaded: a step's start is computed from these, so a
         # transaction retried after a failed COMMIT starts the next step the same way again.
         self.loaded = [(step.args, step.attempts) for step in run.steps]
@@ -96,7 +102,7 @@ class Execution:
                 self.journal.run_started(now)
                 self.journal.event("run.started", {"run": run.record()}, now)
             following = self._advance(0, now)
-        self.orchestrator.announce(events)
+        self.announce(events)
         while following is not None:
             following = self._step(*following)
         log.info("run finished", extra={
@@ -109,7 +115,7 @@ class Execution:
     def _step(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
         """Run a started step's tool (with retries) and commit its end with the next start."""
         try:
-            return self.orchestrator.with_retries(self.run.id, self._attempt, step, tool, args)
+            return self.with_retries(self.run.id, self._attempt, step, tool, args)
         except CraneError as error:
             message = str(error)
         except Exception:
@@ -117,7 +123,7 @@ class Execution:
             message = f"internal error (ref {self.run.id})"
         with self.journal.transaction() as events:
             self._fail(step, message, self.clock())
-        self.orchestrator.announce(events)
+        self.announce(events)
         return None
 
     def _attempt(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
@@ -131,7 +137,7 @@ class Execution:
             result = tool.function(args, self.context)
             with self.journal.transaction() as events:
                 following = self._complete(step, result)
-        self.orchestrator.announce(events)
+        self.announce(events)
         return following
 
     def _complete(self, step: Step, result: ToolResult) -> Next | None:
@@ -160,7 +166,7 @@ class Execution:
             # It may or may not have taken effect before the crash: never do it twice.
             self._fail(step, "interrupted before it finished; not retried", now)
             return None
-        tool = self.orchestrator.tools.get(step.tool)
+        tool = self.tools.get(step.tool)
         if tool is None:
             self._fail(step, f"unknown tool {step.tool!r}", now)
             return None

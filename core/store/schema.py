@@ -1,4 +1,6 @@
-"""The schema, as sqlite-utils migrations, applied under BEGIN IMMEDIATE by `Connections`.
+"""The SQLite schema, as sqlite-utils migrations, applied under BEGIN IMMEDIATE by `Connections`.
+PostgreSQL has the same tables in `pg_migrations/NNN_name.sql`: a step `mNNN_name` here and a
+file `NNN_name.sql` there, added together.
 
 sqlite-utils is imported only when a migration is pending: an up-to-date database is
 recognised with one query, which keeps `crane ask` cold start short.
@@ -116,7 +118,25 @@ def m002_idempotency(db: Database) -> None:
     )
 
 
-STEPS = (m001_initial, m002_idempotency)
+def m003_todo_counters(db: Database) -> None:
+    # see pg_migrations/003_todo_counters.sql: the next number is an upsert on this row
+    db.executescript(
+        """
+        CREATE TABLE todo_counters (
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            last_number INTEGER NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id, user_id)
+        );
+        INSERT INTO todo_counters (enterprise_id, team_id, user_id, last_number)
+        SELECT enterprise_id, team_id, user_id, MAX(number) FROM todos
+        GROUP BY enterprise_id, team_id, user_id;
+        """
+    )
+
+
+STEPS = (m001_initial, m002_idempotency, m003_todo_counters)
 
 
 def migrations() -> Migrations:
