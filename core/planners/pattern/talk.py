@@ -151,15 +151,15 @@ _LAST_WORDS = frozenset(
         "can", "could", "would", "mind", "chance", "moment", "minute", "crane",
     )
 )  # fmt: skip
-_LAST_WORD = re.compile(r"(\w+)\W*$")
+_EMOTICON_END = re.compile(r"(?:[:;]-?[)(dp]|<3)$", _F)
 
 
 def _strip_tail(text: str) -> str:
     while True:
         text = text.rstrip(" \t.!?,;:")
-        last = _LAST_WORD.search(text, max(0, len(text) - 30))
-        if text[-1:] not in ")(dDpP3" and (last is None or last[1].lower() not in _LAST_WORDS):
-            return text
+        last = text[text.rfind(" ") + 1 :].lower()
+        if last not in _LAST_WORDS and not _EMOTICON_END.search(last):
+            return text  # the common case: no closing talk, no search
         start = max(0, len(text) - _WINDOW)
         match = _TAIL.search(text, start)
         if match is None:
