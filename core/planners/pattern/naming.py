@@ -41,7 +41,8 @@ _FUNCTION = frozenset(
         "her", "their", "us", "him", "and", "or", "but", "so", "then", "now", "too", "also",
         "all", "both", "each", "every", "some", "any", "again", "please", "thanks", "today",
         "yet", "already", "just", "still", "is", "are", "was", "were", "be", "been", "am", "i'm",
-        "we're", "it's", "there", "here"
+        "we're", "it's", "there", "here", "everything", "anything", "something", "nothing",
+        "stuff", "things", "lot", "rest"
     )
 )  # fmt: skip
 # A phrase opening with these asks or supposes something; one holding a negation refuses it.
