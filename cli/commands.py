@@ -43,9 +43,11 @@ def _scope(user: str) -> Scope:
 
 
 def _ask_once(crane: Crane, scope: Scope, text: str, thread: str | None, live: bool) -> Run:
-    unsubscribe = crane.orchestrator.subscribe(Live()) if live else None
+    text, plan = crane.plan(scope, text, thread)  # planned here to show the plan's notes
+    notes = {index: step.note for index, step in enumerate(plan.steps, 1) if step.note}
+    unsubscribe = crane.orchestrator.subscribe(Live(notes)) if live else None
     try:
-        return crane.ask(scope, text, thread)
+        return crane.execute(crane.start(scope, text, plan, thread).id)
     finally:
         if unsubscribe:
             unsubscribe()
