@@ -28,7 +28,7 @@ from api.auth import Auth
 from api.events import EventHub, Frame, frame
 from api.problems import Problem
 from bot.jobs import Jobs
-from core.plan import MAX_REQUEST_CHARS, Run, RunStatus, Scope
+from core.plan import FINAL, MAX_REQUEST_CHARS, Run, Scope
 from core.runtime import Crane, new_run_id
 
 MAX_BODY_BYTES = 64 * 1024
@@ -39,7 +39,7 @@ KEEPALIVE_S = 15.0
 # A stream that waited this long for its run starts watching for the client leaving (one
 # more task per stream: only for runs that take a while)
 WATCH_AFTER_S = 1.0
-FINISHED = (RunStatus.completed, RunStatus.failed)
+FINISHED = tuple(FINAL)  # completed, failed, cancelled
 RUNS = "/api/v1/runs"
 EVENTS = "/events"
 

@@ -23,3 +23,7 @@ class NotFound(CraneError):
 
 class Forbidden(CraneError):
     """The caller may not do this."""
+
+
+class Conflict(CraneError):
+    """The thing is not in a state that allows this (approving a run that is not waiting)."""

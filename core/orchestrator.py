@@ -22,7 +22,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from core.errors import TransientError
 from core.execution import HEARTBEAT_INTERVAL, Execution
-from core.plan import Run, RunEvent, RunStatus
+from core.plan import FINAL, Run, RunEvent, RunStatus
 from core.store import Owner, Store
 from core.tools import REGISTRY, Tool
 
@@ -57,6 +57,7 @@ class Orchestrator:
         retry_base_s: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         owner: Owner | None = None,
+        approval_ttl_s: float = 86400,
     ) -> None:
         self.store = store
         self.tools = tools if tools is not None else REGISTRY
@@ -64,6 +65,7 @@ class Orchestrator:
         self.retry_base_s = retry_base_s
         self.sleep = sleep
         self.owner = owner or this_process()
+        self.approval_ttl_s = approval_ttl_s  # how long a question waits (core.approval)
         self._listeners: list[Listener] = []
         # After a first transient failure, tenacity runs the remaining attempts; waits go
         # base, 2·base, 4·base… (1 s, 2 s, 4 s by default). One policy object for every step
@@ -97,8 +99,8 @@ class Orchestrator:
         self._local.listeners = [on_event] if on_event else []
         try:
             run = self.store.get_run(run_id)
-            if run.status in (RunStatus.completed, RunStatus.failed):
-                return run
+            if run.status in FINAL or run.status is RunStatus.awaiting_approval:
+                return run  # finished, or waiting for its requester (core.approval resumes it)
             return Execution(self, run)()
         finally:
             self._local.listeners = []

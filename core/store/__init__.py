@@ -10,8 +10,8 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from core.plan import History, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import conversations, runs, todos
+from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
+from core.store import approvals, conversations, runs, todos
 from core.store.db import Connections, Transaction
 from core.store.journal import Journal
 
@@ -110,6 +110,29 @@ class Store:
     def claim_run(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
         with self.write() as conn:
             return runs.claim(conn, run_id, previous_token, owner, self.clock())
+
+    # approvals (core.approval decides; these read and annotate)
+    def waiting_approval(self, run_id: str) -> sqlite3.Row | None:
+        """The run's open question: idx, question, detail, expires_at, place."""
+        return approvals.waiting(self._db.conn, run_id)
+
+    def last_decision(self, run_id: str) -> sqlite3.Row | None:
+        return approvals.last_decision(self._db.conn, run_id)
+
+    def expired_approvals(self) -> list[str]:
+        return approvals.expired(self._db.conn, self.clock())
+
+    def set_approval_place(self, run_id: str, index: int, place: str) -> None:
+        with self.write() as conn:
+            approvals.set_place(conn, run_id, index, place)
+
+    # feedback
+    def vote(self, run_id: str, voter: Scope, value: str) -> None:
+        with self.write() as conn:
+            approvals.vote(conn, run_id, voter, value, self.clock())
+
+    def vote_totals(self) -> Feedback:
+        return approvals.vote_totals(self._db.conn)
 
     def conversation_exists(self, scope: Scope, conversation: str) -> bool:
         return conversations.conversation_exists(self._db.conn, scope, conversation)

@@ -28,6 +28,7 @@ RUN_KEYS = {
     "steps",
     "created_at",
     "finished_at",
+    "feedback",
 }
 STEP_KEYS = {"index", "tool", "args", "status", "output", "error", "attempts"}
 TODO_KEYS = {"number", "title", "done", "created_at", "done_at"}
