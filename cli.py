@@ -118,7 +118,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from core.errors import CraneError, InvalidInput, NotFound
 
     if args.command == "serve":
-        from bot.server import serve
+        from server import serve
 
         return serve(args.host, args.port)
     _terminal_logging()

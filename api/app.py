@@ -1,4 +1,4 @@
-"""The HTTP app: REST API, playground, health/ready, metrics. `bot.server` adds /slack/events."""
+"""The HTTP app: REST API, playground, health/ready, metrics. `server` adds /slack/events."""
 
 from __future__ import annotations
 
@@ -7,46 +7,30 @@ from importlib import resources
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import Receive, Scope, Send
 
 from api import problems
 from api.auth import Auth
 from api.events import EventHub
-from api.hot import HotRoutes
 from api.metrics import Metrics
 from api.routes import build_router
-from bot.jobs import Jobs
+from core.jobs import Jobs
 from core.runtime import Crane
 
 PLAYGROUND = resources.files("api").joinpath("static/playground.html").read_text("utf-8")
 
 
-class CraneApi(FastAPI):
-    """FastAPI, except that the two requests of every run (create, follow its events) go
-    straight to api.hot's lean handlers; `hot = None` routes them through FastAPI too."""
-
-    hot: HotRoutes | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hot = self.hot
-        if scope["type"] == "http" and hot is not None and await hot.dispatch(scope, receive, send):
-            return
-        await super().__call__(scope, receive, send)
-
-
-def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> CraneApi:
-    app = CraneApi(
+def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI:
+    app = FastAPI(
         title="Crane",
         version="0.1.0",
         description="Plain-word requests → explicit plans of tool steps, run durably.",
     )
     app.state.auth = auth
     problems.install(app)
-    hub = EventHub()
+    hub = app.state.hub = EventHub()  # who follows which run (tests look too)
     crane.orchestrator.subscribe(hub.publish)
     crane.orchestrator.subscribe(metrics.observe)
-    app.hot = HotRoutes(crane, jobs, hub, auth)
-    app.include_router(build_router(crane, app.hot))
+    app.include_router(build_router(crane, jobs, hub))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def playground(request: Request) -> HTMLResponse:

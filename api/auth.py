@@ -7,8 +7,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from functools import lru_cache
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from api.problems import Problem
 from core.errors import InvalidInput
@@ -69,3 +70,12 @@ class Auth:
                 if hmac.compare_digest(known, given):
                     return scope
         raise Problem(401, "missing or unknown bearer token", {"WWW-Authenticate": "Bearer"})
+
+
+async def caller(request: Request) -> Scope:  # async: FastAPI runs sync ones in a thread
+    """The authenticated caller's scope (the `Auth` set on the app at build time)."""
+    auth: Auth = request.app.state.auth
+    return auth(request)
+
+
+Caller = Annotated[Scope, Depends(caller)]

@@ -50,8 +50,8 @@ CRANE_STATUS = {InvalidInput: 422, NotFound: 404, Forbidden: 403}
 
 
 def for_error(error: Exception) -> JSONResponse:
-    """The problem+json answer to an error raised while serving a request (api.hot uses this
-    directly; the exception handlers below for the rest of the app)."""
+    """The problem+json answer to an error raised while serving a request (`install` makes it
+    the app's answer to every exception)."""
     if isinstance(error, Problem):
         return problem(error.status, error.detail, error.headers)
     if isinstance(error, HTTPException):

@@ -158,7 +158,6 @@ def gated_server(gate: str) -> None:
     from pydantic import BaseModel
 
     from api import logs
-    from bot.server import create
     from core.orchestrator import Orchestrator
     from core.plan import History, Plan, PlannedStep, RunEvent, ToolResult
     from core.planners import pattern
@@ -166,6 +165,7 @@ def gated_server(gate: str) -> None:
     from core.settings import Settings
     from core.store import Store
     from core.tools import REGISTRY, Tool, ToolContext
+    from server import create
 
     class GateInput(BaseModel):
         pass

@@ -2,7 +2,7 @@
 
 Three subprocesses, so the client shares no event loop or GIL with what it measures:
   - the fake Slack Web API (tests.fakes.slack_api.FakeSlack) that Crane's background runs post to;
-  - Crane's real server: the `crane serve` console script (bot.server.create + uvicorn);
+  - Crane's real server: the `crane serve` console script (server.create + uvicorn);
   - a bare Bolt AsyncApp that only acks `/crane`, under AsyncSlackRequestHandler + Starlette,
     served by uvicorn with the same config.
 One asyncio client (httpx, keep-alive off: a fresh connection per request) sends each burst at

@@ -16,8 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handling import Handler
-from bot.jobs import Jobs
 from bot.listeners import Deps, assistant, commands, mentions, messages
+from core.jobs import Jobs
 from core.runtime import Crane
 from core.settings import Settings
 

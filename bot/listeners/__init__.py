@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handling import Handler, SlackRequest
-from bot.jobs import Jobs
+from core.jobs import Jobs
 
 BUSY = "I'm busy right now — please try again in a moment."
 BUSY_MEMORY = 1024  # messages recently told "busy" (their twins stay quiet)

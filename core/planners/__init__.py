@@ -1,1 +1,1 @@
-"""Planners turn a request (text + conversation history) into a Plan; pattern.py needs no model."""
+"""Planners turn a request (text + conversation history) into a Plan; pattern/ needs no model."""

@@ -1,4 +1,4 @@
-"""Fixtures for the HTTP side: the real server (uvicorn + bot.server.create, SQLite in a temp
+"""Fixtures for the HTTP side: the real server (uvicorn + server.create, SQLite in a temp
 dir) in a background thread on a free loopback port, and small clients that speak to it the way
 a person's script or browser would (JSON, bearer tokens, Server-Sent Events)."""
 
@@ -19,7 +19,6 @@ import pytest
 import uvicorn
 from pydantic import BaseModel
 
-from bot.server import Server, create
 from core.orchestrator import Orchestrator
 from core.plan import History, Plan, PlannedStep, Run, RunEvent, Scope, ToolResult
 from core.planners import pattern
@@ -27,6 +26,7 @@ from core.runtime import Crane
 from core.settings import Settings
 from core.store import Store
 from core.tools import REGISTRY, Tool, ToolContext
+from server import Server, create
 
 TOKENS = "s3cret:T01:U01,other:T02:U02"
 ALICE = "s3cret"  # T01/U01

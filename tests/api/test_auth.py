@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 import cli
-from bot.server import create
 from core.errors import InvalidInput
 from core.plan import Scope
+from server import create
 from tests.api.conftest import ALICE, ALICE_SCOPE, BOB, TOKENS, WAIT_S, LiveApi, api_settings
 from tests.api.test_runs_api import assert_problem
 from tests.fakes.signing import signed_headers, slash_command_body

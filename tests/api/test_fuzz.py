@@ -18,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 from schemathesis.schemas import APIOperation, BaseSchema
 
-from bot.server import Server, create
+from server import Server, create
 from tests.api.conftest import ALICE, TOKENS, api_settings
 
 AUTH = {"Authorization": f"Bearer {ALICE}"}

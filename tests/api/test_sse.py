@@ -4,9 +4,16 @@ after run.finished; Last-Event-ID resumes."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
-from tests.api.conftest import WAIT_S, Gate, LiveApi, SseEvent, parse_sse
+import httpx
+
+import cli
+from api.events import EventHub
+from tests.api.conftest import ALICE, BOB, WAIT_S, Gate, LiveApi, SseEvent, parse_sse
+from tests.api.test_runs_api import assert_problem
 
 
 def start(api: LiveApi, text: str) -> str:
@@ -140,3 +147,82 @@ def test_many_subscribers_on_one_run_all_see_it_finish(
     assert len(results) == 20
     assert all([e.event for e in events][-1] == "run.finished" for events in results)
     assert all([e.id for e in events] == [1, 2, 3, 4] for events in results)
+
+
+def hub_of(live: LiveApi) -> EventHub:
+    api = live.server.app.app.api  # type: ignore[attr-defined]  # RequestIds → SlackFirst
+    hub: EventHub = api.state.hub
+    return hub
+
+
+def test_a_run_created_elsewhere_is_replayed_from_the_store(api: LiveApi) -> None:
+    # the CLI on the same database: this server never heard the run's events
+    text = "calculate 2+3 and add a todo to buy milk"
+    assert cli.main(["ask", text, "--db", api.settings.db]) == 0
+    (run,) = api.stored_runs()
+
+    events = api.events(run.id)
+
+    assert [e.id for e in events] == [e.seq for e in api.store.events_after(run.id)]
+    assert events[-1].event == "run.finished"
+    assert api.events(run.id, last_event_id="3") == events[3:]
+    assert api.events(run.id, last_event_id=str(events[-1].id)) == []
+
+
+def test_another_callers_tracked_run_is_404_like_an_unknown_one(api_tokens: LiveApi) -> None:
+    mine = api_tokens.post_run("calculate 2+3", token=ALICE).json()["id"]
+
+    foreign = api_tokens.client(BOB).get(f"/api/v1/runs/{mine}/events")
+    unknown = api_tokens.client(BOB).get(f"/api/v1/runs/{'0' * len(mine)}/events")
+
+    assert_problem(foreign, 404)
+    assert foreign.json()["detail"] == unknown.json()["detail"].replace("0" * len(mine), mine)
+
+
+def test_the_caller_is_judged_before_what_it_sent(api_tokens: LiveApi) -> None:
+    anonymous = api_tokens.client(None)
+    bad_body = anonymous.post("/api/v1/runs", content=b"{", headers={"Content-Type": "text/plain"})
+    long_id = anonymous.get("/api/v1/runs/abc/events", headers={"Last-Event-ID": "1" * 21})
+
+    assert_problem(bad_body, 401)
+    assert_problem(long_id, 401)
+    assert bad_body.headers["www-authenticate"] == "Bearer"
+    assert_problem(api_tokens.client(ALICE).get(
+        "/api/v1/runs/abc/events", headers={"Last-Event-ID": "1" * 21}), 422)  # fmt: skip
+
+
+def test_last_event_id_that_is_not_an_ascii_number_replays_from_the_start(api: LiveApi) -> None:
+    run_id = api.post_run("calculate 2+3").json()["id"]
+    everything = api.events(run_id)
+
+    with api.client().stream(
+        "GET", f"/api/v1/runs/{run_id}/events", headers={"Last-Event-ID": b"\xb2"}
+    ) as response:  # "²": a digit to str.isdigit, not to int()
+        assert response.status_code == 200
+        text = response.read().decode()
+
+    assert text.startswith("id: 1\n") and text.count("event: ") == len(everything)
+
+
+def test_a_client_that_leaves_a_waiting_stream_is_let_go(start_api: Any, gate: Gate) -> None:
+    api: LiveApi = start_api(gate=gate)
+    run_id = api.post_run("wait for the gate").json()["id"]
+    gate.wait_entered()
+    hub = hub_of(api)
+
+    with (
+        httpx.Client(base_url=api.url, timeout=WAIT_S) as http,
+        http.stream("GET", f"/api/v1/runs/{run_id}/events") as response,
+    ):
+        for line in response.iter_lines():
+            if line == "event: step.started":
+                break
+        assert hub.readers(run_id) == 1
+    # the connection is closed while the run still waits at the gate
+
+    deadline = time.monotonic() + WAIT_S
+    while hub.readers(run_id):
+        assert time.monotonic() < deadline, "the stream kept waiting for a client that left"
+        time.sleep(0.01)
+    gate.open()
+    assert api.events(run_id)[-1].event == "run.finished"

@@ -19,10 +19,10 @@ import httpx
 import pytest
 import uvicorn
 
-from bot.server import Server, create
 from core.plan import Run, Scope
 from core.settings import Settings
 from core.store import Store
+from server import Server, create
 from tests.fakes.signing import event_body, load_payload, signed_headers, slash_command_body
 from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
 

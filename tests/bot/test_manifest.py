@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 
-from bot.server import create
+from server import create
 from tests.bot.conftest import LiveServer, mention_event, message_event, settings_for
 from tests.fakes.signing import load_payload
 from tests.fakes.slack_api import FakeSlack

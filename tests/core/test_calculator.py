@@ -10,13 +10,8 @@ from pydantic import ValidationError
 from core.errors import ToolError
 from core.plan import Scope
 from core.tools import REGISTRY, ToolContext
-from core.tools.calculator import (
-    TOOL,
-    CalculatorInput,
-    calculate,
-    evaluate,
-    format_number,
-)
+from core.tools.calculator import TOOL, CalculatorInput, calculate
+from core.tools.calculator_eval import evaluate, format_number
 
 CTX = ToolContext(scope=Scope(), store=None)
 

@@ -1,12 +1,11 @@
-"""`crane serve`: one ASGI app — POST /slack/events (guarded, Bolt async), the REST API, the
-playground, /health, /ready and /metrics — served by uvicorn; Socket Mode instead of the
-HTTP endpoint when SLACK_APP_TOKEN is set."""
+"""The one ASGI app: POST /slack/events (guarded, Bolt async) beside the REST API, the
+playground, /health, /ready and /metrics, on one runtime and one work pool. The only place
+where Slack (`bot`) and HTTP (`api`) meet."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -24,8 +23,8 @@ from api.app import build_api
 from api.auth import Auth, parse_tokens
 from api.metrics import Metrics
 from bot.guard import SlackGuard
-from bot.jobs import Jobs
 from core.app import build
+from core.jobs import Jobs
 from core.orchestrator import Listener
 from core.runtime import Crane
 from core.settings import Settings
@@ -147,35 +146,3 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
     return Server(logs.RequestIds(SlackFirst(slack, api)), crane, jobs, bolt, metrics, notices)
-
-
-def serve(host: str | None = None, port: int | None = None) -> int:
-    import uvicorn
-
-    logs.configure()
-    settings = Settings()
-    server = create(settings)
-    host = host or settings.host
-    port = port if port is not None else settings.port
-    for notice in server.notices:
-        print(f"crane: {notice}", file=sys.stderr)
-    print(f"crane: playground and API on http://{host}:{port}/ (database {settings.db})",
-          file=sys.stderr)  # fmt: skip
-    grace = int(settings.shutdown_timeout_s) + 1
-    config = uvicorn.Config(
-        server.app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=grace
-    )
-    uv = uvicorn.Server(config)
-    if settings.slack_app_token and server.bolt is not None:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        socket_mode = AsyncSocketModeHandler(server.bolt, settings.slack_app_token)
-        print("crane: Socket Mode on (SLACK_APP_TOKEN set)", file=sys.stderr)
-
-        async def both() -> None:
-            await asyncio.gather(uv.serve(), socket_mode.start_async())  # type: ignore[no-untyped-call]
-
-        asyncio.run(both())
-    else:
-        uv.run()
-    return 0

@@ -98,8 +98,8 @@ _TOKEN = re.compile(
 )
 _FUNCTIONS = frozenset({"sqrt", "abs", "round", "min", "max", "floor", "ceil"})
 _CONSTANTS = frozenset({"pi", "e"})
-_ATOM = re.compile(r"\d+(?:\.\d+)?|\.\d+|§|pi|e|[a-z]+\([^()]*\)|\([^()]*\)")
-_NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{3}-\d{4}|\d{3}-\d{3}-\d{4}")
+# Dates and phone numbers look like sums and differences; they are not calculations.
+NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{3}-\d{4}|\d{3}-\d{3}-\d{4}")
 
 
 def _words(match: re.Match[str]) -> str:
@@ -161,7 +161,7 @@ def check(text: str) -> bool | None:
     return None if expect_operand or stack else operators
 
 
-def _translate(raw: str) -> tuple[str, bool] | None:
+def translate(raw: str) -> tuple[str, bool] | None:
     """Words to a calculator expression (lowercase in), and whether it has an operator."""
     text = _CURRENCY.sub("", _TRIM.sub("", raw.strip()).translate(_UNICODE))
     if "," in text and "(" not in text:
@@ -180,107 +180,3 @@ def _translate(raw: str) -> tuple[str, bool] | None:
     text = " ".join(text.split())
     operators = check(text)
     return None if operators is None else (text, operators)
-
-
-def _atom(text: str) -> str:
-    return text if _ATOM.fullmatch(text) else f"({text})"
-
-
-_CALC_PREFIX = re.compile(
-    r"(?:calculate|calc|compute|evaluate|eval|solve|work out|figure out|find|determine|tell me"
-    r"|give me|show me|what(?:'s| is| are| was| would be| will be)|whats|how much (?:is|are"
-    r"|would be)|how much's|do the math(?: on| for)?|quick math|math)\s*(?::\s*)?(?P<e>.+)"
-)
-_CALC_SUFFIX = (
-    re.compile(
-        r"(?:tell me )?what (?:does|do|is|would|will) (?P<e>.+?) (?:equal|equals|make|come to"
-        r"|give(?: you| me)?|add up to|be|total)(?: to)?"
-    ),
-    re.compile(r"(?:tell me )?what (?P<e>.+?) (?:is|equals|makes|comes to|would be)"),
-)
-_PERCENT = r" ?(?:%|percent|per cent)"
-_VERBS = [
-    (re.compile(p), template)
-    for p, template in (
-        (r"add (?P<a>.+?) (?:to|onto) (?P<b>.+)", "{b} + {a}"),
-        (r"(?:subtract|take(?: away)?|deduct|remove) (?P<a>.+?) from (?P<b>.+)", "{b} - {a}"),
-        (r"(?:multiply|times) (?P<a>.+?) (?:by|with|times|and) (?P<b>.+)", "{a} * {b}"),
-        (r"divide (?P<a>.+?) by (?P<b>.+)", "{a} / {b}"),
-        (r"divide (?P<a>.+?) into (?P<b>.+)", "{b} / {a}"),
-        (
-            rf"(?:increase|raise|bump(?: up)?) (?P<a>.+?) by (?P<b>.+?){_PERCENT}",
-            "{a} * (1 + {b} / 100)",
-        ),
-        (
-            rf"(?:decrease|reduce|lower|cut|drop) (?P<a>.+?) by (?P<b>.+?){_PERCENT}",
-            "{a} * (1 - {b} / 100)",
-        ),
-        (r"(?:increase|raise|bump(?: up)?) (?P<a>.+?) by (?P<b>.+)", "{a} + {b}"),
-        (r"(?:decrease|reduce|lower|cut|drop) (?P<a>.+?) by (?P<b>.+)", "{a} - {b}"),
-        (
-            r"raise (?P<a>.+?) to (?:the )?(?:power (?:of )?)?(?P<b>.+?)"
-            r"(?:(?:st|nd|rd|th)? power)?",
-            "{a} ** {b}",
-        ),
-        (r"double (?P<a>.+)", "{a} * 2"),
-        (r"triple (?P<a>.+)", "{a} * 3"),
-        (r"quadruple (?P<a>.+)", "{a} * 4"),
-        (r"(?:halve|half) (?P<a>.+)", "{a} / 2"),
-        (r"square (?!root)(?P<a>.+)", "{a} ** 2"),
-        (r"cube (?!root)(?P<a>.+)", "{a} ** 3"),
-        (r"negate (?P<a>.+)", "-{a}"),
-        (r"take (?P<a>.+ of .+)", "{a}"),
-        (r"(?:add|sum|total)(?: up)? (?P<a>.+(?:,| and | & ).+)", "{a}"),
-        # Continuing from an earlier result: "add 10", "times 3", "squared".
-        (r"(?:add|plus|\+) ?(?P<a>.+?)(?: more)?", "§ + {a}"),
-        (r"(?:subtract|minus|take away|deduct) ?(?P<a>.+)", "§ - {a}"),
-        (r"(?:multiply by|multiplied by|times|\*) ?(?P<a>.+)", "§ * {a}"),
-        (r"(?:divide by|divided by|over|/) ?(?P<a>.+)", "§ / {a}"),
-        (r"(?:(?:raised )?to the power(?: of)?|raised to|\^|\*\*) ?(?P<a>.+)", "§ ** {a}"),
-        (r"squared", "§ ** 2"),
-        (r"cubed", "§ ** 3"),
-    )
-]
-
-
-def _verb(text: str) -> str | None:
-    for regex, template in _VERBS:
-        match = regex.fullmatch(text)
-        if not match:
-            continue
-        parts: dict[str, str] = {}
-        for name, raw in match.groupdict().items():
-            if template == "{a}" and not regex.pattern.startswith("take"):
-                raw = raw if " of " in raw else f"sum of {raw}"
-            found = _translate(raw)
-            if found is None:
-                break
-            parts[name] = _atom(found[0])
-        else:
-            expression = template.format(**parts)
-            if check(expression) is not None:
-                return expression
-    return None
-
-
-def calculation(text: str) -> Expr | None:
-    """The calculator expression a request asks for, or None when it is not arithmetic."""
-    text = text.lower()
-    if "§" in text:
-        return None
-    candidates = [m["e"] for m in [_CALC_PREFIX.fullmatch(text)] if m]
-    candidates += [m["e"] for m in (r.fullmatch(text) for r in _CALC_SUFFIX) if m]
-    for candidate in candidates:
-        found = _translate(candidate)
-        if found and (found[1] or "§" not in found[0]):
-            return Expr(found[0])
-        verb = _verb(candidate)
-        if verb:
-            return Expr(verb)
-    verb = _verb(text)
-    if verb:
-        return Expr(verb)
-    found = _translate(text)
-    if found and found[1] and not _NOT_SUMS.fullmatch(text):
-        return Expr(found[0], bare=True)
-    return None

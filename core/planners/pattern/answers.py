@@ -1,0 +1,40 @@
+"""What the pattern planner says instead of acting: help, refusals and questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HELP_TEXT = (
+    "I can do calculations and keep your todo list. Try:\n"
+    '• calculate 2+3 (or "what is 15% of 80")\n'
+    "• add a todo to buy milk\n"
+    "• list my todos\n"
+    "• complete todo 2\n"
+    "• delete todo 1\n"
+    '• follow-ups like "add 10 to that" or "mark it done"'
+)
+UNSUPPORTED = (
+    "Acting on all todos at once isn't supported, so I haven't changed anything. "
+    'Do them one at a time, e.g. "delete todo 1" or "complete todo 2".'
+)
+ASK_TITLE = 'What should the todo say? For example: "add a todo to buy milk".'
+NO_FACTORIALS = (
+    "The calculator can't do factorials (like 5!). It knows + - * / // % ** ^, parentheses, "
+    "sqrt, abs, round, min, max, floor, ceil, pi and e."
+)
+
+ASK_TODO = (
+    'Which todo do you mean? Tell me its number, e.g. "complete todo 2" '
+    '(say "list my todos" to see the numbers).'
+)
+ASK_NUMBER = (
+    "I don't have an earlier result to use — what number should I use? "
+    'For example: "calculate 5 + 10".'
+)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Zero steps: ask the user this instead of guessing."""
+
+    text: str

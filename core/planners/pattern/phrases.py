@@ -1,0 +1,77 @@
+"""The phrase rules for acting on todos that exist: list, complete, delete, show, and the
+"all at once" requests that are refused. Each rule is a full-match pattern over one cleaned piece;
+the todo it names (group ``t``) is read by core.planners.pattern.targets."""
+
+from __future__ import annotations
+
+import re
+
+_F = re.IGNORECASE
+
+_TODOS = r"(?:(?:to-?do|to do|task) (?:list|items)|to-?dos|to dos|todo|tasks|list|reminders)"
+LIST = re.compile(
+    r"(?:(?P<verb>list|show|display|view|see|get|give|print|read|tell|fetch|pull up|bring up"
+    r"|check|what (?:are|is|was|were)|what's|whats|what're)(?: (?:me|out|up|back))? "
+    r"(?:(?:what(?:'s| is) )?(?:on|in) )?)?"
+    r"(?P<all>(?:all|every(?:thing)?) (?:of )?(?:(?:on|in) )?)?(?P<my>(?:my|the|our|your) )?"
+    r"(?P<state>(?:open|pending|current|remaining|outstanding|active|unfinished|incomplete"
+    r"|completed|done|finished|closed|checked[- ]off) )?"
+    + _TODOS
+    + r"(?P<incl> (?:including|incl\.?|with|and|plus|even|also) (?:the )?"
+    r"(?:done|completed|finished|closed|checked[- ]off)(?: ones?)?(?: (?:ones|too|as well))?)?"
+    r"(?: (?:please|again|now|too|so far|for today|today|for now|right now))?",
+    _F,
+)
+LIST_ALL = re.compile(
+    r"(?:list|show|display)(?: me)? (?:all|everything)(?: (?:including|with) (?:done|completed)"
+    r"(?: ones)?)?",
+    _F,
+)
+LIST_OTHER = re.compile(
+    r"(?:what (?:do|should|must) i (?:have|need|got)|what(?:'ve| have) i got) to do"
+    r"(?: today| now| next)?"
+    r"|what(?:'s| is) left(?: to do)?(?: on my list)?"
+    r"|(?:do i have )?any(?:thing)? (?:left )?(?:to do|to-?dos|tasks)(?: left)?"
+    r"|how many (?:to-?dos|tasks|things) (?:do i have|are (?:there|left|open|on my list))(?: left)?"
+    r"|remind me (?:of|about|what(?:'s| is| are)?(?: on)?) (?:my|the) " + _TODOS + r"(?: are| is)?"
+    r"|(?:what|which) (?:to-?dos|tasks) do i have"
+    r"|remind me what (?:i (?:need|have) to do|(?:is|'s) (?:left|on my list)"
+    r"|my (?:to-?dos|tasks) are)",
+    _F,
+)
+DONE_STATES = frozenset({"completed", "done", "finished", "closed", "checked off", "checked-off"})
+BULK = re.compile(
+    r"(?:delete|remove|erase|clear|wipe|purge|drop|trash|empty|reset|get rid of|complete|finish"
+    r"|mark|check off|tick off|cross off|close) (?:out )?(?:all|every|everything|each|both"
+    r"|the whole|my whole|my entire|the entire)\b.*"
+    r"|(?:clear|wipe|empty|reset|purge)(?: out)? (?:(?:my|the|all) )?"
+    r"(?:to-?dos|tasks|(?:(?:to-?do|task) )?list|everything)(?: out)?"
+    r"|(?:delete|remove|erase|complete|finish) (?:my|the) (?:to-?dos|tasks)",
+    _F,
+)
+COMPLETE = (
+    re.compile(
+        r"(?:complete|finish|finished|close|resolve|done(?: with)?|i(?: have|'ve| just)? "
+        r"(?:finished|completed)|i(?:'m| am) done with|(?:check|tick|cross|strike|mark) off"
+        r"|cross out|mark (?:as )?(?:done|complete|completed|finished):?) (?P<t>.+)",
+        _F,
+    ),
+    re.compile(
+        r"(?:mark|set|flag|check|tick|cross) (?P<t>.+?) (?:as |to )?(?:done|complete|completed"
+        r"|finished|checked(?: off)?|resolved|closed|off)",
+        _F,
+    ),
+)
+DONE_IS = re.compile(
+    r"(?P<t>.+?) (?:(?:is|was|has been) )?(?:now )?(?:done|complete|completed|finished)", _F
+)
+DELETE = re.compile(
+    r"(?P<verb>delete|remove|erase|trash|discard|get rid of|throw (?:away|out)|del) (?P<t>.+)", _F
+)
+GET = re.compile(
+    r"(?:show|get|view|display|open|read|see|fetch|look up|pull up|bring up|print|describe"
+    r"|what(?:'s| is| was)|whats|tell me about|details (?:of|for|on|about)|info (?:on|about|for))"
+    r"(?: me)? (?:(?:the )?details (?:of|for|on) )?(?P<t>.+)",
+    _F,
+)
+TODO_ALONE = re.compile(r"(?P<t>(?:to-?do|task) ?(?:number |no\.? ?)?#? ?\d{1,9})", _F)

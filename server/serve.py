@@ -1,0 +1,43 @@
+"""`crane serve`: the server assembly (`server.app`) on uvicorn; Socket Mode instead of the
+HTTP endpoint when SLACK_APP_TOKEN is set."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from api import logs
+from core.settings import Settings
+from server.app import create
+
+
+def serve(host: str | None = None, port: int | None = None) -> int:
+    import uvicorn
+
+    logs.configure()
+    settings = Settings()
+    server = create(settings)
+    host = host or settings.host
+    port = port if port is not None else settings.port
+    for notice in server.notices:
+        print(f"crane: {notice}", file=sys.stderr)
+    print(f"crane: playground and API on http://{host}:{port}/ (database {settings.db})",
+          file=sys.stderr)  # fmt: skip
+    grace = int(settings.shutdown_timeout_s) + 1
+    config = uvicorn.Config(
+        server.app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=grace
+    )
+    uv = uvicorn.Server(config)
+    if settings.slack_app_token and server.bolt is not None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_mode = AsyncSocketModeHandler(server.bolt, settings.slack_app_token)
+        print("crane: Socket Mode on (SLACK_APP_TOKEN set)", file=sys.stderr)
+
+        async def both() -> None:
+            await asyncio.gather(uv.serve(), socket_mode.start_async())  # type: ignore[no-untyped-call]
+
+        asyncio.run(both())
+    else:
+        uv.run()
+    return 0
