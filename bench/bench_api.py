@@ -164,7 +164,8 @@ def gated_server(gate: str) -> None:
     from core.runtime import Crane
     from core.settings import Settings
     from core.store import Store
-    from core.tools import REGISTRY, Tool, ToolContext
+    from core.tool import Tool, ToolContext
+    from core.tools import REGISTRY
     from server import create
 
     class GateInput(BaseModel):

@@ -28,7 +28,7 @@ from core.orchestrator import Orchestrator
 from core.plan import Plan, PlannedStep, Scope, ToolResult
 from core.runtime import Crane
 from core.store import Store
-from core.tools import Tool, ToolContext
+from core.tool import Tool, ToolContext
 
 STEPS = 20
 TARGET_US = 60.0

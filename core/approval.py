@@ -14,7 +14,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from core.execution import Execution
 from core.plan import Run, RunEvent, RunStatus
 
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ def _decide(
     events: list[RunEvent] = []
     with store.write():  # one transaction: read the state, change it, write its events
         run = store.get_run(run_id)
-        execution = Execution(orchestrator, run)
+        execution = orchestrator.execution(run)
         journal = execution.journal
         with journal.transaction() as events:
             now = store.clock()

@@ -21,22 +21,21 @@ A run with `approval` pauses before each destructive step (arguments resolved, t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from core.errors import CraneError
-from core.plan import Run, RunStatus, Step, StepStatus, ToolResult, iso
+from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
+from core.policy import HEARTBEAT_INTERVAL, RetryPolicy
 from core.references import resolve_args
-from core.tools import Tool, ToolContext
-
-if TYPE_CHECKING:
-    from core.orchestrator import Orchestrator
+from core.store import Store
+from core.tool import Tool, ToolContext
 
 log = logging.getLogger("crane.orchestrator")
 
-HEARTBEAT_INTERVAL = timedelta(seconds=30)  # rides along with a step start, at most this often
 Next = tuple[Step, Tool, BaseModel]  # the step that has just started, its tool, its arguments
 STOPPED = (StepStatus.failed, StepStatus.skipped)  # the run stops at such a step
 
@@ -88,19 +87,27 @@ def validation_message(error: ValidationError) -> str:
 class Execution:
     """Executes one unfinished run (the caller owns it) and returns it finished."""
 
-    def __init__(self, orchestrator: Orchestrator, run: Run) -> None:
-        self.orchestrator = orchestrator
+    def __init__(
+        self,
+        store: Store,
+        tools: dict[str, Tool],
+        with_retries: RetryPolicy,
+        announce: Callable[[list[RunEvent]], None],
+        run: Run,
+        approval_ttl: timedelta = timedelta(days=1),
+    ) -> None:
+        self.tools, self.with_retries, self.announce = tools, with_retries, announce
         self.run = run
-        self.clock = orchestrator.store.clock
-        self.journal = orchestrator.store.journal(run.id, run.scope)
-        self.context = ToolContext(scope=run.scope, store=orchestrator.store)
+        self.clock = store.clock
+        self.journal = store.journal(run.id, run.scope)
+        self.context = ToolContext(scope=run.scope, store=store)
         # Arguments and attempts as loaded: a step's start is computed from these, so a
         # transaction retried after a failed COMMIT starts the next step the same way again.
         self.loaded = [(step.args, step.attempts) for step in run.steps]
         asks = run.approval and any(step.destructive for step in run.steps)
         self.approved = self.journal.approved() if asks else set()
         self.stopped = False
-        self.expires = timedelta(seconds=orchestrator.approval_ttl_s)
+        self.expires = approval_ttl  # how long a question before a destructive step waits
 
     def __call__(self) -> Run:
         run = self.run
@@ -112,7 +119,7 @@ class Execution:
                 if self.journal.seq == 0:  # not an approved run going on
                     self.journal.event("run.started", {"run": run.record()}, now)
             following = self._advance(0, now)
-        self.orchestrator.announce(events)
+        self.announce(events)
         while following is not None:
             following = self._step(*following)
         log.info("run finished", extra={
@@ -125,7 +132,7 @@ class Execution:
     def _step(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
         """Run a started step's tool (with retries) and commit its end with the next start."""
         try:
-            return self.orchestrator.with_retries(self.run.id, self._attempt, step, tool, args)
+            return self.with_retries(self.run.id, self._attempt, step, tool, args)
         except CraneError as error:
             message = str(error)
         except Exception:
@@ -133,7 +140,7 @@ class Execution:
             message = f"internal error (ref {self.run.id})"
         with self.journal.transaction() as events:
             self._fail(step, message, self.clock())
-        self.orchestrator.announce(events)
+        self.announce(events)
         return None
 
     def _attempt(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
@@ -147,7 +154,7 @@ class Execution:
             result = tool.function(args, self.context)
             with self.journal.transaction() as events:
                 following = self._complete(step, result)
-        self.orchestrator.announce(events)
+        self.announce(events)
         return following
 
     def _complete(self, step: Step, result: ToolResult) -> Next | None:
@@ -179,7 +186,7 @@ class Execution:
         if self.journal.stop_requested():
             self._cancel(step.index, now)
             return None
-        tool = self.orchestrator.tools.get(step.tool)
+        tool = self.tools.get(step.tool)
         if tool is None:
             self._fail(step, f"unknown tool {step.tool!r}", now)
             return None

@@ -12,25 +12,19 @@ import logging
 import os
 import secrets
 import socket
-import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
-from core.errors import TransientError
-from core.execution import HEARTBEAT_INTERVAL, Execution
-from core.plan import FINAL, Run, RunEvent, RunStatus
+from core.execution import Execution
+from core.plan import FINAL, Run, RunStatus
+from core.policy import HEARTBEAT_EXPIRY, Announcer, RetryPolicy
+from core.policy import Listener as Listener  # re-exported: front ends type their listeners by it
 from core.store import Owner, Store
-from core.tools import REGISTRY, Tool
+from core.tool import Tool
+from core.tools import REGISTRY
 
 log = logging.getLogger("crane.orchestrator")
-
-Listener = Callable[[RunEvent], None]
-HEARTBEAT_EXPIRY = 4 * HEARTBEAT_INTERVAL  # several missed beats: the owner is gone
-T = TypeVar("T")
 
 
 def this_process() -> Owner:
@@ -61,60 +55,27 @@ class Orchestrator:
     ) -> None:
         self.store = store
         self.tools = tools if tools is not None else REGISTRY
-        self.retry_attempts = max(1, retry_attempts)
-        self.retry_base_s = retry_base_s
-        self.sleep = sleep
         self.owner = owner or this_process()
         self.approval_ttl_s = approval_ttl_s  # how long a question waits (core.approval)
-        self._listeners: list[Listener] = []
-        # After a first transient failure, tenacity runs the remaining attempts; waits go
-        # base, 2·base, 4·base… (1 s, 2 s, 4 s by default). One policy object for every step
-        # (tenacity keeps per-call state thread-locally).
-        self._retry_rest = Retrying(
-            stop=stop_after_attempt(self.retry_attempts - 1),
-            wait=wait_exponential(multiplier=2 * self.retry_base_s),
-            retry=retry_if_exception_type(TransientError),
-            sleep=self.sleep,
-            reraise=True,
-        )
-        self._local = threading.local()  # per-execution listeners: runs execute in many threads
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener` with every event after it is committed; returns an unsubscribe."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-    def announce(self, events: list[RunEvent]) -> None:
-        """Hand committed events, in order, to every subscriber and this execution's listener."""
-        listeners = [*self._listeners, *getattr(self._local, "listeners", ())]
-        for event in events:
-            for listener in listeners:
-                try:
-                    listener(event)
-                except Exception:  # a broken subscriber must not break the run
-                    log.exception("event listener failed", extra={"run_id": event.run_id})
+        self.with_retries = RetryPolicy(retry_attempts, retry_base_s, sleep)
+        self.announce = Announcer()
+        self.subscribe = self.announce.subscribe
 
     def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
         """Run (or resume) a stored run; `on_event` hears only this run's events."""
-        self._local.listeners = [on_event] if on_event else []
+        self.announce.set_local(on_event)
         try:
             run = self.store.get_run(run_id)
             if run.status in FINAL or run.status is RunStatus.awaiting_approval:
                 return run  # finished, or waiting for its requester (core.approval resumes it)
-            return Execution(self, run)()
+            return self.execution(run)()
         finally:
-            self._local.listeners = []
+            self.announce.set_local(None)
 
-    def with_retries(self, run_id: str, attempt: Callable[..., T], *args: Any) -> T:
-        """attempt(*args), retried on TransientError: waits base, 2·base, 4·base…"""
-        try:
-            return attempt(*args)  # the common case: no retry machinery
-        except TransientError:
-            if self.retry_attempts == 1:
-                raise
-            log.warning("transient failure, retrying", extra={"run_id": run_id})
-        self.sleep(self.retry_base_s)
-        return self._retry_rest(attempt, *args)
+    def execution(self, run: Run) -> Execution:
+        """The one pass over `run` this process would make (core.approval decides with it)."""
+        ttl = timedelta(seconds=self.approval_ttl_s)
+        return Execution(self.store, self.tools, self.with_retries, self.announce, run, ttl)
 
     def recover(
         self, is_alive: Callable[[int], bool] = pid_alive, on_event: Listener | None = None

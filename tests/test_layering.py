@@ -1,62 +1,93 @@
-"""core/ is Slack-free: it must import and run without Slack or the bot package."""
+"""The layers stay apart: core/ runs without Slack, HTTP front ends, the server or the CLI;
+bot/ (Slack) and api/ (REST) never import each other — only the server assembles them."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.importgraph import imports_in, module_name
+
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = frozenset({"slack_bolt", "slack_sdk", "bot"})
+FORBIDDEN = {
+    "core": frozenset({"slack_bolt", "slack_sdk", "bot", "api", "server", "cli"}),
+    "api": frozenset({"bot"}),
+    "bot": frozenset({"api"}),
+}
 
 
-def forbidden_imports(source: str) -> list[str]:
-    """Modules from FORBIDDEN that `source` imports, anywhere (functions and TYPE_CHECKING too)."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        else:
-            continue
-        found += [name for name in names if name.split(".")[0] in FORBIDDEN]
-    return found
+def forbidden_imports(source: str, module: str, is_package: bool = False) -> list[str]:
+    """Modules `source` (the text of `module`) imports, anywhere (functions and TYPE_CHECKING
+    too), that its layer must not use."""
+    forbidden = FORBIDDEN[module.split(".")[0]]
+    imported = imports_in(source, module, is_package)
+    return sorted(name for name in imported if name.split(".")[0] in forbidden)
 
 
-def _core_files() -> list[Path]:
-    return sorted((ROOT / "core").rglob("*.py"))
+def _paths() -> list[Path]:
+    return [path for layer in FORBIDDEN for path in sorted((ROOT / layer).rglob("*.py"))]
 
 
-def test_core_has_python_files_to_check() -> None:
-    assert (ROOT / "core" / "orchestrator.py") in _core_files()
+def _params() -> list[Any]:
+    return [pytest.param(path, id=str(path.relative_to(ROOT))) for path in _paths()]
 
 
-@pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_core_module_imports_nothing_from_slack_or_bot(path: Path) -> None:
-    assert forbidden_imports(path.read_text(encoding="utf-8")) == []
+def test_every_layer_has_python_files_to_check() -> None:
+    paths = _paths()
+    assert {ROOT / "core/orchestrator.py", ROOT / "api/routes.py", ROOT / "bot/app.py"} <= set(
+        paths
+    )
+
+
+@pytest.mark.parametrize("path", _params())
+def test_module_imports_nothing_from_a_layer_it_must_not_know(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert forbidden_imports(source, module_name(path, ROOT), path.stem == "__init__") == []
 
 
 @pytest.mark.parametrize(
-    "source",
+    ("module", "source"),
     [
-        "import slack_bolt",
-        "import os, slack_sdk.web",
-        "from slack_sdk import WebClient",
-        "from bot.render import blocks",
-        "import bot",
-        "def f():\n    from slack_bolt.app import App\n",
-        "if TYPE_CHECKING:\n    import bot.app as b\n",
+        ("core.x", "import slack_bolt"),
+        ("core.x", "import os, slack_sdk.web"),
+        ("core.x", "from slack_sdk import WebClient"),
+        ("core.x", "from bot.render import blocks"),
+        ("core.x", "import bot"),
+        ("core.x", "import api.routes"),
+        ("core.x", "from server import serve"),
+        ("core.x", "import cli"),
+        ("core.x", "def f():\n    from slack_bolt.app import App\n"),
+        ("core.x", "if TYPE_CHECKING:\n    import bot.app as b\n"),
+        ("core.x", "from .. import api"),
+        ("api.app", "from bot.jobs import Jobs"),
+        ("api.app", "def f():\n    import bot.server\n"),
+        ("api.app", "from ..bot import jobs"),
+        ("bot.server", "from api import logs"),
+        ("bot.server", "if TYPE_CHECKING:\n    from api.app import build_api\n"),
+        ("bot.listeners.home", "from ...api.auth import Auth"),
     ],
 )
-def test_the_check_catches_every_form_of_import(source: str) -> None:
-    assert forbidden_imports(source) != []
+def test_the_check_catches_every_form_of_import(module: str, source: str) -> None:
+    assert forbidden_imports(source, module) != []
 
 
 @pytest.mark.parametrize(
-    "source",
-    ["import botocore", "from core.bots import x", "from . import bot", "import robot"],
+    ("module", "source"),
+    [
+        ("core.x", "import botocore"),
+        ("core.x", "from core.bots import x"),
+        ("core.x", "from . import bot"),
+        ("core.x", "import robot"),
+        ("core.x", "from http import server"),
+        ("core.x", "import click"),
+        ("core.x", "import apis"),
+        ("api.app", "from . import bot"),
+        ("api.app", "from slack_sdk import WebClient"),
+        ("bot.app", "from .api import x"),
+        ("bot.app", "from core.runtime import Crane"),
+    ],
 )
-def test_the_check_ignores_lookalike_names(source: str) -> None:
-    assert forbidden_imports(source) == []
+def test_the_check_ignores_lookalike_names_and_allowed_layers(module: str, source: str) -> None:
+    assert forbidden_imports(source, module) == []

@@ -20,7 +20,8 @@ from core.planners.llm_prompt import reask, system_prompt, user_message
 from core.planners.llm_schema import InvalidPlan, parse_plan, strict_schema
 from core.planners.llm_usage import Spend
 from core.settings import Settings
-from core.tools import REGISTRY, Tool
+from core.tool import Tool
+from core.tools import REGISTRY
 
 log = logging.getLogger("crane.planners.llm")
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.plan import History
-from core.tools import Tool
+from core.tool import Tool
 
 REQUESTS_BUDGET = 1500  # characters of earlier requests in the prompt
 STEPS_BUDGET = 3000  # characters of earlier steps and their results

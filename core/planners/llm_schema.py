@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from core.errors import InvalidInput
 from core.plan import Plan, PlannedStep
 from core.references import REFERENCE, check_references
-from core.tools import REGISTRY, Tool
+from core.tool import Tool
+from core.tools import REGISTRY
 
 MAX_STEPS = 20
 SCHEMA_NAME = "crane_plan"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.plan import ToolResult
-from core.tools import Tool, ToolContext
+from core.tool import Tool, ToolContext
 from core.tools.calculator_eval import evaluate, format_number
 from core.tools.calculator_ops import MAX_CHARS
 

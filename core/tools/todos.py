@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core.errors import NotFound, ToolError
 from core.plan import Todo, ToolResult
-from core.tools import Preview, Tool, ToolContext
+from core.tool import Preview, Tool, ToolContext
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Number = Annotated[int, Field(ge=1, le=10**9, description="The todo's number, as shown (#3 → 3)")]

@@ -25,7 +25,8 @@ from core.planners import pattern
 from core.runtime import Crane
 from core.settings import Settings
 from core.store import Store
-from core.tools import REGISTRY, Tool, ToolContext
+from core.tool import Tool, ToolContext
+from core.tools import REGISTRY
 from server import Server, create
 
 TOKENS = "s3cret:T01:U01,other:T02:U02"

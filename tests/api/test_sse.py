@@ -214,7 +214,8 @@ def test_a_client_that_leaves_a_waiting_stream_is_let_go(start_api: Any, gate: G
         httpx.Client(base_url=api.url, timeout=WAIT_S) as http,
         http.stream("GET", f"/api/v1/runs/{run_id}/events") as response,
     ):
-        for line in response.iter_lines():
+        lines = response.iter_lines()  # kept: closing it would close the connection
+        for line in lines:
             if line == "event: step.started":
                 break
         assert hub.readers(run_id) == 1

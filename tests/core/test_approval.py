@@ -14,7 +14,8 @@ from core.orchestrator import Orchestrator
 from core.plan import Plan, PlannedStep, Run, RunEvent, RunStatus, Scope, ToolResult
 from core.runtime import Crane
 from core.store import Store
-from core.tools import REGISTRY, Tool, ToolContext
+from core.tool import Tool, ToolContext
+from core.tools import REGISTRY
 from core.tools.todos import ListTodosInput
 
 SCOPE = Scope(enterprise_id="E1", team_id="T1", user_id="alice")

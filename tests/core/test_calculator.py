@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from core.errors import ToolError
 from core.plan import Scope
-from core.tools import REGISTRY, ToolContext
+from core.tool import ToolContext
+from core.tools import REGISTRY
 from core.tools.calculator import TOOL, CalculatorInput, calculate
 from core.tools.calculator_eval import evaluate, format_number
 

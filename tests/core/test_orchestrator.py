@@ -29,7 +29,8 @@ from core.plan import (
 from core.references import check_references
 from core.runtime import Crane
 from core.store import Owner, Store
-from core.tools import REGISTRY, Tool, ToolContext
+from core.tool import Tool, ToolContext
+from core.tools import REGISTRY
 
 SCOPE = Scope(enterprise_id="E1", team_id="T1", user_id="alice")
 
