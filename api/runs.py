@@ -114,7 +114,9 @@ class Runs:
                 # off the event loop: an LLM planner is slow, and storing may wait on a lock
                 text, plan = crane.plan(caller, body.text, body.thread)
                 idempotency = (key, body_hash) if key is not None else None
-                return crane.start(caller, text, plan, body.thread, idempotency, run_id)
+                # pauses before each destructive step until the caller approves (api.decisions)
+                return crane.start(caller, text, plan, body.thread, idempotency, run_id,
+                                   approval=True)  # fmt: skip
 
             run = await asyncio.to_thread(plan_and_store)
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -15,8 +16,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actions import Actions
 from bot.handling import Handler
-from bot.listeners import Deps, assistant, commands, mentions, messages
+from bot.home import HomeTab
+from bot.listeners import Deps, actions, assistant, commands, home, mentions, messages
 from core.jobs import Jobs
 from core.runtime import Crane
 from core.settings import Settings
@@ -61,11 +64,19 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         # polling for it every 10 ms.
         process_before_response=True,
     )
+    handler = Handler(crane, web_client(settings), usage_line)
+    home_tab = HomeTab(crane, handler.client)
+    # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
+    crane.orchestrator.subscribe(home_tab.on_event)
     deps = Deps(
-        handler=Handler(crane, web_client(settings), usage_line),
+        handler=handler,
         jobs=jobs,
         streaming=settings.slack_streaming == "auto",
+        actions=Actions(handler),
+        home=home_tab,
     )
+    actions.register(app, deps)
+    home.register(app, deps)
     assistant.register(app, deps)
     commands.register(app, deps)
     mentions.register(app, deps)
@@ -81,3 +92,8 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         log.error("listener failed: %r", error, extra={"event_id": body.get("event_id")})
 
     return app
+
+
+def expiry_sweeper(settings: Settings, crane: Crane) -> Callable[[], None]:
+    """Cancel questions left unanswered past CRANE_APPROVAL_TTL_S and say so on their prompts."""
+    return Actions(Handler(crane, web_client(settings), usage_line)).expire

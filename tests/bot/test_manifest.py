@@ -3,17 +3,19 @@ listener is in it), and its scopes are exactly what the events and Web API calls
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 
 from server import create
 from tests.bot.conftest import LiveServer, mention_event, message_event, settings_for
-from tests.fakes.signing import load_payload
+from tests.fakes.signing import PAYLOADS_DIR, load_payload
 from tests.fakes.slack_api import FakeSlack
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads manifest.yml")
@@ -30,6 +32,7 @@ EVENT_SCOPES = {
     "message.mpim": "mpim:history",
     "assistant_thread_started": "assistant:write",
     "assistant_thread_context_changed": "assistant:write",
+    "app_home_opened": None,
 }
 # The scope each Web API method needs (docs.slack.dev/reference/methods); None: no scope.
 METHOD_SCOPES: dict[str, str | None] = {
@@ -47,7 +50,9 @@ METHOD_SCOPES: dict[str, str | None] = {
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
     "conversations.replies": "im:history",  # Bolt's Assistant thread context store, in DMs
+    "views.publish": None,
 }
+SCHEMA = PAYLOADS_DIR.parent / "slack_manifest_schema" / "manifest.schema.2.0.0.json"
 # Bolt helpers and slack_sdk wrappers → the Web API methods they call.
 HELPERS = {
     "say": ["chat.postMessage"],
@@ -70,10 +75,12 @@ def manifest_scopes() -> set[str]:
 
 def registered(
     monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, tmp_path: Path
-) -> tuple[set[str], set[str]]:
-    """The commands and event types the app registers listeners for, as build_app registers them."""
+) -> tuple[set[str], set[str], set[str]]:
+    """The commands, event types and action ids the app registers listeners for, as build_app
+    registers them."""
     commands: set[str] = set()
     events: set[str] = set()
+    actions: set[str] = set()
 
     def recording(name: str, record: Callable[[Any], None]) -> None:
         original = getattr(AsyncApp, name)
@@ -98,15 +105,23 @@ def registered(
     recording("command", commands.add)
     recording("event", event)
     recording("use", middleware)
+    recording("action", actions.add)
     server = create(settings_for(fake, tmp_path))
     assert server.bolt is not None
-    return commands, events
+    return commands, events, actions
 
 
 def test_every_manifest_command_and_event_has_a_listener_and_vice_versa(
     monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    commands, events = registered(monkeypatch, fake, tmp_path)
+    commands, events, actions = registered(monkeypatch, fake, tmp_path)
+    # buttons need interactivity, and every button Crane shows has a listener
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+    assert actions == {"crane_approve", "crane_cancel", "crane_stop", "crane_feedback",
+                       "crane_todo_done"}  # fmt: skip
+    # the Home tab is published when opened
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in events
     in_manifest = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
     assert in_manifest == commands == {"/crane"}
     subscribed = {name.split(".")[0] for name in manifest_events()}
@@ -118,6 +133,7 @@ def test_every_manifest_command_and_event_has_a_listener_and_vice_versa(
 def test_requests_go_to_the_one_events_endpoint() -> None:
     urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]]
     urls.append(MANIFEST["settings"]["event_subscriptions"]["request_url"])
+    urls.append(MANIFEST["settings"]["interactivity"]["request_url"])
     assert all(url.endswith("/slack/events") for url in urls)
     assert all(c.get("usage_hint") for c in MANIFEST["features"]["slash_commands"])
     assert isinstance(MANIFEST["settings"]["socket_mode_enabled"], bool)
@@ -159,6 +175,9 @@ def methods_called(server: LiveServer) -> set[str]:
     server.fake.fail("chat.postMessage", "channel_not_found")
     server.command("calculate 1+1")
     server.settle()
+    home = load_payload("app_home_opened") | {"tab": "home"}
+    server.event(home)
+    server.settle()
     return {call.method for call in server.fake.calls()} - {"response_url"}
 
 
@@ -167,6 +186,19 @@ def test_scopes_are_exactly_what_the_events_and_api_calls_need(server: LiveServe
     unknown = methods - METHOD_SCOPES.keys()
     assert not unknown, f"add the scope these methods need to METHOD_SCOPES: {unknown}"
     needed = {METHOD_SCOPES[m] for m in methods} - {None}
-    needed |= {EVENT_SCOPES[event] for event in manifest_events()}
+    needed |= {EVENT_SCOPES[event] for event in manifest_events()} - {None}
     needed |= {"commands"} if MANIFEST["features"].get("slash_commands") else set()
     assert manifest_scopes() == needed
+
+
+def test_the_manifest_is_valid_by_slacks_own_schema() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(schema).validate(MANIFEST)
+
+
+def test_the_schema_check_catches_a_misspelt_setting() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    broken = json.loads(json.dumps(MANIFEST))
+    broken["settings"]["interactivity"]["is_enabeld"] = True
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(schema).validate(broken)
