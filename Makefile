@@ -4,13 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean browser
+# Installs come from lock files of exact versions: every runtime and dev dependency (pip and
+# pip-tools too) in requirements.lock, plus the bench extra in requirements-bench.lock. The
+# ranges stay in pyproject.toml. After changing a dependency there, run `make lock` and commit
+# pyproject.toml with both locks: it keeps every pin that still fits and resolves only what
+# changed (`make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed release).
+# Until then the install stops with "run make lock" (pip check sees the missing dependency).
+LOCK := requirements.lock
+BENCH_LOCK := requirements-bench.lock
+COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q --strip-extras \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint bench clean browser lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -r $(LOCK)
+	$(BIN)/pip install -q -e . --no-deps
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
+		echo "$(LOCK) does not match pyproject.toml: run make lock"; exit 1; }
 	touch $(STAMP)
+
+# Not after $(STAMP): it must run while the lock is out of date. pip-compile is pinned in it.
+lock:
+	test -x $(BIN)/pip-compile || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q -r $(LOCK); }
+	$(COMPILE) --extra dev -o $(LOCK) pyproject.toml
+	$(COMPILE) --extra dev --extra bench -c $(LOCK) -o $(BENCH_LOCK) pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/crane serve
@@ -29,8 +48,8 @@ browser:
 test: lint browser
 	$(BIN)/pytest
 
-$(VENV)/.bench-installed: $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench]'
+$(VENV)/.bench-installed: $(STAMP) $(BENCH_LOCK)
+	$(BIN)/pip install -q -r $(BENCH_LOCK)
 	touch $@
 
 bench: $(VENV)/.bench-installed

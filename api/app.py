@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -46,9 +47,13 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
     @app.get("/ready", tags=["ops"])
     async def ready() -> JSONResponse:
         """Ready when the database takes a write transaction."""
-        try:
+
+        def write() -> None:
             with crane.store.write():
                 pass
+
+        try:  # off the event loop: a database that is down may take seconds to say so
+            await asyncio.to_thread(write)
         except Exception as error:  # any failure here means "not ready", said plainly
             return JSONResponse({"ok": False, "error": str(error)}, status_code=503)
         return JSONResponse({"ok": True})

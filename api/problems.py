@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from api.logs import request_id
-from core.errors import CraneError, Forbidden, InvalidInput, NotFound, TransientError
+from core.errors import CraneError, Forbidden, InvalidInput, NotFound, TransientError, Unavailable
 
 log = logging.getLogger("crane.api")
 
@@ -59,6 +59,9 @@ def for_error(error: Exception) -> JSONResponse:
     if isinstance(error, RequestValidationError):
         return problem(422, _validation_detail(error))
     if isinstance(error, CraneError):
+        if isinstance(error, Unavailable):  # the database is down: Crane recovers by itself
+            return problem(503, "the database is unavailable; try again shortly",
+                           {"Retry-After": "5"})  # fmt: skip
         if isinstance(error, TransientError):  # e.g. a busy database: not the client's fault
             return problem(503, "Crane is busy; try again in a moment", {"Retry-After": "1"})
         return problem(CRANE_STATUS.get(type(error), 400), str(error))

@@ -29,7 +29,7 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
     front end that wants to tell their users resumes them itself (`orchestrator.recover`)."""
     settings = settings or Settings()
     planner = choose_planner(settings)  # a configuration error stops us before the database
-    store = Store(db or settings.db)
+    store = Store(db or settings.db, pool_size=settings.db_pool_size)
     orchestrator = Orchestrator(
         store,
         retry_attempts=settings.retry_attempts,

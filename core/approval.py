@@ -86,7 +86,10 @@ def _decide(
                 outcome = Outcome.expired
             else:
                 outcome = Outcome.approved if approving else Outcome.cancelled
-            journal.decide(step, outcome.value, by, now)
+            # the compare-and-set: on PostgreSQL two transactions may both have read the
+            # question as waiting; only one UPDATE finds it still so
+            if not journal.decide(step, outcome.value, by, now):
+                return _stale(orchestrator, run, index)
             if outcome is Outcome.approved:
                 journal.resume(orchestrator.owner, now)
                 run.status = RunStatus.pending

@@ -17,6 +17,10 @@ class TransientError(CraneError):
     """A failure worth retrying (a locked database, a timeout)."""
 
 
+class Unavailable(TransientError):
+    """The database cannot be reached (at start-up: exit 2; while serving: 503)."""
+
+
 class NotFound(CraneError):
     """The thing asked for does not exist for this caller (foreign ids look the same)."""
 

@@ -8,6 +8,7 @@ import sys
 
 from api import logs
 from core.settings import Settings
+from core.store import describe
 from server.app import create
 
 
@@ -21,7 +22,7 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     port = port if port is not None else settings.port
     for notice in server.notices:
         print(f"crane: {notice}", file=sys.stderr)
-    print(f"crane: playground and API on http://{host}:{port}/ (database {settings.db})",
+    print(f"crane: playground and API on http://{host}:{port}/ (database {describe(settings.db)})",
           file=sys.stderr)  # fmt: skip
     grace = int(settings.shutdown_timeout_s) + 1
     config = uvicorn.Config(

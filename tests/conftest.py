@@ -63,6 +63,8 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
+        if name == "CRANE_TEST_PG":  # where the PostgreSQL tests run (tests/pg.py)
+            continue
         if name.startswith(("CRANE_", "SLACK_", "OPENAI_")) or name == "PORT":
             monkeypatch.delenv(name)
 
@@ -70,6 +72,19 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "crane.db")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test's data lives, once per backend: a SQLite file, then a PostgreSQL URL
+    (a fresh schema of CRANE_TEST_PG)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "crane.db")
+        return
+    from tests.pg import fresh_schema
+
+    with fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture

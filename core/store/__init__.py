@@ -1,18 +1,21 @@
-"""The store: every SQL statement of Crane lives in this package (sqlite-utils for the schema).
+"""The store: every SQL statement of Crane lives in this package, one text per operation for
+both backends — SQLite (a file path: `core.store.db`) and PostgreSQL (a `postgresql://` URL:
+`core.store.pg`).
 
-`Store` is the one object the rest of the code holds; it hands out per-thread connections,
-opens write transactions with BEGIN IMMEDIATE and stamps rows with its injected clock.
+`Store` is the one object the rest of the code holds; it opens reads and write transactions
+on its backend and stamps rows with its injected clock.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
 from core.store import approvals, conversations, runs, todos
-from core.store.db import Connections, Transaction
+from core.store.conn import Backend, Conn
 from core.store.journal import Journal
 
 Clock = Callable[[], datetime]
@@ -24,15 +27,63 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _KeyTaken(Exception):
+    """Another request bound this idempotency key first: undo this run."""
+
+
+def is_url(db: str) -> bool:
+    """A PostgreSQL URL, not a SQLite path. (Here, not in `pg`: SQLite never imports psycopg.)"""
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def describe(db: str) -> str:
+    """The database for messages: a path, or a URL without its password."""
+    if not is_url(db):
+        return db
+    from core.store.pg import describe as without_password
+
+    return without_password(db)
+
+
+def upgrade(db: str) -> list[str]:
+    """Apply pending schema migrations without starting anything; the names applied."""
+    if is_url(db):
+        from core.store.pg_migrate import migrate
+
+        return migrate(db)
+    from core.store.db import Connections, applied
+
+    before = applied(db)
+    Connections(db).close()
+    return sorted(applied(db) - before)
+
+
+def open_backend(db: str, pool_size: int = 10) -> Backend:
+    """A `postgresql://` or `postgres://` URL: PostgreSQL; anything else: a SQLite file."""
+    if is_url(db):
+        from core.store.pg import PgDatabase
+        from core.store.pg_migrate import migrate
+
+        migrate(db)  # unreachable: Unavailable, before any pool exists
+        return PgDatabase(db, pool_size)
+    from core.store.db import Connections
+
+    return Connections(db)
+
+
 class Store:
-    def __init__(self, path: str, clock: Clock = utc_now) -> None:
+    def __init__(self, path: str, clock: Clock = utc_now, pool_size: int = 10) -> None:
         self.path = path
         self.clock = clock
-        self._db = Connections(path)
+        self._db = open_backend(path, pool_size)
 
-    def write(self) -> Transaction:
+    def write(self) -> AbstractContextManager[Conn]:
         """`with store.write() as conn:` one write transaction (nested calls join it)."""
         return self._db.write()
+
+    def ping(self) -> None:
+        """Raise (Unavailable on PostgreSQL) unless the database answers."""
+        self._db.ping()
 
     def close(self) -> None:
         self._db.close()
@@ -43,10 +94,12 @@ class Store:
             return todos.add(conn, scope, title, self.clock())
 
     def list_todos(self, scope: Scope, include_done: bool = False) -> list[Todo]:
-        return todos.listing(self._db.conn, scope, include_done)
+        with self._db.read() as conn:
+            return todos.listing(conn, scope, include_done)
 
     def get_todo(self, scope: Scope, number: int) -> Todo:
-        return todos.get(self._db.conn, scope, number)
+        with self._db.read() as conn:
+            return todos.get(conn, scope, number)
 
     def complete_todo(self, scope: Scope, number: int) -> Todo:
         with self.write() as conn:
@@ -61,29 +114,34 @@ class Store:
         """Store a new run; with (key, body hash), a key this caller used in the last 24 h
         returns the run already stored for it instead (checked inside the same transaction,
         so two concurrent requests with one key cannot both create a run)."""
-        with self.write() as conn:
-            if idempotency:
-                key, body_hash = idempotency
-                since = self.clock() - IDEMPOTENCY_TTL
-                found = conversations.idempotent_run(conn, run.scope, key, since)
-                if found:
-                    return found[1]
+        try:
+            with self.write() as conn:
+                if idempotency:
+                    key, body_hash = idempotency
+                    since = self.clock() - IDEMPOTENCY_TTL
+                    found = conversations.idempotent_run(conn, run.scope, key, since)
+                    if found:
+                        return found[1]
                 runs.insert_run(conn, run, owner)
-                conversations.remember_idempotent(
-                    conn, run.scope, key, body_hash, run.id, self.clock()
-                )
-            else:
-                runs.insert_run(conn, run, owner)
+                if idempotency and not conversations.claim_idempotent(
+                    conn, run.scope, key, body_hash, run.id, self.clock(), since
+                ):
+                    raise _KeyTaken  # PostgreSQL: a concurrent request bound it first
+        except _KeyTaken:
+            key, _ = idempotency or ("", "")
+            found = self.idempotent_run(run.scope, key)
+            assert found is not None  # bound by a committed transaction, newer than `since`
+            return found[1]
         return run.id
 
     def idempotent_run(self, scope: Scope, key: str) -> tuple[str, str] | None:
         """(body hash, run id) for this caller's idempotency key, within the last 24 h."""
-        return conversations.idempotent_run(
-            self._db.conn, scope, key, self.clock() - IDEMPOTENCY_TTL
-        )
+        with self._db.read() as conn:
+            return conversations.idempotent_run(conn, scope, key, self.clock() - IDEMPOTENCY_TTL)
 
     def get_run(self, run_id: str, scope: Scope | None = None) -> Run:
-        return runs.load_run(self._db.conn, run_id, scope)
+        with self._db.read() as conn:
+            return runs.load_run(conn, run_id, scope)
 
     def list_runs(
         self,
@@ -92,35 +150,43 @@ class Store:
         status: RunStatus | None = None,
         before: tuple[str, str] | None = None,
     ) -> list[Run]:
-        return runs.list_runs(self._db.conn, scope, limit, status, before)
+        with self._db.read() as conn:
+            return runs.list_runs(conn, scope, limit, status, before)
 
     def history(self, scope: Scope, conversation: str) -> History:
-        return runs.history(self._db.conn, scope, conversation)
+        with self._db.read() as conn:
+            return runs.history(conn, scope, conversation)
 
     def journal(self, run_id: str, scope: Scope) -> Journal:
         """The writer of a run this process is about to execute (see `journal`)."""
         return Journal(self._db, run_id, scope)
 
     def events_after(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
-        return runs.events_after(self._db.conn, run_id, after_seq)
+        with self._db.read() as conn:
+            return runs.events_after(conn, run_id, after_seq)
 
-    def unfinished_runs(self) -> list[sqlite3.Row]:
-        return runs.unfinished(self._db.conn)
+    def unfinished_runs(self) -> list[Any]:
+        with self._db.read() as conn:
+            return runs.unfinished(conn)
 
     def claim_run(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
         with self.write() as conn:
             return runs.claim(conn, run_id, previous_token, owner, self.clock())
 
     # approvals (core.approval decides; these read and annotate)
-    def waiting_approval(self, run_id: str) -> sqlite3.Row | None:
-        """The run's open question: idx, question, detail, expires_at, place."""
-        return approvals.waiting(self._db.conn, run_id)
+    def waiting_approval(self, run_id: str) -> Any:
+        """The run's open question (a row: idx, question, detail, expires_at, place) or None."""
+        with self._db.read() as conn:
+            return approvals.waiting(conn, run_id)
 
-    def last_decision(self, run_id: str) -> sqlite3.Row | None:
-        return approvals.last_decision(self._db.conn, run_id)
+    def last_decision(self, run_id: str) -> Any:
+        """The run's latest answered question (idx, status, decided_by, place) or None."""
+        with self._db.read() as conn:
+            return approvals.last_decision(conn, run_id)
 
     def expired_approvals(self) -> list[str]:
-        return approvals.expired(self._db.conn, self.clock())
+        with self._db.read() as conn:
+            return approvals.expired(conn, self.clock())
 
     def set_approval_place(self, run_id: str, index: int, place: str) -> None:
         with self.write() as conn:
@@ -132,10 +198,12 @@ class Store:
             approvals.vote(conn, run_id, voter, value, self.clock())
 
     def vote_totals(self) -> Feedback:
-        return approvals.vote_totals(self._db.conn)
+        with self._db.read() as conn:
+            return approvals.vote_totals(conn)
 
     def conversation_exists(self, scope: Scope, conversation: str) -> bool:
-        return conversations.conversation_exists(self._db.conn, scope, conversation)
+        with self._db.read() as conn:
+            return conversations.conversation_exists(conn, scope, conversation)
 
     def claim_delivery(self, key: str) -> bool:
         """Record a delivery (a Slack event, a message); False if it was already recorded."""

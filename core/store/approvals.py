@@ -6,16 +6,17 @@ clicks (or a click and the expiry sweep) exactly one changes anything.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
+from typing import Any
 
 from core.plan import Feedback, Scope, iso
+from core.store.conn import Conn
 
 WAITING = "waiting"
 
 
 def request(
-    conn: sqlite3.Connection,
+    conn: Conn,
     run_id: str,
     scope: Scope,
     index: int,
@@ -37,16 +38,16 @@ def request(
     )  # fmt: skip
 
 
-def approved_steps(conn: sqlite3.Connection, run_id: str) -> set[int]:
+def approved_steps(conn: Conn, run_id: str) -> set[int]:
     rows = conn.execute(
         "SELECT idx FROM approvals WHERE run_id = ? AND status = 'approved'", (run_id,)
     ).fetchall()
     return {row["idx"] for row in rows}
 
 
-def waiting(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row | None:
+def waiting(conn: Conn, run_id: str) -> Any:
     """The run's open question, if any: idx, question, detail, expires_at, place."""
-    row: sqlite3.Row | None = conn.execute(
+    row = conn.execute(
         "SELECT idx, question, detail, expires_at, place FROM approvals "
         "WHERE run_id = ? AND status = ?",
         (run_id, WAITING),
@@ -54,9 +55,9 @@ def waiting(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row | None:
     return row
 
 
-def last_decision(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row | None:
+def last_decision(conn: Conn, run_id: str) -> Any:
     """The run's latest answered question: idx, status, decided_by, place."""
-    row: sqlite3.Row | None = conn.execute(
+    row = conn.execute(
         "SELECT idx, status, decided_by, place FROM approvals WHERE run_id = ? "
         "AND status <> ? ORDER BY idx DESC LIMIT 1",
         (run_id, WAITING),
@@ -64,9 +65,7 @@ def last_decision(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row | None:
     return row
 
 
-def decide(
-    conn: sqlite3.Connection, run_id: str, index: int, status: str, by: str, now: datetime
-) -> bool:
+def decide(conn: Conn, run_id: str, index: int, status: str, by: str, now: datetime) -> bool:
     """waiting → `status` (approved, cancelled, expired); False if it was no longer waiting."""
     cursor = conn.execute(
         "UPDATE approvals SET status = ?, decided_at = ?, decided_by = ? "
@@ -76,7 +75,7 @@ def decide(
     return cursor.rowcount == 1
 
 
-def resume(conn: sqlite3.Connection, run_id: str) -> bool:
+def resume(conn: Conn, run_id: str) -> bool:
     """An approved run goes back to `pending`, to be executed from its waiting step."""
     cursor = conn.execute(
         "UPDATE runs SET status = 'pending' WHERE id = ? AND status = 'awaiting_approval'",
@@ -85,7 +84,7 @@ def resume(conn: sqlite3.Connection, run_id: str) -> bool:
     return cursor.rowcount == 1
 
 
-def expired(conn: sqlite3.Connection, now: datetime) -> list[str]:
+def expired(conn: Conn, now: datetime) -> list[str]:
     rows = conn.execute(
         "SELECT run_id FROM approvals WHERE status = ? AND expires_at <= ? ORDER BY expires_at",
         (WAITING, iso(now)),
@@ -93,14 +92,14 @@ def expired(conn: sqlite3.Connection, now: datetime) -> list[str]:
     return [row["run_id"] for row in rows]
 
 
-def set_place(conn: sqlite3.Connection, run_id: str, index: int, place: str) -> None:
+def set_place(conn: Conn, run_id: str, index: int, place: str) -> None:
     """Where a front end shows the question (opaque JSON), so the answer can update it."""
     conn.execute(
         "UPDATE approvals SET place = ? WHERE run_id = ? AND idx = ?", (place, run_id, index)
     )
 
 
-def request_stop(conn: sqlite3.Connection, run_id: str) -> bool:
+def request_stop(conn: Conn, run_id: str) -> bool:
     """Ask the executor of a pending or running run to stop at its next step boundary."""
     cursor = conn.execute(
         "UPDATE runs SET stop_requested = 1 WHERE id = ? AND status IN ('pending', 'running')",
@@ -109,12 +108,12 @@ def request_stop(conn: sqlite3.Connection, run_id: str) -> bool:
     return cursor.rowcount == 1
 
 
-def stop_requested(conn: sqlite3.Connection, run_id: str) -> bool:
+def stop_requested(conn: Conn, run_id: str) -> bool:
     row = conn.execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
     return bool(row and row["stop_requested"])
 
 
-def vote(conn: sqlite3.Connection, run_id: str, voter: Scope, value: str, now: datetime) -> None:
+def vote(conn: Conn, run_id: str, voter: Scope, value: str, now: datetime) -> None:
     """One vote per person per run: a later vote replaces the earlier one."""
     conn.execute(
         "INSERT INTO feedback (run_id, enterprise_id, team_id, user_id, value, created_at) "
@@ -124,13 +123,13 @@ def vote(conn: sqlite3.Connection, run_id: str, voter: Scope, value: str, now: d
     )
 
 
-def feedback(conn: sqlite3.Connection, run_id: str) -> Feedback:
+def feedback(conn: Conn, run_id: str) -> Feedback:
     rows = conn.execute(
         "SELECT value, COUNT(*) AS n FROM feedback WHERE run_id = ? GROUP BY value", (run_id,)
     ).fetchall()
     return Feedback(**{row["value"]: row["n"] for row in rows})
 
 
-def vote_totals(conn: sqlite3.Connection) -> Feedback:
+def vote_totals(conn: Conn) -> Feedback:
     rows = conn.execute("SELECT value, COUNT(*) AS n FROM feedback GROUP BY value").fetchall()
     return Feedback(**{row["value"]: row["n"] for row in rows})

@@ -3,13 +3,13 @@ and REST idempotency keys. Small lookups that keep a request from running twice.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from core.plan import Scope, iso
+from core.store.conn import Conn
 
 
-def conversation_id(conn: sqlite3.Connection, scope: Scope, key: str, now: datetime) -> int:
+def conversation_id(conn: Conn, scope: Scope, key: str, now: datetime) -> int:
     row = conn.execute(
         "INSERT INTO conversations (enterprise_id, team_id, key, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (enterprise_id, team_id, key) DO UPDATE SET key = excluded.key RETURNING id",
@@ -18,7 +18,7 @@ def conversation_id(conn: sqlite3.Connection, scope: Scope, key: str, now: datet
     return int(row["id"])
 
 
-def conversation_exists(conn: sqlite3.Connection, scope: Scope, key: str) -> bool:
+def conversation_exists(conn: Conn, scope: Scope, key: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM conversations WHERE enterprise_id = ? AND team_id = ? AND key = ?",
         (scope.enterprise_id, scope.team_id, key),
@@ -26,7 +26,7 @@ def conversation_exists(conn: sqlite3.Connection, scope: Scope, key: str) -> boo
     return row is not None
 
 
-def claim_delivery(conn: sqlite3.Connection, key: str, now: datetime) -> bool:
+def claim_delivery(conn: Conn, key: str, now: datetime) -> bool:
     cursor = conn.execute(
         "INSERT INTO deliveries (key, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (key, iso(now)),
@@ -34,9 +34,7 @@ def claim_delivery(conn: sqlite3.Connection, key: str, now: datetime) -> bool:
     return cursor.rowcount == 1
 
 
-def idempotent_run(
-    conn: sqlite3.Connection, scope: Scope, key: str, since: datetime
-) -> tuple[str, str] | None:
+def idempotent_run(conn: Conn, scope: Scope, key: str, since: datetime) -> tuple[str, str] | None:
     """(body hash, run id) remembered for this caller's key, if newer than `since`."""
     row = conn.execute(
         "SELECT body_hash, run_id FROM idempotency WHERE enterprise_id = ? AND team_id = ? "
@@ -46,19 +44,25 @@ def idempotent_run(
     return (row["body_hash"], row["run_id"]) if row else None
 
 
-def remember_idempotent(
-    conn: sqlite3.Connection, scope: Scope, key: str, body_hash: str, run_id: str, now: datetime
-) -> None:
-    conn.execute(
+def claim_idempotent(
+    conn: Conn, scope: Scope, key: str, body_hash: str, run_id: str, now: datetime, since: datetime
+) -> bool:
+    """Bind this caller's key to `run_id`, unless a binding newer than `since` holds it: False
+    then. The insert waits on a concurrent transaction holding the same key, so of two racing
+    requests exactly one binds it (on both backends)."""
+    row = conn.execute(
         "INSERT INTO idempotency (enterprise_id, team_id, user_id, key, body_hash, run_id, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (enterprise_id, team_id, user_id, key) DO UPDATE SET "
         "body_hash = excluded.body_hash, run_id = excluded.run_id, "
-        "created_at = excluded.created_at",
-        (scope.enterprise_id, scope.team_id, scope.user_id, key, body_hash, run_id, iso(now)),
-    )
+        "created_at = excluded.created_at WHERE idempotency.created_at < ? RETURNING run_id",
+        (scope.enterprise_id, scope.team_id, scope.user_id, key, body_hash, run_id, iso(now),
+         iso(since)),
+    ).fetchone()  # fmt: skip
+    return row is not None
 
 
-def forget_before(conn: sqlite3.Connection, cutoff: datetime) -> int:
+def forget_before(conn: Conn, cutoff: datetime) -> int:
     """Drop delivery records and idempotency keys older than `cutoff` (Slack retries within
     minutes; keys are kept 24 h). Returns how many rows went."""
     gone = conn.execute("DELETE FROM deliveries WHERE created_at < ?", (iso(cutoff),)).rowcount

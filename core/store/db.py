@@ -1,4 +1,4 @@
-"""Connections and transactions: one connection per thread, writes under BEGIN IMMEDIATE."""
+"""SQLite connections and transactions: one connection per thread, writes under BEGIN IMMEDIATE."""
 
 from __future__ import annotations
 
@@ -44,6 +44,28 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
+
+
+def applied(path: str) -> set[str]:
+    """Names of the migrations a SQLite file has had (none for a new or empty file)."""
+    check_db_path(path)
+    if path == ":memory:" or not Path(path).exists():
+        return set()
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+        ).fetchone()
+        if not found:
+            return set()
+        rows = conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (SET_NAME,)
+        )
+        return {row[0] for row in rows}
+    except sqlite3.DatabaseError as error:
+        raise InvalidInput(f"cannot open database {path!r}: {error}") from error
+    finally:
+        conn.close()
 
 
 class Transaction:
@@ -98,6 +120,21 @@ class Transaction:
                 raise TransientError(f"database busy: {busy}") from busy
         finally:
             self.writer.release()
+
+
+class _Borrowed:
+    """`with db.read() as conn:` this thread's connection; nothing to give back."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 class Connections:
@@ -161,9 +198,16 @@ class Connections:
         }
         return all(step.__name__ in applied for step in STEPS)
 
+    def read(self) -> _Borrowed:
+        """This thread's connection (inside a write transaction: the transaction's)."""
+        return _Borrowed(self.conn)
+
     def write(self) -> Transaction:
         """A write transaction; nested calls join the one already open on this thread."""
         return Transaction(self.conn, self._writer)
+
+    def ping(self) -> None:
+        self.conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
         with self._lock:

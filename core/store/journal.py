@@ -12,7 +12,7 @@ commit together, and the events are handed back to be announced only after the C
 
 from __future__ import annotations
 
-import sqlite3
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from types import TracebackType
@@ -20,7 +20,7 @@ from typing import Any
 
 from core.plan import RunEvent, RunStatus, Scope, Step, iso
 from core.store import approvals
-from core.store.db import Connections, Transaction
+from core.store.conn import Backend, Conn
 from core.store.jsontext import dump
 
 EventRow = tuple[str, int, str, str, str, str, str, str]
@@ -36,25 +36,26 @@ def _insert_events(count: int) -> str:
     )
 
 
-def last_seq(conn: sqlite3.Connection, run_id: str) -> int:
+def last_seq(conn: Conn, run_id: str) -> int:
     row = conn.execute(
-        "SELECT COALESCE(MAX(seq), 0) FROM run_events WHERE run_id = ?", (run_id,)
+        "SELECT COALESCE(MAX(seq), 0) AS seq FROM run_events WHERE run_id = ?", (run_id,)
     ).fetchone()
-    return int(row[0])
+    return int(row["seq"])
 
 
 class Journal:
-    def __init__(self, db: Connections, run_id: str, scope: Scope) -> None:
+    def __init__(self, db: Backend, run_id: str, scope: Scope) -> None:
         self._db = db
         self.run_id = run_id
         self._tenant = (scope.enterprise_id, scope.team_id, scope.user_id)
         self.scope = scope
-        self.seq = last_seq(db.conn, run_id)
+        with db.read() as conn:
+            self.seq = last_seq(conn, run_id)
         # when this process last stamped the run's heartbeat: not yet
         self.beat = self._beat = datetime.min.replace(tzinfo=UTC)
         # the open transaction and what it has written so far (set by __enter__)
-        self._transaction: Transaction
-        self._conn: sqlite3.Connection
+        self._transaction: AbstractContextManager[Conn]
+        self._conn: Conn
         self._events: list[RunEvent] = []
         self._rows: list[EventRow] = []
         self._moment: datetime | None = None
@@ -187,7 +188,8 @@ class Journal:
                           now, expires)  # fmt: skip
 
     def approved(self) -> set[int]:
-        return approvals.approved_steps(self._db.conn, self.run_id)
+        with self._db.read() as conn:
+            return approvals.approved_steps(conn, self.run_id)
 
     def waiting(self) -> Any:
         return approvals.waiting(self._conn, self.run_id)

@@ -3,8 +3,8 @@ executed live in `journal`."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
+from typing import Any
 
 from core.errors import NotFound
 from core.plan import (
@@ -20,6 +20,7 @@ from core.plan import (
     iso,
 )
 from core.store import approvals, conversations
+from core.store.conn import Conn
 from core.store.jsontext import dump, load
 
 
@@ -27,7 +28,7 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def insert_run(conn: sqlite3.Connection, run: Run, owner: tuple[str, int, str]) -> None:
+def insert_run(conn: Conn, run: Run, owner: tuple[str, int, str]) -> None:
     scope = run.scope
     conv = (
         conversations.conversation_id(conn, scope, run.conversation, run.created_at)
@@ -59,7 +60,7 @@ def insert_run(conn: sqlite3.Connection, run: Run, owner: tuple[str, int, str]) 
     )  # fmt: skip
 
 
-def events_after(conn: sqlite3.Connection, run_id: str, after_seq: int) -> list[RunEvent]:
+def events_after(conn: Conn, run_id: str, after_seq: int) -> list[RunEvent]:
     rows = conn.execute(
         "SELECT seq, type, data, created_at FROM run_events WHERE run_id = ? AND seq > ? "
         "ORDER BY seq",
@@ -89,13 +90,13 @@ _STEP_COLUMNS = (
 )
 
 
-def _steps(conn: sqlite3.Connection, run_id: str) -> list[Step]:
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples: unpacking is cheaper than by-name lookups
-    cursor.execute(f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY idx", (run_id,))
+def _steps(conn: Conn, run_id: str) -> list[Step]:
+    rows = conn.execute(
+        f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY idx", (run_id,)
+    ).fetchall()
     steps = []
     for (index, tool, args, destructive, private, status, output, result, error, attempts,
-         started_at, finished_at) in cursor:  # fmt: skip
+         started_at, finished_at) in rows:  # fmt: skip
         steps.append(
             Step(
                 index=index,
@@ -115,7 +116,7 @@ def _steps(conn: sqlite3.Connection, run_id: str) -> list[Step]:
     return steps
 
 
-def _run(conn: sqlite3.Connection, row: sqlite3.Row) -> Run:
+def _run(conn: Conn, row: Any) -> Run:
     return Run(
         id=row["id"],
         scope=Scope(
@@ -136,7 +137,7 @@ def _run(conn: sqlite3.Connection, row: sqlite3.Row) -> Run:
     )
 
 
-def load_run(conn: sqlite3.Connection, run_id: str, scope: Scope | None = None) -> Run:
+def load_run(conn: Conn, run_id: str, scope: Scope | None = None) -> Run:
     """A run by id; with a scope, another caller's run is reported exactly like a missing one."""
     row = conn.execute(_RUN_SELECT + "WHERE r.id = ?", (run_id,)).fetchone()
     if row is None or (scope is not None and _scope_of(row) != scope):
@@ -144,12 +145,12 @@ def load_run(conn: sqlite3.Connection, run_id: str, scope: Scope | None = None) 
     return _run(conn, row)
 
 
-def _scope_of(row: sqlite3.Row) -> Scope:
+def _scope_of(row: Any) -> Scope:
     return Scope(enterprise_id=row["enterprise_id"], team_id=row["team_id"], user_id=row["user_id"])
 
 
 def list_runs(
-    conn: sqlite3.Connection,
+    conn: Conn,
     scope: Scope | None,
     limit: int,
     status: RunStatus | None = None,
@@ -173,7 +174,7 @@ def list_runs(
     return [_run(conn, row) for row in rows]
 
 
-def history(conn: sqlite3.Connection, scope: Scope, key: str) -> History:
+def history(conn: Conn, scope: Scope, key: str) -> History:
     """This user's completed steps in this conversation, oldest first. Never another user's."""
     rows = conn.execute(
         "SELECT r.id, r.text, s.tool, s.args, s.result, s.status FROM conversations c "
@@ -196,7 +197,7 @@ def history(conn: sqlite3.Connection, scope: Scope, key: str) -> History:
     return found
 
 
-def unfinished(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def unfinished(conn: Conn) -> list[Any]:
     return conn.execute(
         "SELECT id, owner_host, owner_pid, owner_token, heartbeat_at FROM runs "
         "WHERE status IN ('pending', 'running') ORDER BY created_at"
@@ -204,7 +205,7 @@ def unfinished(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 
 def claim(
-    conn: sqlite3.Connection,
+    conn: Conn,
     run_id: str,
     previous_token: str | None,
     owner: tuple[str, int, str],
@@ -213,7 +214,7 @@ def claim(
     """Take over an orphaned run; compare-and-set so two recovering processes cannot both win."""
     cursor = conn.execute(
         "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ?, heartbeat_at = ? "
-        "WHERE id = ? AND owner_token IS ? AND status IN ('pending', 'running')",
+        "WHERE id = ? AND owner_token IS NOT DISTINCT FROM ? AND status IN ('pending', 'running')",
         (*owner, iso(now), run_id, previous_token),
     )
     return cursor.rowcount == 1

@@ -1,4 +1,6 @@
-"""The schema, as sqlite-utils migrations, applied under BEGIN IMMEDIATE by `Connections`.
+"""The SQLite schema, as sqlite-utils migrations, applied under BEGIN IMMEDIATE by `Connections`.
+PostgreSQL has the same tables in `pg_migrations/NNN_name.sql`: a step `mNNN_name` here and a
+file `NNN_name.sql` there, added together.
 
 sqlite-utils is imported only when a migration is pending: an up-to-date database is
 recognised with one query, which keeps `crane ask` cold start short.
@@ -116,6 +118,24 @@ def m002_idempotency(db: Database) -> None:
     )
 
 
+def m003_todo_counters(db: Database) -> None:
+    # see pg_migrations/003_todo_counters.sql: the next number is an upsert on this row
+    db.executescript(
+        """
+        CREATE TABLE todo_counters (
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            last_number INTEGER NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id, user_id)
+        );
+        INSERT INTO todo_counters (enterprise_id, team_id, user_id, last_number)
+        SELECT enterprise_id, team_id, user_id, MAX(number) FROM todos
+        GROUP BY enterprise_id, team_id, user_id;
+        """
+    )
+
+
 def m010_approvals_feedback(db: Database) -> None:
     # approval: the run pauses before each destructive step (Slack, REST; never the CLI);
     # stop_requested: a Stop/cancel the executor honours at its next step boundary
@@ -154,7 +174,7 @@ def m010_approvals_feedback(db: Database) -> None:
     )
 
 
-STEPS = (m001_initial, m002_idempotency, m010_approvals_feedback)
+STEPS = (m001_initial, m002_idempotency, m003_todo_counters, m010_approvals_feedback)
 
 
 def migrations() -> Migrations:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
+from typing import Any
 
 from core.errors import NotFound
 from core.plan import Scope, Todo, iso
+from core.store.conn import Conn
 
 _COLUMNS = "number, title, done, created_at, done_at"
 _SCOPE = "enterprise_id = ? AND team_id = ? AND user_id = ?"
@@ -16,7 +17,7 @@ def _scope(scope: Scope) -> tuple[str, str, str]:
     return (scope.enterprise_id, scope.team_id, scope.user_id)
 
 
-def _todo(row: sqlite3.Row) -> Todo:
+def _todo(row: Any) -> Todo:
     return Todo(
         number=row["number"],
         title=row["title"],
@@ -26,19 +27,26 @@ def _todo(row: sqlite3.Row) -> Todo:
     )
 
 
-def add(conn: sqlite3.Connection, scope: Scope, title: str, now: datetime) -> Todo:
-    # max+1 over every row, deleted ones included, so a number is never handed out twice;
-    # the caller holds BEGIN IMMEDIATE, so no other writer can take the same number.
+def add(conn: Conn, scope: Scope, title: str, now: datetime) -> Todo:
+    # The user's counter row hands out max+1 over every number ever given (deleted todos
+    # included), so a number is never handed out twice. The upsert locks that row until the
+    # transaction ends: concurrent writers for one user — other threads, other processes, on
+    # either backend — take turns, with no retry loop (SQLite: BEGIN IMMEDIATE already does).
+    number = conn.execute(
+        "INSERT INTO todo_counters (enterprise_id, team_id, user_id, last_number) "
+        "VALUES (?, ?, ?, 1) ON CONFLICT (enterprise_id, team_id, user_id) "
+        "DO UPDATE SET last_number = todo_counters.last_number + 1 RETURNING last_number",
+        _scope(scope),
+    ).fetchone()["last_number"]
     row = conn.execute(
-        f"INSERT INTO todos (enterprise_id, team_id, user_id, number, title, created_at) "
-        f"SELECT ?, ?, ?, COALESCE(MAX(number), 0) + 1, ?, ? FROM todos WHERE {_SCOPE} "
-        f"RETURNING {_COLUMNS}",
-        (*_scope(scope), title, iso(now), *_scope(scope)),
+        "INSERT INTO todos (enterprise_id, team_id, user_id, number, title, created_at) "
+        f"VALUES (?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
+        (*_scope(scope), number, title, iso(now)),
     ).fetchone()
     return _todo(row)
 
 
-def listing(conn: sqlite3.Connection, scope: Scope, include_done: bool) -> list[Todo]:
+def listing(conn: Conn, scope: Scope, include_done: bool) -> list[Todo]:
     done_filter = "" if include_done else " AND done = 0"
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM todos WHERE {_SCOPE} AND deleted_at IS NULL{done_filter} "
@@ -48,7 +56,7 @@ def listing(conn: sqlite3.Connection, scope: Scope, include_done: bool) -> list[
     return [_todo(row) for row in rows]
 
 
-def get(conn: sqlite3.Connection, scope: Scope, number: int) -> Todo:
+def get(conn: Conn, scope: Scope, number: int) -> Todo:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM todos WHERE {_SCOPE} AND number = ? AND deleted_at IS NULL",
         (*_scope(scope), number),
@@ -58,7 +66,7 @@ def get(conn: sqlite3.Connection, scope: Scope, number: int) -> Todo:
     return _todo(row)
 
 
-def complete(conn: sqlite3.Connection, scope: Scope, number: int, now: datetime) -> Todo:
+def complete(conn: Conn, scope: Scope, number: int, now: datetime) -> Todo:
     conn.execute(
         f"UPDATE todos SET done = 1, done_at = ? WHERE {_SCOPE} AND number = ? "
         "AND deleted_at IS NULL AND done = 0",
@@ -67,7 +75,7 @@ def complete(conn: sqlite3.Connection, scope: Scope, number: int, now: datetime)
     return get(conn, scope, number)
 
 
-def delete(conn: sqlite3.Connection, scope: Scope, number: int, now: datetime) -> Todo:
+def delete(conn: Conn, scope: Scope, number: int, now: datetime) -> Todo:
     todo = get(conn, scope, number)
     conn.execute(
         f"UPDATE todos SET deleted_at = ? WHERE {_SCOPE} AND number = ?",

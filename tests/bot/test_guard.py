@@ -24,13 +24,12 @@ def post(
     body: bytes,
     headers: dict[str, str] | None = None,
     drop: tuple[str, ...] = (),
-    age_s: int | None = None,
+    age: int | None = None,
 ) -> Send:
-    """A POST of `body`, signed properly unless told otherwise (`age_s`: a timestamp that many
-    seconds old when sent — taken then, not at collection, which may be minutes earlier)."""
+    """A POST of `body`, signed properly unless told otherwise; `age` seconds old when sent."""
 
     def send(server: LiveServer) -> httpx.Response:
-        timestamp = None if age_s is None else stale(age_s)
+        timestamp = None if age is None else int(time.time()) - age  # now, not at collection
         sent = signed_headers(body, SECRET, timestamp) | (headers or {})
         for name in drop:
             del sent[name]
@@ -62,10 +61,6 @@ def method(name: str) -> Send:
     return lambda server: server.http.request(name, "/slack/events")
 
 
-def stale(seconds: int) -> int:
-    return int(time.time()) - seconds
-
-
 BAD_SIGNATURE = "v0=" + "0" * 64
 
 CASES: dict[str, tuple[Send, int]] = {
@@ -77,8 +72,8 @@ CASES: dict[str, tuple[Send, int]] = {
     "malformed timestamp": (post(BODY, {"X-Slack-Request-Timestamp": "yesterday"}), 401),
     "no signature": (post(BODY, drop=("X-Slack-Signature",)), 401),
     "malformed signature": (post(BODY, {"X-Slack-Signature": "v0=abc"}), 401),
-    "timestamp 6 minutes old": (post(BODY, age_s=360), 401),
-    "timestamp 6 minutes ahead": (post(BODY, age_s=-360), 401),
+    "timestamp 6 minutes old": (post(BODY, age=360), 401),
+    "timestamp 6 minutes ahead": (post(BODY, age=-360), 401),
     "bad signature": (post(BODY, {"X-Slack-Signature": BAD_SIGNATURE}), 401),
     "invalid UTF-8": (post(b'{"type": "event_callback", "x": "\xff\xfe"}'), 400),
     "invalid JSON": (post(b'{"type": "event_callback",'), 400),
@@ -113,7 +108,7 @@ def test_a_rejected_request_leaves_the_server_serving(server: LiveServer) -> Non
 
 
 def test_a_properly_signed_request_within_five_minutes_is_accepted(server: LiveServer) -> None:
-    response = post(BODY, age_s=240)(server)
+    response = post(BODY, age=240)(server)
     assert response.status_code == 200
     server.settle()
     assert len(server.runs()) == 1
@@ -124,5 +119,5 @@ def _errors(response: httpx.Response) -> Any:
 
 
 def test_401_and_413_say_what_is_wrong(server: LiveServer) -> None:
-    assert "stale" in _errors(post(BODY, age_s=360)(server))
+    assert "stale" in _errors(post(BODY, age=360)(server))
     assert "too large" in _errors(post(b"{" + b" " * MIB + b"}")(server))

@@ -1,4 +1,5 @@
-"""Approval before destructive steps, Stop, expiry and feedback — in core, with a real store."""
+"""Approval before destructive steps, Stop, expiry and feedback — in core, with a real store
+(each test once on SQLite and once on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(db_path: str, clock: Clock) -> Iterator[Store]:
-    opened = Store(db_path, clock=clock)
+def store(database: str, clock: Clock) -> Iterator[Store]:
+    opened = Store(database, clock=clock)
     yield opened
     opened.close()
 
@@ -187,11 +188,11 @@ def test_deleting_a_missing_todo_fails_at_once_without_asking(crane: Crane) -> N
 
 
 def test_an_approved_run_goes_on_in_another_process_after_a_restart(
-    crane: Crane, store: Store, db_path: str, clock: Clock
+    crane: Crane, store: Store, database: str, clock: Clock
 ) -> None:
     run = add_then_delete(crane, [])
     store.close()
-    restarted = make_crane(Store(db_path, clock=clock))
+    restarted = make_crane(Store(database, clock=clock))
     assert restarted.orchestrator.recover() == []  # a waiting run is never resumed on its own
     assert restarted.approve(run.id, "alice").outcome is Outcome.approved
     assert restarted.execute(run.id).status is RunStatus.completed

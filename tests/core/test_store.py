@@ -1,14 +1,18 @@
-"""The SQLite store: concurrent writers, safe opening, todo numbering and scoping, timestamps."""
+"""The store contract, on SQLite and on PostgreSQL alike (the `database` fixture runs each test
+once per backend): concurrent writers in threads and in processes, migrations, todo numbering
+and scoping, runs, idempotency and delivery races, timestamps. SQLite's safe opening of files
+is tested on SQLite only."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from core.errors import InvalidInput, NotFound
@@ -18,7 +22,16 @@ from core.store import Store
 ISO_MICROS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 ALICE = Scope(enterprise_id="E1", team_id="T1", user_id="alice")
 
-THREADS, WRITES = 8, 500
+THREADS, WRITES = 8, 150
+PROCESSES, PROCESS_WRITES = 4, 60
+INTEGRITY = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+@pytest.fixture
+def store(database: str) -> Iterator[Store]:
+    opened = Store(database)
+    yield opened
+    opened.close()
 
 
 def _in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
@@ -69,23 +82,31 @@ def test_concurrent_writers_for_different_users_each_number_from_one(store: Stor
         assert [todo.title for todo in todos] == [f"task {n}" for n in range(WRITES)]
 
 
-def test_reopening_a_database_keeps_its_data_and_migrates_once(db_path: str) -> None:
-    first = Store(db_path)
+def test_reopening_a_database_keeps_its_data_and_migrates_once(database: str) -> None:
+    first = Store(database)
     first.add_todo(ALICE, "buy milk")
     first.close()
 
-    second = Store(db_path)
-    third = Store(db_path)
+    second = Store(database)
+    third = Store(database)
     try:
         assert [todo.title for todo in second.list_todos(ALICE)] == ["buy milk"]
         assert third.add_todo(ALICE, "pay rent").number == 2
     finally:
         second.close()
         third.close()
-    with sqlite3.connect(db_path) as conn:
+    names = applied_migrations(database)
+    assert len(names) == len(set(names)) > 0
+
+
+def applied_migrations(database: str) -> list[str]:
+    if database.startswith("postgresql://"):
+        with psycopg.connect(database) as conn:
+            return [row[0] for row in conn.execute("SELECT name FROM crane_migrations")]
+    with sqlite3.connect(database) as conn:
         names = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations")]
     conn.close()
-    assert len(names) == len(set(names)) > 0
+    return names
 
 
 def test_stores_opening_one_fresh_file_at_the_same_moment_all_work(tmp_path: Path) -> None:
@@ -208,14 +229,14 @@ def test_a_deleted_todo_is_not_found(store: Store) -> None:
         store.delete_todo(ALICE, 1)
 
 
-def test_record_timestamps_are_iso_utc_with_microseconds_and_z(db_path: str) -> None:
+def test_record_timestamps_are_iso_utc_with_microseconds_and_z(database: str) -> None:
     moments = iter(
         [
             datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds: still six digits
             datetime(2024, 1, 2, 3, 4, 6, 123456, tzinfo=UTC),
         ]
     )
-    store = Store(db_path, clock=lambda: next(moments))
+    store = Store(database, clock=lambda: next(moments))
     try:
         store.add_todo(ALICE, "stamp me")
         store.complete_todo(ALICE, 1)
@@ -229,10 +250,10 @@ def test_record_timestamps_are_iso_utc_with_microseconds_and_z(db_path: str) -> 
     assert ISO_MICROS_Z.match(record["done_at"])
 
 
-def test_completing_twice_keeps_the_first_completion_time(db_path: str) -> None:
+def test_completing_twice_keeps_the_first_completion_time(database: str) -> None:
     start = datetime(2024, 5, 1, tzinfo=UTC)
     ticks = iter(start + timedelta(seconds=n) for n in range(10))
-    store = Store(db_path, clock=lambda: next(ticks))
+    store = Store(database, clock=lambda: next(ticks))
     try:
         store.add_todo(ALICE, "once")
         first = store.complete_todo(ALICE, 1).done_at
@@ -254,7 +275,7 @@ def test_a_second_writer_of_a_runs_events_is_refused_and_rolled_back(store: Stor
         mine.event("run.started", {}, now)
     assert [(e.seq, e.type) for e in events] == [(1, "run.started")]
 
-    with pytest.raises(sqlite3.IntegrityError), stale.transaction():
+    with pytest.raises(INTEGRITY), stale.transaction():
         stale.run_finished(RunStatus.failed, "too late", now)
         stale.event("run.finished", {}, now)
 
@@ -263,11 +284,9 @@ def test_a_second_writer_of_a_runs_events_is_refused_and_rolled_back(store: Stor
     assert (mine.seq, stale.seq) == (1, 0)
 
 
-def test_old_delivery_records_and_idempotency_keys_are_forgotten(db_path: str) -> None:
-    from datetime import UTC, datetime, timedelta
-
+def test_old_delivery_records_and_idempotency_keys_are_forgotten(database: str) -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    store = Store(db_path, clock=lambda: now[0])
+    store = Store(database, clock=lambda: now[0])
     assert store.claim_delivery("msg:T1:C1:1.0")
     now[0] += timedelta(hours=25)
     assert store.claim_delivery("msg:T1:C1:2.0")

@@ -1,0 +1,48 @@
+"""`crane` — ask, chat, todos, runs and serve. Arguments in `cli.args`, the commands in
+`cli.commands`, what they print in `cli.render`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli.args import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_REFUSED,
+    Refused,
+    parser,
+    refuse_undecodable,
+)
+from cli.commands import COMMANDS, cmd_serve
+from cli.render import stdout_gone, terminal_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+        refuse_undecodable(args)
+        return _dispatch(args)
+    except Refused as refused:
+        print(str(refused), file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # stdout closed early: exit quietly, like other Unix tools
+        stdout_gone()
+        return EXIT_BROKEN_PIPE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from core.errors import CraneError, InvalidInput, NotFound, Unavailable
+
+    try:
+        if args.command == "serve":
+            return cmd_serve(args)
+        terminal_logging()
+        return COMMANDS[args.command](args)
+    except (InvalidInput, Unavailable) as error:  # bad input, or no database at start-up
+        raise Refused(f"crane: {error}") from error
+    except (NotFound, CraneError) as error:
+        print(f"crane: {error}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,137 @@
+"""The `crane` commands: each takes the parsed arguments and returns an exit code.
+
+Core is imported inside the commands, so a refused command line never pays for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from cli.args import EXIT_FAILED, EXIT_OK, Refused
+from cli.render import Live, describe, dump, shown
+
+if TYPE_CHECKING:
+    from core.plan import Run, Scope
+    from core.runtime import Crane
+
+
+def _crane(args: argparse.Namespace) -> Crane:
+    from core.app import build
+
+    if args.db is not None and not args.db.strip():
+        raise Refused("crane: --db must name a file")
+    return build(db=args.db)
+
+
+def _scope(user: str) -> Scope:
+    from core.plan import Scope
+
+    if not user.strip():
+        raise Refused("crane: --user must not be empty")
+    return Scope(user_id=user)
+
+
+def _ask_once(crane: Crane, scope: Scope, text: str, thread: str | None, live: bool) -> Run:
+    unsubscribe = crane.orchestrator.subscribe(Live()) if live else None
+    try:
+        return crane.ask(scope, text, thread)
+    finally:
+        if unsubscribe:
+            unsubscribe()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from core.runtime import clean_request
+
+    text = clean_request(args.text)  # refuse before the database is even opened
+    scope = _scope(args.user)
+    run = _ask_once(_crane(args), scope, text, args.thread, live=not args.json)
+    if args.json:
+        dump(run.record())
+    else:
+        print(shown(run.answer or ""))
+    return EXIT_OK if run.status.value == "completed" else EXIT_FAILED
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from core.errors import InvalidInput
+    from core.runtime import new_run_id
+
+    crane, scope = _crane(args), _scope(args.user)
+    thread = args.thread or f"chat-{new_run_id()}"
+    print(f"Crane chat (conversation {thread}). Try: calculate 2+3 · add a todo to buy milk · "
+          "list my todos. Ctrl-D to quit.")  # fmt: skip
+    while True:
+        try:
+            text = input("you> ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        if not text.strip():
+            continue
+        try:
+            run = _ask_once(crane, scope, text, thread, live=True)
+        except InvalidInput as error:
+            print(f"crane: {error}")
+            continue
+        print(f"crane> {shown(run.answer or '')}")
+
+
+def cmd_todos(args: argparse.Namespace) -> int:
+    scope = _scope(args.user)
+    found = _crane(args).store.list_todos(scope, include_done=args.all)
+    if args.json:
+        dump([todo.record() for todo in found])
+        return EXIT_OK
+    if not found:
+        print("No todos." if args.all else "No open todos.")
+    for todo in found:
+        print(f"#{todo.number} {'[x]' if todo.done else '[ ]'} {shown(todo.title)}")
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    if args.runs_command != "show" and not 1 <= args.limit <= 1000:
+        raise Refused("crane: --limit must be between 1 and 1000")
+    crane = _crane(args)
+    if args.runs_command == "show":
+        run = crane.store.get_run(args.id)
+        if args.json:
+            dump(run.record())
+        else:
+            print(shown(describe(run)))
+            print(f"answer: {shown(run.answer or '')}")
+        return EXIT_OK
+    found = crane.store.list_runs(limit=args.limit)
+    if args.json:
+        dump([run.record() for run in found])
+    else:
+        for run in found:
+            print(shown(describe(run)))
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The server logs its own way (JSON), so it is started before terminal logging is set."""
+    from server import serve  # the one place the CLI knows where the server is assembled
+
+    return serve(args.host, args.port)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """`crane db upgrade`: for deploy pipelines, before the new version serves."""
+    from core.settings import Settings
+    from core.store import describe as describe_db
+    from core.store import upgrade
+
+    if args.db is not None and not args.db.strip():
+        raise Refused("crane: --db must name a file")
+    db = args.db or Settings().db
+    for name in upgrade(db):
+        print(f"applied {name}")
+    print(f"database {describe_db(db)} is up to date")
+    return EXIT_OK
+
+
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs, "db": cmd_db}

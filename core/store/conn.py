@@ -1,0 +1,40 @@
+"""What every store function takes as `conn`: an open connection of either backend.
+
+`sqlite3.Connection` fits as it is; on PostgreSQL `core.store.pg.PgConn` wraps a psycopg
+connection so the same SQL text runs there (`?` placeholders, rows read by column name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Conn(Protocol):
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+
+
+class Backend(Protocol):
+    """A database: connections to read with, write transactions, closing."""
+
+    def read(self) -> AbstractContextManager[Conn]: ...
+
+    def write(self) -> AbstractContextManager[Conn]: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,209 @@
+"""PostgreSQL: a bounded psycopg pool, one transaction per `write()`, the SQLite SQL text.
+
+Store modules write SQL once, for both backends (`?` placeholders, rows read by column name);
+`PgConn` translates the placeholders and `by_name` gives rows that answer `row["col"]` and
+`row[0]`. Connections are in autocommit mode: a read is one statement; a write transaction
+is an explicit BEGIN … COMMIT on one pooled connection, which nested `write()`s and the reads
+made inside it on the same thread join (they must see its uncommitted rows).
+
+A lost or unreachable server surfaces as `Unavailable` (a TransientError: retried by the
+orchestrator, 503 for HTTP callers); the pool replaces broken connections by itself, so the
+store recovers without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from types import TracebackType
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool
+
+from core.errors import TransientError, Unavailable
+
+CONNECT_TIMEOUT_S = 5
+POOL_WAIT_S = 10.0  # a caller waits this long for a free connection, then gets a 503
+# A lost connection, a server shutting down, a pool that cannot connect: worth retrying.
+LOST = (psycopg.OperationalError, psycopg.InterfaceError)
+# Two transactions that cannot both go on: retrying one succeeds.
+CONFLICT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+
+
+def describe(url: str) -> str:
+    """The database's address without its password, for messages."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://(invalid URL)"
+    host, port, name = parts.get("host", ""), parts.get("port", "5432"), parts.get("dbname", "")
+    return f"postgresql://{host}:{port}/{name}"
+
+
+def unavailable(url: str, error: BaseException) -> Unavailable:
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
+    return Unavailable(f"cannot reach the database {describe(url)}: {reason}")
+
+
+def failed(url: str, error: Exception) -> Exception:
+    """The store's error for a psycopg error: transient ones become TransientError."""
+    if isinstance(error, CONFLICT):
+        return TransientError(f"database conflict: {error}")
+    if isinstance(error, LOST):
+        return unavailable(url, error)
+    return error
+
+
+@cache
+def translate(sql: str) -> str:
+    """`?` placeholders (the SQLite text) → psycopg's `%s`; a literal % doubled."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+@cache
+def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    index = {name: i for i, name in enumerate(names)}
+
+    class Row(tuple[Any, ...]):
+        __slots__ = ()
+
+        def __getitem__(self, key: Any) -> Any:
+            if isinstance(key, str):
+                return tuple.__getitem__(self, index[key])
+            return tuple.__getitem__(self, key)
+
+        def keys(self) -> list[str]:
+            return list(names)
+
+    return Row
+
+
+def by_name(cursor: Any) -> Callable[[Sequence[Any]], Any]:
+    """psycopg row factory: rows read by position or by column name, like sqlite3.Row."""
+    description = cursor.description
+    if description is None:
+        return tuple
+    return _row_class(tuple(column.name for column in description))
+
+
+class PgConn:
+    """A psycopg connection that speaks the store's SQL (see `core.store.conn.Conn`)."""
+
+    __slots__ = ("raw", "url")
+
+    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
+        self.raw = raw
+        self.url = url
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        try:
+            return self.raw.execute(translate(sql), parameters)
+        except psycopg.Error as error:
+            raise failed(self.url, error) from error
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(translate(sql), list(parameters))
+        except psycopg.Error as error:
+            raise failed(self.url, error) from error
+        return cursor
+
+
+class PgTransaction:
+    """BEGIN … COMMIT on a pooled connection, or ROLLBACK on any exception; joins the
+    transaction already open on this thread."""
+
+    __slots__ = ("_conn", "_db")
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+        self._conn: PgConn | None = None
+
+    def __enter__(self) -> PgConn:
+        db = self._db
+        current: PgConn | None = getattr(db.local, "tx", None)
+        if current is not None:
+            return current
+        raw = db.borrow()
+        try:
+            raw.execute("BEGIN")
+        except psycopg.Error as error:
+            db.pool.putconn(raw)
+            raise failed(db.url, error) from error
+        self._conn = db.local.tx = PgConn(raw, db.url)
+        return self._conn
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        db = self._db
+        db.local.tx = None
+        try:
+            if kind is not None:
+                if not conn.raw.closed:
+                    conn.raw.execute("ROLLBACK")
+                return
+            conn.raw.execute("COMMIT")
+        except psycopg.Error as failure:
+            if kind is None:
+                raise failed(db.url, failure) from failure
+            # the original error is the one worth reporting
+        finally:
+            db.pool.putconn(conn.raw)
+
+
+class PgDatabase:
+    """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.local = threading.local()
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max(1, pool_size),
+            kwargs={"autocommit": True, "row_factory": by_name,
+                    "connect_timeout": CONNECT_TIMEOUT_S},
+            timeout=POOL_WAIT_S,
+            name="crane",
+            open=True,
+        )  # fmt: skip
+
+    def borrow(self) -> psycopg.Connection[Any]:
+        try:
+            return self.pool.getconn()
+        except psycopg.Error as error:  # PoolTimeout: none free, or none could be made
+            raise failed(self.url, error) from error
+
+    @contextmanager
+    def read(self) -> Iterator[PgConn]:
+        current: PgConn | None = getattr(self.local, "tx", None)
+        if current is not None:
+            yield current
+            return
+        raw = self.borrow()
+        try:
+            yield PgConn(raw, self.url)
+        finally:
+            self.pool.putconn(raw)
+
+    def write(self) -> PgTransaction:
+        return PgTransaction(self)
+
+    def ping(self) -> None:
+        with self.read() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        self.pool.close()

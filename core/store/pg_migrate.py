@@ -1,0 +1,65 @@
+"""PostgreSQL schema: numbered SQL files in `pg_migrations/`, applied in order, each once.
+
+`NNN_name.sql` files run in name order, each in its own transaction together with its row in
+`crane_migrations`, under a session advisory lock: processes starting at once queue on the
+lock, and each finds the others' migrations recorded. Adding a table is adding a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from core.store.pg import CONNECT_TIMEOUT_S, unavailable
+
+FILES = Path(__file__).parent / "pg_migrations"
+LOCK_KEY = 0x6372616E65  # "crane": one lock for every schema of the database
+TABLE = "crane_migrations"
+
+
+def files() -> list[Path]:
+    return sorted(FILES.glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def _applied(conn: psycopg.Connection[Any]) -> set[str]:
+    found = conn.execute("SELECT to_regclass(%s)", (TABLE,)).fetchone()
+    if found is None or found[0] is None:
+        return set()
+    return {row[0] for row in conn.execute(f"SELECT name FROM {TABLE}")}
+
+
+def migrate(url: str) -> list[str]:
+    """Apply pending migrations; returns the names applied by this call."""
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.OperationalError as error:
+        raise unavailable(url, error) from error
+    with conn:
+        wanted = files()
+        if {path.stem for path in wanted} <= _applied(conn):
+            return []  # the usual start: one query, no lock
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} "
+                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            done = _applied(conn)
+            applied = []
+            for path in wanted:
+                if path.stem in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(path.read_text().encode())  # our own file: no placeholders
+                    conn.execute(
+                        f"INSERT INTO {TABLE} (name, applied_at) VALUES "
+                        "(%s, to_char(now() AT TIME ZONE 'UTC', "
+                        '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'))',
+                        (path.stem,),
+                    )
+                applied.append(path.stem)
+            return applied
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
