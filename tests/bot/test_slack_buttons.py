@@ -332,10 +332,9 @@ def test_feedback_is_one_vote_per_person_and_the_latest_wins(server: LiveServer)
     buttons = button_of(answer, "crane_feedback")
     assert buttons and buttons["type"] == "feedback_buttons"
     up, down = buttons["positive_button"]["value"], buttons["negative_button"]["value"]
-    click(server, "crane_feedback", up, message=answer)
-    click(server, "crane_feedback", down, message=answer)
-    click(server, "crane_feedback", up, user=OTHER, message=answer)
-    server.settle()
+    for value, user in ((up, USER), (down, USER), (up, OTHER)):  # one after the other
+        click(server, "crane_feedback", value, user=user, message=answer)
+        server.settle()
 
     (run,) = server.runs()
     assert run.feedback.model_dump() == {"up": 1, "down": 1}
