@@ -42,11 +42,15 @@ def rows_of(store: Store, column: str, value: str) -> dict[str, int]:
 
 def fill(store: Store, who: Scope) -> None:
     """A bit of everything a workspace leaves: a run with steps and events, a todo, a delivery,
-    an idempotency key, an installation and its bot."""
+    an idempotency key, a vote, a question awaiting approval, an installation and its bot."""
     crane = Crane(store, lambda text, history: Plan(), Orchestrator(store))
     plan = Plan(steps=[PlannedStep(tool="add_todo", args={"title": "buy milk"})])
     run = crane.start(who, "add a todo", plan, "C1:1.0", idempotency=(f"k-{who.user_id}", "h"))
     crane.execute(run.id)
+    store.vote(run.id, who, "up")
+    delete = Plan(steps=[PlannedStep(tool="delete_todo", args={"number": 1})])
+    waiting = crane.start(who, "delete todo 1", delete, "C1:1.0", approval=True)
+    assert crane.execute(waiting.id).status.value == "awaiting_approval"
     store.claim_delivery(f"msg:{who.team_id}:C1:1.0", who)
     install = store.installations
     install.save_installation(who.enterprise_id, who.team_id, who.user_id, False, "{}")
