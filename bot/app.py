@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
@@ -17,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handling import Handler
 from bot.listeners import Deps, assistant, commands, mentions, messages
+from core.errors import TransientError
 from core.jobs import Jobs
 from core.runtime import Crane
 from core.settings import Settings
@@ -45,7 +47,14 @@ def web_client(settings: Settings) -> WebClient:
     )  # fmt: skip
 
 
-def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
+def slack_handler(settings: Settings, crane: Crane) -> Handler:
+    """What works on a Slack request after its ack (also resumes those left unplanned)."""
+    return Handler(crane, web_client(settings), usage_line)
+
+
+def build_app(
+    settings: Settings, crane: Crane, jobs: Jobs, handler: Handler | None = None
+) -> AsyncApp:
     client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -62,7 +71,7 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         process_before_response=True,
     )
     deps = Deps(
-        handler=Handler(crane, web_client(settings), usage_line),
+        handler=handler or slack_handler(settings, crane),
         jobs=jobs,
         streaming=settings.slack_streaming == "auto",
     )
@@ -77,7 +86,12 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         return None
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse) -> None:
         log.error("listener failed: %r", error, extra={"event_id": body.get("event_id")})
+        if isinstance(error, TransientError) and response is not None:
+            # e.g. the database is down, so the request could not be recorded: no ack, and
+            # Slack delivers it again later
+            response.status = 503
+            response.body = "Crane cannot take requests right now; try again shortly"
 
     return app

@@ -42,6 +42,7 @@ class SlackRequest:
     response_url: str | None = None
     from_command: bool = False
     assistant_thread: bool = False  # show "thinking…" in the Assistant pane while planning
+    intake_id: str | None = None  # its durable intake record (bot.intake), written before the ack
 
 
 class Handler:
@@ -57,12 +58,25 @@ class Handler:
 
     def __call__(self, request: SlackRequest) -> None:
         store = self.crane.store
-        if request.delivery_key and not store.claim_delivery(request.delivery_key):
-            return  # a retry or the twin of a message already handled
+        if request.intake_id is None:  # not recorded at the ack (bot.intake.record)
+            if request.delivery_key and not store.claim_delivery(request.delivery_key):
+                return  # a retry or the twin of a message already handled
+        elif self._handle(request) is None:
+            # answered without a run, or not at all (thread chatter): nothing left to do
+            store.forget_received(request.intake_id)
+            return
+        else:
+            return  # the run was stored with its intake record gone in the same transaction
+        self._handle(request)
+
+    def _handle(self, request: SlackRequest) -> str | None:
+        """Plan, store and run the request, answering in Slack; the stored run's id."""
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
-                return None if request.silent_if_nothing else self._reply(request, render.USAGE)
+                if not request.silent_if_nothing:
+                    self._reply(request, render.USAGE)
+                return None
             if request.assistant_thread:
                 self._thinking(request)
             try:
@@ -71,29 +85,34 @@ class Handler:
                 if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
                     log.info("unplanned thread message left unanswered: %s", error)
                     return None
-                return self._reply(request, f"Sorry — {error}")
+                self._reply(request, f"Sorry — {error}")
+                return None
             if not plan.steps and request.silent_if_nothing:
                 return None
             if not plan.steps:
                 # stored in the conversation: Crane answered in this thread, so it follows up
-                run = self.crane.start(request.scope, text, plan, request.conversation)
+                run = self.crane.start(request.scope, text, plan, request.conversation,
+                                       received=request.intake_id)  # fmt: skip
                 self.crane.execute(run.id)
-                return self._reply(request, plan.answer or render.USAGE)
+                self._reply(request, plan.answer or render.USAGE)
+                return run.id
             target = self._target(request, text)
             # a command's thread hangs off the header it just posted; everything else already
             # names its conversation (the thread, or a DM's rolling one)
             conversation = request.conversation
             if target is not None and target.header_ts:
                 conversation = f"{target.channel}:{target.thread_ts}"
-            run = self.crane.start(request.scope, text, plan, conversation)
+            run = self.crane.start(request.scope, text, plan, conversation,
+                                   received=request.intake_id)  # fmt: skip
             run_id = run.id
             if target is None:
-                return self._answer_by_response_url(request, run_id)
-            self._run(request, target, run_id)
+                self._answer_by_response_url(request, run_id)
+            else:
+                self._run(request, target, run_id)
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})
             self._reply(request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
-        return None
+        return run_id
 
     def _thinking(self, request: SlackRequest) -> None:
         """Assistant status while planning; a threaded DM outside the Assistant pane may

@@ -79,6 +79,7 @@ class Crane:
         conversation: str | None = None,
         idempotency: tuple[str, str] | None = None,
         run_id: str | None = None,
+        received: str | None = None,
     ) -> Run:
         """Store a pending run for an accepted plan; `execute` runs it. With an idempotency
         (key, body hash) already used by this caller, the run stored then is returned."""
@@ -99,7 +100,7 @@ class Crane:
             ],
             created_at=self.store.clock(),
         )
-        stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency)
+        stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency, received)
         return run if stored_id == run.id else self.store.get_run(stored_id)
 
     def execute(self, run_id: str, on_event: Listener | None = None) -> Run:

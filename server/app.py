@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -29,6 +29,9 @@ from core.orchestrator import Listener
 from core.runtime import Crane
 from core.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.handling import Handler
+
 log = logging.getLogger("crane.server")
 
 
@@ -42,12 +45,14 @@ class Server:
     notices: list[str]
 
 
-def _bolt_endpoint(settings: Settings, crane: Crane, jobs: Jobs) -> tuple[ASGIApp, Any]:
+def _bolt_endpoint(
+    settings: Settings, crane: Crane, jobs: Jobs, work: Handler
+) -> tuple[ASGIApp, Any]:
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 
     from bot.app import build_app
 
-    bolt = build_app(settings, crane, jobs)
+    bolt = build_app(settings, crane, jobs, work)
     handler = AsyncSlackRequestHandler(bolt)
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,6 +95,12 @@ class SlackFirst:
         return await self.api(scope, receive, send)
 
 
+def _slack_handler(settings: Settings, crane: Crane) -> Handler:
+    from bot.app import slack_handler
+
+    return slack_handler(settings, crane)
+
+
 def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     # Slack's SDKs load only when Slack is configured
     from bot.app import web_client
@@ -98,13 +109,22 @@ def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     return ResumedRuns(web_client(settings), crane.store.get_run)
 
 
-def _resume_orphans(crane: Crane, tell: Listener | None) -> None:
-    """Runs a dead process left unfinished resume in the background (the server is serving
-    meanwhile); Slack runs report their outcome in their thread."""
-    threading.Thread(
-        target=crane.orchestrator.recover, kwargs={"on_event": tell}, name="crane-resume",
-        daemon=True,
-    ).start()  # fmt: skip
+def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -> None:
+    """What a dead process left resumes in the background (the server is serving meanwhile):
+    unfinished runs (Slack runs report their outcome in their thread), then Slack requests it
+    acknowledged but never planned (planned and answered now)."""
+
+    def resume() -> None:
+        try:
+            crane.orchestrator.recover(on_event=tell)
+            if work is not None:
+                from bot.intake import resume_received
+
+                resume_received(work)
+        except Exception:  # the database went away meanwhile: the next start tries again
+            log.exception("resuming what a dead process left failed")
+
+    threading.Thread(target=resume, name="crane-resume", daemon=True).start()
 
 
 def create(settings: Settings | None = None, crane: Crane | None = None) -> Server:
@@ -123,7 +143,8 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     if not auth.tokens:
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
-    endpoint, bolt = (None, None) if missing else _bolt_endpoint(settings, crane, jobs)
+    work = None if missing else _slack_handler(settings, crane)
+    endpoint, bolt = (None, None) if work is None else _bolt_endpoint(settings, crane, jobs, work)
     # Socket Mode needs no signing secret, but without one the HTTP endpoint stays shut:
     # an empty HMAC key would let anyone sign requests.
     http_missing = missing or ([] if settings.slack_signing_secret else ["SLACK_SIGNING_SECRET"])
@@ -144,7 +165,7 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     # alone prunes them (not every `crane ask`, whose cold start this write would cost).
     crane.store.forget_old_requests()
     if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
-        _resume_orphans(crane, None if missing else _slack_reporter(settings, crane))
+        _resume_orphans(crane, None if missing else _slack_reporter(settings, crane), work)
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
     return Server(logs.RequestIds(SlackFirst(slack, api)), crane, jobs, bolt, metrics, notices)

@@ -55,6 +55,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if request is None:
             return
         # the worker sets "thinking…" itself, so the status can never land after the answer
-        deps.submit_or_say_busy(replace(request, assistant_thread=True), client)
+        await deps.submit_or_say_busy(replace(request, assistant_thread=True), client)
 
     app.use(assistant)

@@ -18,4 +18,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         request = from_event(body, context.bot_user_id, mentioned=True)
         if request is not None:
-            deps.submit_or_say_busy(request, client)
+            await deps.submit_or_say_busy(request, client)
