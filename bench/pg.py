@@ -32,6 +32,14 @@ def scratch_schema() -> Iterator[str | None]:
         yield None
         return
     schema = f"bench_{secrets.token_hex(6)}"
+    found = admin.execute("SHOW server_version").fetchone()
+    commit = admin.execute("SHOW synchronous_commit").fetchone()
+    # every COMMIT waits for the server's WAL flush (synchronous_commit=on), Crane's and
+    # LangGraph's alike: on a slow disk that flush is most of a step's cost
+    say(
+        f"  PostgreSQL {found[0] if found else '?'} at {url}, "
+        f"synchronous_commit={commit[0] if commit else '?'}"
+    )
     with admin:
         admin.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]  # a name we made
         try:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from functools import cache
 from types import TracebackType
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 from core.errors import TransientError
@@ -79,11 +80,14 @@ def by_name(cursor: Any) -> Callable[[Sequence[Any]], Any]:
 class PgConn:
     """A psycopg connection that speaks the store's SQL (see `core.store.conn.Conn`)."""
 
-    __slots__ = ("db", "raw")
+    __slots__ = ("db", "pipeline", "raw")
 
-    def __init__(self, raw: psycopg.Connection[Any], db: PgDatabase) -> None:
+    def __init__(
+        self, raw: psycopg.Connection[Any], db: PgDatabase, pipeline: psycopg.Pipeline | None = None
+    ) -> None:
         self.raw = raw
         self.db = db
+        self.pipeline = pipeline
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         try:
@@ -91,7 +95,7 @@ class PgConn:
         except psycopg.Error as error:
             raise failed(self.db, error) from error
         self.db.lost = False
-        return cursor
+        return cursor if self.pipeline is None else PgCursor(cursor, self)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
         cursor = self.raw.cursor()
@@ -102,15 +106,59 @@ class PgConn:
         return cursor
 
 
+class PgCursor:
+    """A statement of a pipelined transaction: its result comes back at the next sync, which
+    asking for it (rows, rowcount) forces; a statement nobody asks about costs no round trip."""
+
+    __slots__ = ("_conn", "_cursor")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], conn: PgConn) -> None:
+        self._cursor = cursor
+        self._conn = conn
+
+    def _synced(self) -> psycopg.Cursor[Any]:
+        pipeline = self._conn.pipeline
+        try:
+            if pipeline is not None:
+                pipeline.sync()
+        except psycopg.Error as error:
+            raise failed(self._conn.db, error) from error
+        return self._cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._synced().rowcount
+
+    def fetchone(self) -> Any:
+        return self._synced().fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._synced().fetchall()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+def _abandon(raw: psycopg.Connection[Any]) -> None:
+    """Roll back whatever transaction is left open on a connection going back to the pool."""
+    if not raw.closed and raw.info.transaction_status != TransactionStatus.IDLE:
+        with suppress(psycopg.Error):
+            raw.execute("ROLLBACK")
+
+
 class PgTransaction:
     """BEGIN … COMMIT on a pooled connection, or ROLLBACK on any exception; joins the
-    transaction already open on this thread."""
+    transaction already open on this thread. Pipelined: statements whose results nobody
+    reads (a step's updates, its events) go out together with the COMMIT, so a step's
+    transaction costs one round trip, not one per statement; an error such a statement meets
+    is raised at the COMMIT."""
 
-    __slots__ = ("_conn", "_db")
+    __slots__ = ("_conn", "_db", "_pipelined")
 
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
         self._conn: PgConn | None = None
+        self._pipelined: AbstractContextManager[psycopg.Pipeline] | None = None
 
     def __enter__(self) -> PgConn:
         db = self._db
@@ -119,11 +167,14 @@ class PgTransaction:
             return current
         raw = db.borrow()
         try:
+            self._pipelined = raw.pipeline()
+            pipeline = self._pipelined.__enter__()
             raw.execute("BEGIN")
         except psycopg.Error as error:
+            _abandon(raw)
             db.pool.putconn(raw)
             raise failed(db, error) from error
-        self._conn = db.local.tx = PgConn(raw, db)
+        self._conn = db.local.tx = PgConn(raw, db, pipeline)
         return self._conn
 
     def __exit__(
@@ -135,20 +186,23 @@ class PgTransaction:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        db = self._db
+        db, raw, pipeline = self._db, conn.raw, self._pipelined
         db.local.tx = None
+        assert pipeline is not None
         try:
-            if kind is not None:
-                if not conn.raw.closed:
-                    conn.raw.execute("ROLLBACK")
+            if kind is not None:  # the original error is the one worth reporting
+                with suppress(psycopg.Error):
+                    pipeline.__exit__(kind, error, traceback)
+                _abandon(raw)
                 return
-            conn.raw.execute("COMMIT")
-        except psycopg.Error as failure:
-            if kind is None:
+            try:
+                raw.execute("COMMIT")
+                pipeline.__exit__(None, None, None)  # sends what is queued; the first failure
+            except psycopg.Error as failure:
+                _abandon(raw)
                 raise failed(db, failure) from failure
-            # the original error is the one worth reporting
         finally:
-            db.pool.putconn(conn.raw)
+            db.pool.putconn(raw)
 
 
 class PgDatabase:
