@@ -1,4 +1,5 @@
-"""Builds the Bolt app: tokens, a Web API client that honours Retry-After, the listeners."""
+"""Builds the Bolt app: one token or OAuth, a Web API client that honours Retry-After (and
+SLACK_API_URL), the listeners."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handling import Handler
-from bot.listeners import Deps, assistant, commands, mentions, messages
+from bot.listeners import Deps, assistant, commands, installs, mentions, messages
+from bot.oauth import oauth_parts
 from core.errors import TransientError
 from core.jobs import Jobs
 from core.runtime import Crane
@@ -49,18 +51,27 @@ def web_client(settings: Settings) -> WebClient:
 
 def slack_handler(settings: Settings, crane: Crane) -> Handler:
     """What works on a Slack request after its ack (also resumes those left unplanned)."""
-    return Handler(crane, web_client(settings), usage_line)
+    installed = crane.store.installations.installed if settings.slack_oauth else None
+    return Handler(crane, web_client(settings), usage_line, installed)
 
 
 def build_app(
     settings: Settings, crane: Crane, jobs: Jobs, handler: Handler | None = None
 ) -> AsyncApp:
+    """The Bolt app: one bot token (SLACK_BOT_TOKEN), or OAuth — many workspaces, each with
+    its own token from Crane's database."""
     client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
     )
+    oauth: dict[str, Any] = {}
+    installations = None
+    if settings.slack_oauth:
+        flow, authorize, installations = oauth_parts(settings, crane.store, client)
+        oauth = {"oauth_flow": flow, "authorize": authorize, "installation_store": installations}
     app = AsyncApp(
+        **oauth,
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # the front guard answers bad requests first; Bolt verifies again
@@ -79,6 +90,7 @@ def build_app(
     commands.register(app, deps)
     mentions.register(app, deps)
     messages.register(app, deps)
+    installs.register(app, deps, installations)
 
     # Everything else Slack sends is acknowledged with 200 and ignored, so Slack never retries it.
     @app.event(re.compile(".*"))

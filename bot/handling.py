@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import render
+from bot.installations import with_token
 from bot.progress import StreamProgress, Target, ThreadProgress, post
 from core.errors import CraneError
 from core.plan import Scope
@@ -42,6 +43,7 @@ class SlackRequest:
     response_url: str | None = None
     from_command: bool = False
     assistant_thread: bool = False  # show "thinking…" in the Assistant pane while planning
+    token: str | None = None  # the workspace's bot token (OAuth mode); None: the one token
     intake_id: str | None = None  # its durable intake record (bot.intake), written before the ack
 
 
@@ -51,41 +53,49 @@ class Handler:
         crane: Crane,
         client: WebClient,
         usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None,
+        installed: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.crane = crane
         self.client = client
         self.usage_line = usage_line
+        # OAuth mode: (enterprise, team) → still installed? A request queued before its
+        # workspace uninstalled Crane must not bring its rows back.
+        self.installed = installed
 
     def __call__(self, request: SlackRequest) -> None:
         store = self.crane.store
+        scope = request.scope
+        if self.installed and not self.installed(scope.enterprise_id, scope.team_id):
+            # (an uninstall forgot its intake record along with the workspace's other rows)
+            return
         if request.intake_id is None:  # not recorded at the ack (bot.intake.record)
-            if request.delivery_key and not store.claim_delivery(request.delivery_key):
+            if request.delivery_key and not store.claim_delivery(request.delivery_key, scope):
                 return  # a retry or the twin of a message already handled
+            self._handle(request)
         elif self._handle(request) is None:
             # answered without a run, or not at all (thread chatter): nothing left to do
             store.forget_received(request.intake_id)
-            return
-        else:
-            return  # the run was stored with its intake record gone in the same transaction
-        self._handle(request)
+        # else the run was stored, and its intake record removed in the same transaction
 
     def _handle(self, request: SlackRequest) -> str | None:
         """Plan, store and run the request, answering in Slack; the stored run's id."""
+        # the workspace's own token (OAuth mode), else the one token
+        client = with_token(self.client, request.token) if request.token else self.client
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
                 if not request.silent_if_nothing:
-                    self._reply(request, render.USAGE)
+                    self._reply(client, request, render.USAGE)
                 return None
             if request.assistant_thread:
-                self._thinking(request)
+                self._thinking(client, request)
             try:
                 text, plan = self.crane.plan(request.scope, request.text, request.conversation)
             except CraneError as error:
                 if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
                     log.info("unplanned thread message left unanswered: %s", error)
                     return None
-                self._reply(request, f"Sorry — {error}")
+                self._reply(client, request, f"Sorry — {error}")
                 return None
             if not plan.steps and request.silent_if_nothing:
                 return None
@@ -94,9 +104,9 @@ class Handler:
                 run = self.crane.start(request.scope, text, plan, request.conversation,
                                        received=request.intake_id)  # fmt: skip
                 self.crane.execute(run.id)
-                self._reply(request, plan.answer or render.USAGE)
+                self._reply(client, request, plan.answer or render.USAGE)
                 return run.id
-            target = self._target(request, text)
+            target = self._target(client, request, text)
             # a command's thread hangs off the header it just posted; everything else already
             # names its conversation (the thread, or a DM's rolling one)
             conversation = request.conversation
@@ -108,23 +118,23 @@ class Handler:
             if target is None:
                 self._answer_by_response_url(request, run_id)
             else:
-                self._run(request, target, run_id)
+                self._run(client, request, target, run_id)
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})
-            self._reply(request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
+            self._reply(client, request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
         return run_id
 
-    def _thinking(self, request: SlackRequest) -> None:
+    def _thinking(self, client: WebClient, request: SlackRequest) -> None:
         """Assistant status while planning; a threaded DM outside the Assistant pane may
         refuse it, which must not stop the answer."""
         try:
-            self.client.assistant_threads_setStatus(
+            client.assistant_threads_setStatus(
                 channel_id=request.channel, thread_ts=request.thread_ts or "", status="thinking…"
             )
         except SlackApiError as error:
             log.info("no Assistant status here: %s", error.response.get("error"))
 
-    def _target(self, request: SlackRequest, text: str) -> Target | None:
+    def _target(self, client: WebClient, request: SlackRequest, text: str) -> Target | None:
         """Where the run is shown. A slash command first posts its header in the channel (the
         thread and the conversation hang off it); None when the bot cannot post there."""
         target = Target(request.channel, request.thread_ts, request.scope.user_id,
@@ -133,7 +143,7 @@ class Handler:
             return target
         try:
             header = post(
-                self.client,
+                client,
                 channel=request.channel,
                 text=render.header_text(request.scope.user_id, text, "pending"),
                 blocks=render.header_blocks(request.scope.user_id, text, [], "pending"),
@@ -153,9 +163,9 @@ class Handler:
         run = self.crane.execute(run_id)
         hook.send(text=render.plain(run.answer or ""), response_type="ephemeral")
 
-    def _run(self, request: SlackRequest, target: Target, run_id: str) -> None:
+    def _run(self, client: WebClient, request: SlackRequest, target: Target, run_id: str) -> None:
         progress = (StreamProgress if request.stream else ThreadProgress)(
-            self.client, target, self.usage_line
+            client, target, self.usage_line
         )
         broken: list[SlackApiError] = []
 
@@ -171,17 +181,17 @@ class Handler:
         if broken:
             error = broken[0].response.get("error")
             log.error("could not show run in Slack: %s", error, extra={"run_id": run_id})
-            self._reply(request, f"Sorry — something went wrong (ref {run_id}).")
+            self._reply(client, request, f"Sorry — something went wrong (ref {run_id}).")
 
-    def _reply(self, request: SlackRequest, text: str) -> None:
+    def _reply(self, client: WebClient, request: SlackRequest, text: str) -> None:
         """A short answer outside a run view; never raises (this is the last word)."""
         try:
             if request.from_command:
-                self.client.chat_postEphemeral(
+                client.chat_postEphemeral(
                     channel=request.channel, user=request.scope.user_id, text=text
                 )
             else:
-                post(self.client, channel=request.channel, thread_ts=request.thread_ts, text=text)
+                post(client, channel=request.channel, thread_ts=request.thread_ts, text=text)
         except Exception as error:  # Slack refused or is unreachable: try the response_url once
             log.warning("could not reply in Slack: %r", error)
             if request.response_url:

@@ -10,6 +10,7 @@ import logging
 from dataclasses import replace
 
 from bot.handling import Handler, SlackRequest
+from bot.installations import bot_token
 from core.plan import Received
 from core.runtime import new_run_id
 
@@ -51,7 +52,11 @@ def record(handler: Handler, request: SlackRequest) -> SlackRequest | None:
 
 def resume_received(handler: Handler) -> int:
     """Plan and answer the requests dead processes acked but never planned; how many."""
-    taken = handler.crane.orchestrator.take_received()
+    crane = handler.crane
+    taken = crane.orchestrator.take_received()
     for received in taken:
-        handler(request_from(received))
+        request = request_from(received)
+        if handler.installed is not None:  # OAuth mode: the workspace's own token, if any left
+            request = replace(request, token=bot_token(crane.store.installations, received.scope))
+        handler(request)
     return len(taken)

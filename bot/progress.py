@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import render
+from bot.installations import with_token
 from core.plan import RunEvent
 
 log = logging.getLogger("crane.slack")
@@ -226,6 +227,8 @@ class ResumedRuns:
 
     client: WebClient
     load: Callable[[str], Any]  # run id → Run (the store's get_run)
+    # OAuth mode: the workspace's bot token for a run's scope (None: uninstalled meanwhile)
+    token_for: Callable[[Any], str | None] | None = None
 
     def __call__(self, event: RunEvent) -> None:
         if event.type != "run.finished":
@@ -236,9 +239,15 @@ class ResumedRuns:
             return
         channel, thread = place.group(1), place.group(2)
         answer = run.answer or ""
+        client = self.client
+        if self.token_for is not None:
+            token = self.token_for(run.scope)
+            if token is None:
+                return
+            client = with_token(client, token)
         try:
             post(
-                self.client,
+                client,
                 channel=channel,
                 thread_ts=None if thread == "dm" else thread,
                 text=render.plain("Picked up after a restart. " + answer),

@@ -132,7 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     """`crane db upgrade`: for deploy pipelines, before the new version serves."""
     from core.settings import Settings
-    from core.store import describe as database
+    from core.store import describe as describe_db
     from core.store import upgrade
 
     if args.db is not None and not args.db.strip():
@@ -140,7 +140,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     db = args.db or Settings().db
     for name in upgrade(db):
         print(f"applied {name}")
-    print(f"database {database(db)} is up to date")
+    print(f"database {describe_db(db)} is up to date")
     return EXIT_OK
 
 

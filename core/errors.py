@@ -27,3 +27,7 @@ class NotFound(CraneError):
 
 class Forbidden(CraneError):
     """The caller may not do this."""
+
+
+class Gone(CraneError):
+    """What this was working on was deleted meanwhile (its workspace uninstalled Crane): stop."""

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.plan import History, Received, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import conversations, intake, runs, todos
+from core.store import conversations, intake, runs, tenants, todos
 from core.store.conn import Backend, Conn
+from core.store.installations import Installations
 from core.store.journal import Journal
 
 Clock = Callable[[], datetime]
@@ -62,7 +63,9 @@ def open_backend(db: str, pool_size: int = 10) -> Backend:
     """A `postgresql://` or `postgres://` URL: PostgreSQL; anything else: a SQLite file."""
     if is_url(db):
         from core.store.pg import PgDatabase
+        from core.store.pg_migrate import migrate
 
+        migrate(db)  # unreachable: Unavailable, before any pool exists
         return PgDatabase(db, pool_size)
     from core.store.db import Connections
 
@@ -74,6 +77,7 @@ class Store:
         self.path = path
         self.clock = clock
         self._db = open_backend(path, pool_size)
+        self.installations = Installations(self._db, clock)
 
     def write(self) -> AbstractContextManager[Conn]:
         """`with store.write() as conn:` one write transaction (nested calls join it)."""
@@ -184,17 +188,26 @@ class Store:
         with self._db.read() as conn:
             return conversations.conversation_exists(conn, scope, conversation)
 
-    def claim_delivery(self, key: str) -> bool:
-        """Record a delivery (a Slack event, a message); False if it was already recorded."""
+    def claim_delivery(self, key: str, tenant: Scope | None = None) -> bool:
+        """Record a delivery (a Slack event, a message) of `tenant`'s workspace; False if it
+        was already recorded."""
         with self.write() as conn:
-            return conversations.claim_delivery(conn, key, self.clock())
+            return conversations.claim_delivery(conn, key, tenant or Scope(), self.clock())
+
+    def forget_tenant(self, enterprise_id: str, team_id: str | None) -> dict[str, int]:
+        """Delete every row of a workspace (or, team_id None, of a whole org): an uninstall.
+        A run of it still executing elsewhere stops at its next write (see `Journal`)."""
+        with self.write() as conn:
+            return tenants.forget(conn, enterprise_id, team_id)
 
     # durable intake
     def receive(self, received: Received, delivery_key: str | None, owner: Owner) -> bool:
         """Record an acknowledged request, with its delivery key in the same transaction;
         False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
         with self.write() as conn:
-            if delivery_key and not conversations.claim_delivery(conn, delivery_key, self.clock()):
+            if delivery_key and not conversations.claim_delivery(
+                conn, delivery_key, received.scope, self.clock()
+            ):
                 return False
             intake.record(conn, received, owner)
         return True

@@ -25,7 +25,7 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 from core.errors import TransientError
-from core.store.pg_migrate import CONNECT_TIMEOUT_S, migrate, unavailable
+from core.store.pg_migrate import CONNECT_TIMEOUT_S, unavailable
 
 POOL_WAIT_S = 10.0  # a caller waits this long for a free connection, then gets a 503
 LOST_WAIT_S = 0.5  # … but only this long while the server is known to be gone
@@ -206,7 +206,7 @@ class PgTransaction:
 
 
 class PgDatabase:
-    """A bounded pool of connections to one PostgreSQL database (schema migrated first)."""
+    """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
@@ -216,7 +216,6 @@ class PgDatabase:
         # set by a lost connection, cleared by the next statement that works: while set,
         # callers are told 503 at once instead of queueing for a connection that cannot come
         self.lost = False
-        migrate(url)  # unreachable: Unavailable, before any pool exists
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ConnectionPool[Any]:

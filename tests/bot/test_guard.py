@@ -26,11 +26,10 @@ def post(
     drop: tuple[str, ...] = (),
     age: int | None = None,
 ) -> Send:
-    """A POST of `body`, signed properly unless told otherwise; `age`: signed that many
-    seconds before it is sent (negative: ahead), timed when sent, not when the case was made."""
+    """A POST of `body`, signed properly unless told otherwise; `age` seconds old when sent."""
 
     def send(server: LiveServer) -> httpx.Response:
-        timestamp = None if age is None else int(time.time()) - age
+        timestamp = None if age is None else int(time.time()) - age  # now, not at collection
         sent = signed_headers(body, SECRET, timestamp) | (headers or {})
         for name in drop:
             del sent[name]

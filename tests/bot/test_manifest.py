@@ -3,6 +3,7 @@ listener is in it), and its scopes are exactly what the events and Web API calls
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,18 +12,21 @@ from typing import Any
 import pytest
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 
+from bot.oauth import BOT_SCOPES
 from server import create
 from tests.bot.conftest import LiveServer, mention_event, message_event, settings_for
 from tests.fakes.signing import load_payload
 from tests.fakes.slack_api import FakeSlack
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads manifest.yml")
+jsonschema = pytest.importorskip("jsonschema", reason="jsonschema checks Slack's manifest schema")
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST: dict[str, Any] = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+SCHEMA = ROOT.parent / "shared" / "slack_manifest_schema" / "manifest.schema.2.0.0.json"
 
-# The scope each bot event subscription needs (docs.slack.dev/reference/events).
-EVENT_SCOPES = {
+# The scope each bot event subscription needs (docs.slack.dev/reference/events); None: none.
+EVENT_SCOPES: dict[str, str | None] = {
     "app_mention": "app_mentions:read",
     "message.channels": "channels:history",
     "message.groups": "groups:history",
@@ -30,6 +34,8 @@ EVENT_SCOPES = {
     "message.mpim": "mpim:history",
     "assistant_thread_started": "assistant:write",
     "assistant_thread_context_changed": "assistant:write",
+    "app_uninstalled": None,
+    "tokens_revoked": None,
 }
 # The scope each Web API method needs (docs.slack.dev/reference/methods); None: no scope.
 METHOD_SCOPES: dict[str, str | None] = {
@@ -167,6 +173,24 @@ def test_scopes_are_exactly_what_the_events_and_api_calls_need(server: LiveServe
     unknown = methods - METHOD_SCOPES.keys()
     assert not unknown, f"add the scope these methods need to METHOD_SCOPES: {unknown}"
     needed = {METHOD_SCOPES[m] for m in methods} - {None}
-    needed |= {EVENT_SCOPES[event] for event in manifest_events()}
+    needed |= {EVENT_SCOPES[event] for event in manifest_events()} - {None}
     needed |= {"commands"} if MANIFEST["features"].get("slash_commands") else set()
     assert manifest_scopes() == needed
+    assert set(BOT_SCOPES) == needed  # what an OAuth install asks each workspace for
+
+
+def test_the_manifest_is_valid_for_slack() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(MANIFEST, schema)
+
+
+def test_oauth_comes_back_to_the_redirect_endpoint_and_tokens_do_not_rotate() -> None:
+    (url,) = MANIFEST["oauth_config"]["redirect_urls"]
+    assert url.endswith("/slack/oauth_redirect")
+    assert (
+        url.split("/slack/")[0]
+        == MANIFEST["settings"]["event_subscriptions"]["request_url"].split("/slack/")[0]
+    )
+    # rotation cannot be turned off again in Slack and would expire SLACK_BOT_TOKEN in 12 h
+    assert MANIFEST["settings"]["token_rotation_enabled"] is False
+    assert {"app_uninstalled", "tokens_revoked"} <= set(manifest_events())
