@@ -15,9 +15,10 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.execution import Execution
-from core.plan import FINAL, Run, RunStatus
+from core.plan import FINAL, Received, Run, RunStatus
 from core.policy import HEARTBEAT_EXPIRY, Announcer, RetryPolicy
 from core.policy import Listener as Listener  # re-exported: front ends type their listeners by it
 from core.store import Owner, Store
@@ -82,19 +83,36 @@ class Orchestrator:
     ) -> list[str]:
         """Resume runs whose owning process is gone; never one a live process is executing.
         `on_event` hears the resumed runs' events (a front end telling their users)."""
-        host, _, token = self.owner
         now = self.store.clock()
         resumed = []
         for row in self.store.unfinished_runs():
-            if row["owner_token"] == token:
-                continue
-            if row["owner_host"] == host:
-                orphaned = not is_alive(row["owner_pid"]) or row["owner_pid"] == os.getpid()
-            else:
-                beat = row["heartbeat_at"]
-                orphaned = beat is None or now - datetime.fromisoformat(beat) > HEARTBEAT_EXPIRY
+            orphaned = self._orphaned(row, row["heartbeat_at"], now, is_alive)
             if orphaned and self.store.claim_run(row["id"], row["owner_token"], self.owner):
                 log.warning("recovering run %s", row["id"])
                 self.execute(row["id"], on_event)
                 resumed.append(row["id"])
         return resumed
+
+    def take_received(self, is_alive: Callable[[int], bool] = pid_alive) -> list[Received]:
+        """Requests a dead process acknowledged but never planned, now this process's to plan
+        (a process on another host counts as dead once they are older than a heartbeat's
+        expiry: it would have planned them within seconds)."""
+        now = self.store.clock()
+        taken = []
+        for row in self.store.received_owners():
+            if self._orphaned(row, row["received_at"], now, is_alive):
+                received = self.store.claim_received(row["id"], row["owner_token"], self.owner)
+                if received is not None:
+                    log.warning("recovering received request %s", row["id"])
+                    taken.append(received)
+        return taken
+
+    def _orphaned(
+        self, row: Any, stamp: str | None, now: datetime, is_alive: Callable[[int], bool]
+    ) -> bool:
+        host, _, token = self.owner
+        if row["owner_token"] == token:
+            return False
+        if row["owner_host"] == host:
+            return not is_alive(row["owner_pid"]) or row["owner_pid"] == os.getpid()
+        return stamp is None or now - datetime.fromisoformat(stamp) > HEARTBEAT_EXPIRY

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -32,6 +32,9 @@ from core.orchestrator import Listener
 from core.runtime import Crane
 from core.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.handling import Handler
+
 log = logging.getLogger("crane.server")
 OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
@@ -47,7 +50,7 @@ class Server:
 
 
 def _bolt_endpoint(
-    settings: Settings, crane: Crane, jobs: Jobs
+    settings: Settings, crane: Crane, jobs: Jobs, work: Handler
 ) -> tuple[ASGIApp, ASGIApp | None, Any]:
     """POST /slack/events, and in OAuth mode the install pages; and the Bolt app."""
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -55,7 +58,7 @@ def _bolt_endpoint(
     from bot.app import build_app
     from bot.oauth import TROUBLE
 
-    bolt = build_app(settings, crane, jobs)
+    bolt = build_app(settings, crane, jobs, work)
     handler = AsyncSlackRequestHandler(bolt)
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,6 +118,12 @@ class SlackFirst:
         return await self.api(scope, receive, send)
 
 
+def _slack_handler(settings: Settings, crane: Crane) -> Handler:
+    from bot.app import slack_handler
+
+    return slack_handler(settings, crane)
+
+
 def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     # Slack's SDKs load only when Slack is configured
     from bot.app import web_client
@@ -125,13 +134,22 @@ def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     return ResumedRuns(web_client(settings), crane.store.get_run, tokens)
 
 
-def _resume_orphans(crane: Crane, tell: Listener | None) -> None:
-    """Runs a dead process left unfinished resume in the background (the server is serving
-    meanwhile); Slack runs report their outcome in their thread."""
-    threading.Thread(
-        target=crane.orchestrator.recover, kwargs={"on_event": tell}, name="crane-resume",
-        daemon=True,
-    ).start()  # fmt: skip
+def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -> None:
+    """What a dead process left resumes in the background (the server is serving meanwhile):
+    unfinished runs (Slack runs report their outcome in their thread), then Slack requests it
+    acknowledged but never planned (planned and answered now)."""
+
+    def resume() -> None:
+        try:
+            crane.orchestrator.recover(on_event=tell)
+            if work is not None:
+                from bot.intake import resume_received
+
+                resume_received(work)
+        except Exception:  # the database went away meanwhile: the next start tries again
+            log.exception("resuming what a dead process left failed")
+
+    threading.Thread(target=resume, name="crane-resume", daemon=True).start()
 
 
 def _sweep_expired(every_s: float, sweep: Callable[[], object]) -> threading.Event:
@@ -171,8 +189,9 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     if not auth.tokens:
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
+    work = None if missing else _slack_handler(settings, crane)
     endpoint, install, bolt = (
-        (None, None, None) if missing else _bolt_endpoint(settings, crane, jobs)
+        (None, None, None) if work is None else _bolt_endpoint(settings, crane, jobs, work)
     )
     # Socket Mode needs no signing secret, but without one the HTTP endpoint stays shut:
     # an empty HMAC key would let anyone sign requests.
@@ -203,7 +222,7 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     # alone prunes them (not every `crane ask`, whose cold start this write would cost).
     crane.store.forget_old_requests()
     if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
-        _resume_orphans(crane, None if missing else _slack_reporter(settings, crane))
+        _resume_orphans(crane, None if missing else _slack_reporter(settings, crane), work)
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
     app = SlackFirst(slack, api, install)
