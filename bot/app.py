@@ -1,4 +1,5 @@
-"""Builds the Bolt app: tokens, a Web API client that honours Retry-After, the listeners."""
+"""Builds the Bolt app: one token or OAuth, a Web API client that honours Retry-After (and
+SLACK_API_URL), the listeners."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.actions import Actions
 from bot.handling import Handler
 from bot.home import HomeTab
-from bot.listeners import Deps, actions, assistant, commands, home, mentions, messages
+from bot.listeners import Deps, actions, assistant, commands, home, installs, mentions, messages
+from bot.oauth import oauth_parts
 from core.jobs import Jobs
 from core.runtime import Crane
 from core.settings import Settings
@@ -49,12 +51,20 @@ def web_client(settings: Settings) -> WebClient:
 
 
 def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
+    """The Bolt app: one bot token (SLACK_BOT_TOKEN), or OAuth — many workspaces, each with
+    its own token from Crane's database."""
     client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
     )
+    oauth: dict[str, Any] = {}
+    installations = None
+    if settings.slack_oauth:
+        flow, authorize, installations = oauth_parts(settings, crane.store, client)
+        oauth = {"oauth_flow": flow, "authorize": authorize, "installation_store": installations}
     app = AsyncApp(
+        **oauth,
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # the front guard answers bad requests first; Bolt verifies again
@@ -64,8 +74,9 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         # polling for it every 10 ms.
         process_before_response=True,
     )
-    handler = Handler(crane, web_client(settings), usage_line)
-    home_tab = HomeTab(crane, handler.client)
+    installed = crane.store.installations.installed if settings.slack_oauth else None
+    handler = Handler(crane, web_client(settings), usage_line, installed)
+    home_tab = HomeTab(crane, handler.client_for)
     # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
     crane.orchestrator.subscribe(home_tab.on_event)
     deps = Deps(
@@ -81,6 +92,7 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
     commands.register(app, deps)
     mentions.register(app, deps)
     messages.register(app, deps)
+    installs.register(app, deps, installations)
 
     # Everything else Slack sends is acknowledged with 200 and ignored, so Slack never retries it.
     @app.event(re.compile(".*"))

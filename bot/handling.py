@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import buttons, render
+from bot.installations import bot_token, with_token
 from bot.progress import Target, ThreadProgress, post
 from bot.stream import StreamProgress
 from core.errors import CraneError
@@ -45,6 +46,7 @@ class SlackRequest:
     response_url: str | None = None
     from_command: bool = False
     assistant_thread: bool = False  # show "thinking…" in the Assistant pane while planning
+    token: str | None = None  # the workspace's bot token (OAuth mode); None: the one token
 
 
 class Handler:
@@ -53,36 +55,47 @@ class Handler:
         crane: Crane,
         client: WebClient,
         usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None,
+        installed: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.crane = crane
         self.client = client
         self.usage_line = usage_line
+        # OAuth mode: (enterprise, team) → still installed? A request queued before its
+        # workspace uninstalled Crane must not bring its rows back.
+        self.installed = installed
 
     def __call__(self, request: SlackRequest) -> None:
         store = self.crane.store
-        if request.delivery_key and not store.claim_delivery(request.delivery_key):
+        scope = request.scope
+        if self.installed and not self.installed(scope.enterprise_id, scope.team_id):
+            return
+        if request.delivery_key and not store.claim_delivery(request.delivery_key, request.scope):
             return  # a retry or the twin of a message already handled
+        # the workspace's own token (OAuth mode), else the one token
+        client = with_token(self.client, request.token) if request.token else self.client
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
-                return None if request.silent_if_nothing else self._reply(request, render.USAGE)
+                if not request.silent_if_nothing:
+                    self._reply(client, request, render.USAGE)
+                return None
             if request.assistant_thread:
-                self._thinking(request)
+                self._thinking(client, request)
             try:
                 text, plan = self.crane.plan(request.scope, request.text, request.conversation)
             except CraneError as error:
                 if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
                     log.info("unplanned thread message left unanswered: %s", error)
                     return None
-                return self._reply(request, f"Sorry — {error}")
+                return self._reply(client, request, f"Sorry — {error}")
             if not plan.steps and request.silent_if_nothing:
                 return None
             if not plan.steps:
                 # stored in the conversation: Crane answered in this thread, so it follows up
                 run = self.crane.start(request.scope, text, plan, request.conversation)
                 self.crane.execute(run.id)
-                return self._reply(request, plan.answer or render.USAGE)
-            target = self._target(request, text)
+                return self._reply(client, request, plan.answer or render.USAGE)
+            target = self._target(client, request, text)
             # a command's thread hangs off the header it just posted; everything else already
             # names its conversation (the thread, or a DM's rolling one)
             conversation = request.conversation
@@ -93,23 +106,23 @@ class Handler:
             run_id = run.id
             if target is None:
                 return self._answer_by_response_url(request, run_id)
-            self._run(request, target, run_id)
+            self._run(client, request, target, run_id)
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})
-            self._reply(request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
+            self._reply(client, request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
         return None
 
-    def _thinking(self, request: SlackRequest) -> None:
+    def _thinking(self, client: WebClient, request: SlackRequest) -> None:
         """Assistant status while planning; a threaded DM outside the Assistant pane may
         refuse it, which must not stop the answer."""
         try:
-            self.client.assistant_threads_setStatus(
+            client.assistant_threads_setStatus(
                 channel_id=request.channel, thread_ts=request.thread_ts or "", status="thinking…"
             )
         except SlackApiError as error:
             log.info("no Assistant status here: %s", error.response.get("error"))
 
-    def _target(self, request: SlackRequest, text: str) -> Target | None:
+    def _target(self, client: WebClient, request: SlackRequest, text: str) -> Target | None:
         """Where the run is shown. A slash command first posts its header in the channel (the
         thread and the conversation hang off it); None when the bot cannot post there."""
         target = Target(request.channel, request.thread_ts, request.scope.user_id,
@@ -118,7 +131,7 @@ class Handler:
             return target
         try:
             header = post(
-                self.client,
+                client,
                 channel=request.channel,
                 text=render.header_text(request.scope.user_id, text, "pending"),
                 blocks=render.header_blocks(request.scope.user_id, text, [], "pending"),
@@ -156,13 +169,15 @@ class Handler:
         """Remember where a run's approval prompt is, so its answer can update it."""
         self.crane.store.set_approval_place(run_id, index, place)
 
-    def _run(self, request: SlackRequest, target: Target, run_id: str) -> None:
+    def _run(self, client: WebClient, request: SlackRequest, target: Target, run_id: str) -> None:
         progress = (StreamProgress if request.stream else ThreadProgress)(
-            self.client, target, self.usage_line, self.save_place
+            client, target, self.usage_line, self.save_place
         )
-        self._show(request, progress, run_id)
+        self._show(client, request, progress, run_id)
 
-    def _show(self, request: SlackRequest | None, progress: Any, run_id: str) -> None:
+    def _show(
+        self, client: WebClient, request: SlackRequest | None, progress: Any, run_id: str
+    ) -> None:
         broken: list[SlackApiError] = []
 
         def show(event: Any) -> None:
@@ -178,26 +193,36 @@ class Handler:
             error = broken[0].response.get("error")
             log.error("could not show run in Slack: %s", error, extra={"run_id": run_id})
             if request is not None:
-                self._reply(request, f"Sorry — something went wrong (ref {run_id}).")
+                self._reply(client, request, f"Sorry — something went wrong (ref {run_id}).")
 
-    def resume(self, run: Run, place: dict[str, Any]) -> None:
+    def client_for(self, scope: Scope, token: str | None = None) -> WebClient | None:
+        """The Web API client for a workspace: `token` (a click's), else — OAuth mode — its
+        installed bot's (None once uninstalled), else the one token."""
+        if token:
+            return with_token(self.client, token)
+        if self.installed is None:
+            return self.client
+        found = bot_token(self.crane.store.installations, scope)
+        return with_token(self.client, found) if found else None
+
+    def resume(self, client: WebClient, run: Run, place: dict[str, Any]) -> None:
         """An approved run goes on where its prompt is: the same thread and header (messages,
         not a stream — a stream ended at the prompt). Works after a restart too: the place
         was stored with the question."""
         target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
                         run.scope.team_id, place.get("text") or run.text,
                         place.get("header_ts"))  # fmt: skip
-        progress = ThreadProgress(self.client, target, self.usage_line, self.save_place)
+        progress = ThreadProgress(client, target, self.usage_line, self.save_place)
         progress.resume(run.id, [step_record(step) for step in run.steps])
-        self._show(None, progress, run.id)
+        self._show(client, None, progress, run.id)
 
-    def show_finished(self, run: Run, place: dict[str, Any]) -> None:
+    def show_finished(self, client: WebClient, run: Run, place: dict[str, Any]) -> None:
         """A run that ended without its executor (cancelled or expired while waiting): the
         answer in its thread and the header's final status."""
         target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
                         run.scope.team_id, place.get("text") or run.text,
                         place.get("header_ts"))  # fmt: skip
-        progress = ThreadProgress(self.client, target, self.usage_line)
+        progress = ThreadProgress(client, target, self.usage_line)
         steps = [step_record(step) for step in run.steps]
         progress.run_id, progress.steps, progress.header_ts = run.id, steps, target.header_ts
         data = {"status": run.status.value, "answer": run.answer, "steps": steps,
@@ -208,15 +233,15 @@ class Handler:
         except SlackApiError as error:
             log.warning("could not show the cancelled run: %s", error.response.get("error"))
 
-    def _reply(self, request: SlackRequest, text: str) -> None:
+    def _reply(self, client: WebClient, request: SlackRequest, text: str) -> None:
         """A short answer outside a run view; never raises (this is the last word)."""
         try:
             if request.from_command:
-                self.client.chat_postEphemeral(
+                client.chat_postEphemeral(
                     channel=request.channel, user=request.scope.user_id, text=text
                 )
             else:
-                post(self.client, channel=request.channel, thread_ts=request.thread_ts, text=text)
+                post(client, channel=request.channel, thread_ts=request.thread_ts, text=text)
         except Exception as error:  # Slack refused or is unreachable: try the response_url once
             log.warning("could not reply in Slack: %r", error)
             if request.response_url:

@@ -7,6 +7,7 @@ The tab is the user's own (nobody else sees it), so todo titles are shown whole.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -53,16 +54,19 @@ def home_view(todos: list[Todo], runs: list[Run]) -> dict[str, Any]:
 
 
 class HomeTab:
-    def __init__(self, crane: Crane, client: WebClient) -> None:
+    def __init__(self, crane: Crane, client_for: Callable[[Scope], WebClient | None]) -> None:
         self.crane = crane
-        self.client = client
+        self.client_for = client_for  # the workspace's client (OAuth mode), None if uninstalled
 
     def publish(self, scope: Scope) -> None:
         """Publish the user's Home; a failure is logged, never raised."""
         store = self.crane.store
         try:
+            client = self.client_for(scope)
+            if client is None:
+                return
             view = home_view(store.list_todos(scope), store.list_runs(scope, LATEST_RUNS))
-            self.client.views_publish(user_id=scope.user_id, view=view)
+            client.views_publish(user_id=scope.user_id, view=view)
         except SlackApiError as error:
             log.info("could not publish the Home tab: %s", error.response.get("error"))
         except Exception:

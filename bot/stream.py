@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import buttons, render
+from bot.installations import with_token
 from bot.progress import SavePlace, Target, ThreadProgress, ask, post
 from core.execution import step_record
 from core.plan import RunEvent
@@ -108,6 +109,8 @@ class ResumedRuns:
 
     client: WebClient
     load: Callable[[str], Any]  # run id → Run (the store's get_run)
+    # OAuth mode: the workspace's bot token for a run's scope (None: uninstalled meanwhile)
+    token_for: Callable[[Any], str | None] | None = None
 
     def __call__(self, event: RunEvent) -> None:
         if event.type != "run.finished":
@@ -120,9 +123,15 @@ class ResumedRuns:
         answer = run.answer or ""
         if buttons.is_shared(channel):
             answer = render.public_answer([step_record(step) for step in run.steps], answer)
+        client = self.client
+        if self.token_for is not None:
+            token = self.token_for(run.scope)
+            if token is None:
+                return
+            client = with_token(client, token)
         try:
             post(
-                self.client,
+                client,
                 channel=channel,
                 thread_ts=None if thread == "dm" else thread,
                 text=render.plain("Picked up after a restart. " + answer),

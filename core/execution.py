@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from core.errors import CraneError
+from core.errors import CraneError, Gone
 from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
 from core.policy import HEARTBEAT_INTERVAL, RetryPolicy
 from core.references import resolve_args
@@ -110,6 +110,13 @@ class Execution:
         self.expires = approval_ttl  # how long a question before a destructive step waits
 
     def __call__(self) -> Run:
+        try:
+            return self._execute()
+        except Gone as gone:  # uninstalled meanwhile: nothing more is written or announced
+            log.info("run stopped: %s", gone, extra={"run_id": self.run.id})
+            return self.run
+
+    def _execute(self) -> Run:
         run = self.run
         with self.journal.transaction() as events:
             now = self.clock()
@@ -133,6 +140,8 @@ class Execution:
         """Run a started step's tool (with retries) and commit its end with the next start."""
         try:
             return self.with_retries(self.run.id, self._attempt, step, tool, args)
+        except Gone:
+            raise
         except CraneError as error:
             message = str(error)
         except Exception:

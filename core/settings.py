@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    # OAuth mode (install into many workspaces): instead of SLACK_BOT_TOKEN, never with it.
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_streaming: str = Field(
         default="auto", pattern="^(auto|off)$", validation_alias="CRANE_SLACK_STREAMING"
@@ -52,7 +56,10 @@ class Settings(BaseSettings):
         default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"
     )
 
-    @field_validator("openai_api_key", "openai_base_url", mode="before")
+    @field_validator(
+        "openai_api_key", "openai_base_url", "slack_bot_token", "slack_client_id",
+        "slack_client_secret", "slack_redirect_uri", mode="before",
+    )  # fmt: skip
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -62,9 +69,25 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, url: str) -> str:
         return url if url.endswith("/") else url + "/"
 
+    @property
+    def slack_oauth(self) -> bool:
+        """OAuth mode: installs into many workspaces, one bot token each, kept in the database."""
+        return bool(self.slack_client_id or self.slack_client_secret)
+
+    def slack_mode_conflict(self) -> str | None:
+        """Why the Slack settings mix the two modes, if they do (start-up refuses them)."""
+        if self.slack_oauth and self.slack_bot_token:
+            return ("SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: "
+                    "run in one workspace with a bot token or install through OAuth — "
+                    "unset one of them")  # fmt: skip
+        return None
+
     def missing_slack(self) -> list[str]:
         """The Slack settings the HTTP endpoint cannot work without."""
-        needed = {"SLACK_BOT_TOKEN": self.slack_bot_token}
+        needed: dict[str, str | None] = {"SLACK_BOT_TOKEN": self.slack_bot_token}
+        if self.slack_oauth:
+            needed = {"SLACK_CLIENT_ID": self.slack_client_id,
+                      "SLACK_CLIENT_SECRET": self.slack_client_secret}  # fmt: skip
         if not self.slack_app_token:
             needed["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
         return [name for name, value in needed.items() if not value]

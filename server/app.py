@@ -1,5 +1,6 @@
-"""The one ASGI app: POST /slack/events (guarded, Bolt async) beside the REST API, the
-playground, /health, /ready and /metrics, on one runtime and one work pool. The only place
+"""The one ASGI app: POST /slack/events (guarded, Bolt async) — and in OAuth mode GET
+/slack/install and /slack/oauth_redirect — beside the REST API, the playground, /health,
+/ready and /metrics, on one runtime and one work pool. The only place
 where Slack (`bot`) and HTTP (`api`) meet."""
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import logs
@@ -24,12 +26,14 @@ from api.auth import Auth, parse_tokens
 from api.metrics import Metrics
 from bot.guard import SlackGuard
 from core.app import build
+from core.errors import InvalidInput
 from core.jobs import Jobs
 from core.orchestrator import Listener
 from core.runtime import Crane
 from core.settings import Settings
 
 log = logging.getLogger("crane.server")
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
 
 @dataclass
@@ -42,10 +46,14 @@ class Server:
     notices: list[str]
 
 
-def _bolt_endpoint(settings: Settings, crane: Crane, jobs: Jobs) -> tuple[ASGIApp, Any]:
+def _bolt_endpoint(
+    settings: Settings, crane: Crane, jobs: Jobs
+) -> tuple[ASGIApp, ASGIApp | None, Any]:
+    """POST /slack/events, and in OAuth mode the install pages; and the Bolt app."""
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 
     from bot.app import build_app
+    from bot.oauth import TROUBLE
 
     bolt = build_app(settings, crane, jobs)
     handler = AsyncSlackRequestHandler(bolt)
@@ -54,7 +62,21 @@ def _bolt_endpoint(settings: Settings, crane: Crane, jobs: Jobs) -> tuple[ASGIAp
         response: Response = await handler.handle(Request(scope, receive))
         await response(scope, receive, send)
 
-    return endpoint, bolt
+    async def install(scope: Scope, receive: Receive, send: Send) -> None:
+        """GET /slack/install and /slack/oauth_redirect: Bolt's flow; its every failure is a
+        page a person can act on, never a 500 (a database down, Slack unreachable)."""
+        response: Response
+        if scope["method"] not in ("GET", "HEAD"):
+            response = PlainTextResponse("method not allowed", 405, headers={"allow": "GET"})
+        else:
+            try:
+                response = await handler.handle(Request(scope, receive))
+            except Exception:
+                log.exception("install flow failed")
+                response = HTMLResponse(TROUBLE, status_code=503)
+        await response(scope, receive, send)
+
+    return endpoint, (install if settings.slack_oauth else None), bolt
 
 
 @dataclass
@@ -83,19 +105,24 @@ class SlackFirst:
 
     slack: ASGIApp
     api: ASGIApp
+    install: ASGIApp | None = None  # OAuth mode: /slack/install and /slack/oauth_redirect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/slack/events":
             return await self.slack(scope, receive, send)
+        if self.install is not None and scope["type"] == "http" and scope["path"] in OAUTH_PATHS:
+            return await self.install(scope, receive, send)
         return await self.api(scope, receive, send)
 
 
 def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     # Slack's SDKs load only when Slack is configured
     from bot.app import web_client
+    from bot.installations import bot_token
     from bot.stream import ResumedRuns
 
-    return ResumedRuns(web_client(settings), crane.store.get_run)
+    tokens = partial(bot_token, crane.store.installations) if settings.slack_oauth else None
+    return ResumedRuns(web_client(settings), crane.store.get_run, tokens)
 
 
 def _resume_orphans(crane: Crane, tell: Listener | None) -> None:
@@ -126,6 +153,9 @@ def _sweep_expired(every_s: float, sweep: Callable[[], object]) -> threading.Eve
 def create(settings: Settings | None = None, crane: Crane | None = None) -> Server:
     """The whole server, built from settings; tests call this with their own settings."""
     settings = settings or Settings()
+    conflict = settings.slack_mode_conflict()
+    if conflict:
+        raise InvalidInput(conflict)
     resume_here = crane is None
     crane = crane or build(settings, recover=False)
     jobs = Jobs(settings.workers, settings.queue_limit)
@@ -136,10 +166,14 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     if missing:
         notices.append(f"Slack is not configured (missing {', '.join(missing)}); "
                        "/slack/events answers 503 until it is.")  # fmt: skip
+    if settings.slack_oauth and not missing:
+        notices.append("OAuth mode: workspaces install at /slack/install.")
     if not auth.tokens:
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
-    endpoint, bolt = (None, None) if missing else _bolt_endpoint(settings, crane, jobs)
+    endpoint, install, bolt = (
+        (None, None, None) if missing else _bolt_endpoint(settings, crane, jobs)
+    )
     # Socket Mode needs no signing secret, but without one the HTTP endpoint stays shut:
     # an empty HMAC key would let anyone sign requests.
     http_missing = missing or ([] if settings.slack_signing_secret else ["SLACK_SIGNING_SECRET"])
@@ -170,4 +204,5 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
         _resume_orphans(crane, None if missing else _slack_reporter(settings, crane))
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
-    return Server(logs.RequestIds(SlackFirst(slack, api)), crane, jobs, bolt, metrics, notices)
+    app = SlackFirst(slack, api, install)
+    return Server(logs.RequestIds(app), crane, jobs, bolt, metrics, notices)

@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from api import logs
+from core.errors import InvalidInput
 from core.settings import Settings
 from core.store import describe
 from server.app import create
@@ -17,7 +18,11 @@ def serve(host: str | None = None, port: int | None = None) -> int:
 
     logs.configure()
     settings = Settings()
-    server = create(settings)
+    try:
+        server = create(settings)
+    except InvalidInput as refused:  # e.g. both Slack modes configured
+        print(f"crane: {refused}", file=sys.stderr)
+        return 2
     host = host or settings.host
     port = port if port is not None else settings.port
     for notice in server.notices:

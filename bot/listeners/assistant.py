@@ -16,7 +16,7 @@ from slack_bolt.async_app import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import Deps
-from bot.requests import from_event
+from bot.requests import event_scope, from_event
 
 PROMPTS = [
     {"title": "Calculate", "message": "calculate (2 + 3) * 4"},
@@ -38,7 +38,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                f"{thread.get('thread_ts')}")  # fmt: skip
 
         async def greet() -> None:
-            if not await asyncio.to_thread(deps.handler.crane.store.claim_delivery, key):
+            store = deps.handler.crane.store
+            if not await asyncio.to_thread(store.claim_delivery, key, event_scope(body, "")):
                 return
             await say("Hi! Ask me to calculate something or to keep your todos.")
             await set_suggested_prompts(prompts=PROMPTS)
@@ -55,6 +56,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if request is None:
             return
         # the worker sets "thinking…" itself, so the status can never land after the answer
-        deps.submit_or_say_busy(replace(request, assistant_thread=True), client)
+        request = replace(request, assistant_thread=True, token=context.bot_token)
+        deps.submit_or_say_busy(request, client)
 
     app.use(assistant)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot import render
 from bot.listeners import BUSY, Deps
@@ -15,8 +16,8 @@ from core.runtime import clean_request
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/crane")
-    async def crane_command(ack: AsyncAck, body: dict[str, Any]) -> None:
-        request = from_command(body)
+    async def crane_command(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        request = replace(from_command(body), token=context.bot_token)
         if request.text.lower() in ("", "help"):
             await ack(response_type="ephemeral", text=render.USAGE)
             return

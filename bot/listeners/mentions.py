@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -18,4 +19,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         request = from_event(body, context.bot_user_id, mentioned=True)
         if request is not None:
-            deps.submit_or_say_busy(request, client)
+            deps.submit_or_say_busy(replace(request, token=context.bot_token), client)

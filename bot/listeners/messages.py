@@ -6,6 +6,7 @@ delivery key, so whichever lands first runs and the other stops at the delivery 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -43,4 +44,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         else:
             return  # top-level channel chatter; mentions come as app_mention
         if request is not None:
-            deps.submit_or_say_busy(request, client)
+            deps.submit_or_say_busy(replace(request, token=context.bot_token), client)

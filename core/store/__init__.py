@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import approvals, conversations, runs, todos
+from core.store import approvals, conversations, runs, tenants, todos
 from core.store.conn import Backend, Conn
+from core.store.installations import Installations
 from core.store.journal import Journal
 
 Clock = Callable[[], datetime]
@@ -76,6 +77,7 @@ class Store:
         self.path = path
         self.clock = clock
         self._db = open_backend(path, pool_size)
+        self.installations = Installations(self._db, clock)
 
     def write(self) -> AbstractContextManager[Conn]:
         """`with store.write() as conn:` one write transaction (nested calls join it)."""
@@ -205,10 +207,17 @@ class Store:
         with self._db.read() as conn:
             return conversations.conversation_exists(conn, scope, conversation)
 
-    def claim_delivery(self, key: str) -> bool:
-        """Record a delivery (a Slack event, a message); False if it was already recorded."""
+    def claim_delivery(self, key: str, tenant: Scope | None = None) -> bool:
+        """Record a delivery (a Slack event, a message) of `tenant`'s workspace; False if it
+        was already recorded."""
         with self.write() as conn:
-            return conversations.claim_delivery(conn, key, self.clock())
+            return conversations.claim_delivery(conn, key, tenant or Scope(), self.clock())
+
+    def forget_tenant(self, enterprise_id: str, team_id: str | None) -> dict[str, int]:
+        """Delete every row of a workspace (or, team_id None, of a whole org): an uninstall.
+        A run of it still executing elsewhere stops at its next write (see `Journal`)."""
+        with self.write() as conn:
+            return tenants.forget(conn, enterprise_id, team_id)
 
     def forget_old_requests(self) -> int:
         """Delivery records and idempotency keys past their 24 h are no longer needed."""

@@ -26,10 +26,11 @@ def conversation_exists(conn: Conn, scope: Scope, key: str) -> bool:
     return row is not None
 
 
-def claim_delivery(conn: Conn, key: str, now: datetime) -> bool:
+def claim_delivery(conn: Conn, key: str, tenant: Scope, now: datetime) -> bool:
     cursor = conn.execute(
-        "INSERT INTO deliveries (key, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        (key, iso(now)),
+        "INSERT INTO deliveries (key, enterprise_id, team_id, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (key, tenant.enterprise_id, tenant.team_id, iso(now)),
     )
     return cursor.rowcount == 1
 

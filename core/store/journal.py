@@ -8,6 +8,10 @@ the insert would fail and roll back its transaction instead of interleaving.
 
 Every write happens inside `transaction()`: the state changes and the events announcing them
 commit together, and the events are handed back to be announced only after the COMMIT.
+
+A run whose rows are gone (its workspace uninstalled Crane, on any replica) raises `Gone` at
+its next write: the execution stops there and that transaction — a tool's writes included —
+rolls back, so nothing of the workspace is written again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from functools import cache
 from types import TracebackType
 from typing import Any
 
+from core.errors import Gone
 from core.plan import RunEvent, RunStatus, Scope, Step, iso
 from core.store import approvals
 from core.store.conn import Backend, Conn
@@ -106,16 +111,20 @@ class Journal:
             RunEvent(run_id=self.run_id, seq=seq, type=kind, data=data, created_at=now)
         )
 
+    def _change(self, sql: str, params: tuple[Any, ...]) -> None:
+        if self._conn.execute(sql, params).rowcount == 0:
+            raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
+
     def heartbeat(self, now: datetime, every: timedelta) -> None:
         """Stamp the run's heartbeat if the last stamp is older than `every`."""
         if now - self._beat > every:
-            self._conn.execute(
+            self._change(
                 "UPDATE runs SET heartbeat_at = ? WHERE id = ?", (self._at(now), self.run_id)
             )
             self._beat = now
 
     def run_started(self, now: datetime) -> None:
-        self._conn.execute(
+        self._change(
             "UPDATE runs SET status = 'running', heartbeat_at = ? WHERE id = ?",
             (self._at(now), self.run_id),
         )
@@ -123,7 +132,7 @@ class Journal:
 
     def run_finished(self, status: RunStatus, answer: str, now: datetime) -> None:
         stamp = self._at(now)
-        self._conn.execute(
+        self._change(
             "UPDATE runs SET status = ?, answer = ?, finished_at = ?, heartbeat_at = ? "
             "WHERE id = ?",
             (status.value, answer, stamp, stamp, self.run_id),
@@ -132,7 +141,7 @@ class Journal:
     def step_started(self, step: Step) -> None:
         """A step about to run: its resolved arguments and start time (attempts unchanged)."""
         assert step.started_at is not None
-        self._conn.execute(
+        self._change(
             "UPDATE steps SET status = 'running', args = ?, started_at = ? "
             "WHERE run_id = ? AND idx = ?",
             (dump(step.args), self._at(step.started_at), self.run_id, step.index),
@@ -143,7 +152,7 @@ class Journal:
         assert step.finished_at is not None
         result = {"value": step.value, "todo_numbers": step.todo_numbers,
                   "todo_number": step.todo_number}  # fmt: skip
-        self._conn.execute(
+        self._change(
             "UPDATE steps SET status = 'completed', output = ?, result = ?, attempts = ?, "
             "finished_at = ? WHERE run_id = ? AND idx = ?",
             (step.output, dump(result), step.attempts, self._at(step.finished_at),
@@ -153,7 +162,7 @@ class Journal:
     def step_failed(self, step: Step) -> None:
         """A failed step, whole: it may fail before it started (invalid arguments)."""
         assert step.started_at is not None and step.finished_at is not None
-        self._conn.execute(
+        self._change(
             "UPDATE steps SET status = 'failed', args = ?, error = ?, attempts = ?, "
             "started_at = ?, finished_at = ? WHERE run_id = ? AND idx = ?",
             (dump(step.args), step.error, step.attempts, self._at(step.started_at),

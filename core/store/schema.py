@@ -174,7 +174,47 @@ def m010_approvals_feedback(db: Database) -> None:
     )
 
 
-STEPS = (m001_initial, m002_idempotency, m003_todo_counters, m010_approvals_feedback)
+def m020_installations(db: Database) -> None:
+    # Slack installations (OAuth mode): one row per installer and one bot per workspace, or per
+    # enterprise for an org-wide install (team_id ''); `data` is the rest of slack_sdk's
+    # Installation / Bot, tokens included, as JSON. Deliveries learn their tenant, so an
+    # uninstall can forget them with the rest of the workspace's rows.
+    db.executescript(
+        """
+        CREATE TABLE slack_installations (
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            installed_at TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id, user_id)
+        );
+        CREATE TABLE slack_bots (
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            installed_at TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id)
+        );
+        CREATE TABLE slack_oauth_states (
+            state TEXT PRIMARY KEY,
+            expires_at TEXT NOT NULL
+        );
+        ALTER TABLE deliveries ADD COLUMN enterprise_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE deliveries ADD COLUMN team_id TEXT NOT NULL DEFAULT '';
+        """
+    )
+
+
+STEPS = (
+    m001_initial,
+    m002_idempotency,
+    m003_todo_counters,
+    m010_approvals_feedback,
+    m020_installations,
+)
 
 
 def migrations() -> Migrations:

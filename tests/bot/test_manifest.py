@@ -13,18 +13,20 @@ import jsonschema
 import pytest
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 
+from bot.oauth import BOT_SCOPES
 from server import create
 from tests.bot.conftest import LiveServer, mention_event, message_event, settings_for
-from tests.fakes.signing import PAYLOADS_DIR, load_payload
+from tests.fakes.signing import load_payload
 from tests.fakes.slack_api import FakeSlack
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads manifest.yml")
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST: dict[str, Any] = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+SCHEMA = ROOT.parent / "shared" / "slack_manifest_schema" / "manifest.schema.2.0.0.json"
 
-# The scope each bot event subscription needs (docs.slack.dev/reference/events).
-EVENT_SCOPES = {
+# The scope each bot event subscription needs (docs.slack.dev/reference/events); None: none.
+EVENT_SCOPES: dict[str, str | None] = {
     "app_mention": "app_mentions:read",
     "message.channels": "channels:history",
     "message.groups": "groups:history",
@@ -33,6 +35,8 @@ EVENT_SCOPES = {
     "assistant_thread_started": "assistant:write",
     "assistant_thread_context_changed": "assistant:write",
     "app_home_opened": None,
+    "app_uninstalled": None,
+    "tokens_revoked": None,
 }
 # The scope each Web API method needs (docs.slack.dev/reference/methods); None: no scope.
 METHOD_SCOPES: dict[str, str | None] = {
@@ -52,7 +56,6 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.replies": "im:history",  # Bolt's Assistant thread context store, in DMs
     "views.publish": None,
 }
-SCHEMA = PAYLOADS_DIR.parent / "slack_manifest_schema" / "manifest.schema.2.0.0.json"
 # Bolt helpers and slack_sdk wrappers → the Web API methods they call.
 HELPERS = {
     "say": ["chat.postMessage"],
@@ -189,11 +192,24 @@ def test_scopes_are_exactly_what_the_events_and_api_calls_need(server: LiveServe
     needed |= {EVENT_SCOPES[event] for event in manifest_events()} - {None}
     needed |= {"commands"} if MANIFEST["features"].get("slash_commands") else set()
     assert manifest_scopes() == needed
+    assert set(BOT_SCOPES) == needed  # what an OAuth install asks each workspace for
 
 
-def test_the_manifest_is_valid_by_slacks_own_schema() -> None:
+def test_the_manifest_is_valid_for_slack() -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    jsonschema.Draft7Validator(schema).validate(MANIFEST)
+    jsonschema.validate(MANIFEST, schema)
+
+
+def test_oauth_comes_back_to_the_redirect_endpoint_and_tokens_do_not_rotate() -> None:
+    (url,) = MANIFEST["oauth_config"]["redirect_urls"]
+    assert url.endswith("/slack/oauth_redirect")
+    assert (
+        url.split("/slack/")[0]
+        == MANIFEST["settings"]["event_subscriptions"]["request_url"].split("/slack/")[0]
+    )
+    # rotation cannot be turned off again in Slack and would expire SLACK_BOT_TOKEN in 12 h
+    assert MANIFEST["settings"]["token_rotation_enabled"] is False
+    assert {"app_uninstalled", "tokens_revoked"} <= set(manifest_events())
 
 
 def test_the_schema_check_catches_a_misspelt_setting() -> None:
@@ -201,4 +217,4 @@ def test_the_schema_check_catches_a_misspelt_setting() -> None:
     broken = json.loads(json.dumps(MANIFEST))
     broken["settings"]["interactivity"]["is_enabeld"] = True
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft7Validator(schema).validate(broken)
+        jsonschema.validate(broken, schema)

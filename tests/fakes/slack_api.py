@@ -32,6 +32,8 @@ from urllib.parse import parse_qsl, urlsplit
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.fakes.slack_oauth import ApiError, Installs
+
 TEAM_ID = "T111"
 TEAM_NAME = "Test"
 BOT_USER_ID = "UBOT"
@@ -154,6 +156,7 @@ class FakeSlack:
         self._reactions: dict[tuple[str, str], list[str]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._responses: dict[str, ResponseSpec] = {}
+        self.installs = Installs()  # oauth.v2.access, and auth.test per workspace token
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -407,13 +410,19 @@ class FakeSlack:
                 status, payload = 200, "ok"
             elif parse_error is not None:
                 status, payload = 200, {"ok": False, "error": parse_error}
+            elif method == "oauth.v2.access":  # client id and secret, no token
+                status = 200
+                try:
+                    payload = self.installs.exchange(params, auth)
+                except ApiError as e:
+                    payload = {"ok": False, "error": e.error}
             elif token is None:
                 status, payload = 200, {"ok": False, "error": "not_authed"}
             else:
                 status = 200
                 try:
-                    payload = self._answer(method, params)
-                except _ApiError as e:
+                    payload = self._answer(method, params, token)
+                except (_ApiError, ApiError) as e:
                     payload = {"ok": False, "error": e.error}
             self._calls.append(
                 Call(
@@ -452,11 +461,17 @@ class FakeSlack:
         self._ts_counter += _TS_STEP
         return f"{self._ts_counter // 1_000_000}.{self._ts_counter % 1_000_000:06d}"
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
         override = self._responses.get(method)
         if override is not None:
             result = override(copy.deepcopy(params)) if callable(override) else override
             return copy.deepcopy(result)
+        if method == "auth.test":
+            granted = self.installs.auth_test(token)
+            if granted is not None:
+                return granted
+        elif token in self.installs.revoked:
+            raise _ApiError("invalid_auth")
         handler = _METHODS.get(method)
         if handler is None:
             return {"ok": True}
