@@ -65,6 +65,10 @@ class PlannedStep(BaseModel):
 
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
+    # For people, never for the tool: e.g. the title of a todo named by its words, so the user
+    # sees which todo "complete the report" resolved to. Left out of dumps: not part of a plan's
+    # JSON shape (tool calls), so models and stored records never see it.
+    note: str | None = Field(default=None, exclude=True)
 
 
 class Plan(BaseModel):
@@ -162,23 +166,6 @@ class PriorStep(BaseModel):
     todo_number: int | None = None
 
 
-class History(BaseModel):
-    """What the planner may know of the conversation: this user's earlier steps, oldest first."""
-
-    steps: list[PriorStep] = Field(default_factory=list)
-    requests: list[str] = Field(default_factory=list)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with microseconds, always the same width ("2026-01-02T03:04:05.000006Z")."""
-    if moment.tzinfo is UTC:  # the common case (every clock reading): just swap "+00:00"
-        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
-    if moment.utcoffset():
-        moment = moment.astimezone(UTC)
-    # isoformat is several times cheaper than strftime, and this runs on every step
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
 class Todo(BaseModel):
     number: int
     title: str
@@ -194,6 +181,26 @@ class Todo(BaseModel):
             "created_at": iso(self.created_at),
             "done_at": iso(self.done_at) if self.done_at else None,
         }
+
+
+class History(BaseModel):
+    """What the planner may know of the conversation: this user's earlier steps, oldest first."""
+
+    steps: list[PriorStep] = Field(default_factory=list)
+    requests: list[str] = Field(default_factory=list)
+    # The requesting user's own todos (open and done), for todos named by their words;
+    # None when the caller did not look them up (the planner then knows only the conversation).
+    todos: list[Todo] | None = None
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with microseconds, always the same width ("2026-01-02T03:04:05.000006Z")."""
+    if moment.tzinfo is UTC:  # the common case (every clock reading): just swap "+00:00"
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    # isoformat is several times cheaper than strftime, and this runs on every step
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class RunEvent(BaseModel):

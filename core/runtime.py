@@ -57,6 +57,8 @@ class Crane:
         """Clean the request and plan it against this user's part of the conversation."""
         text = clean_request(text)
         history = self.store.history(scope, conversation) if conversation else History()
+        # The user's own todos, so "complete call the plumber" can be resolved while planning.
+        history.todos = self.store.list_todos(scope, include_done=True)
         plan = self.planner(text, history)
         self._check(plan)
         return text, plan

@@ -195,6 +195,8 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
         sweeping.set()
         # stop taking work; let running runs finish for a bounded time (the rest resume later)
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
+        if jobs.wait_idle(0):  # nothing left using it: give back PostgreSQL's connections
+            crane.store.close()
 
     api = build_api(crane, jobs, auth, metrics)
     # Slack delivery records and API idempotency keys are written only by the server, so it

@@ -41,7 +41,7 @@ def describe(db: str) -> str:
     """The database for messages: a path, or a URL without its password."""
     if not is_url(db):
         return db
-    from core.store.pg import describe as without_password
+    from core.store.pg_migrate import describe as without_password
 
     return without_password(db)
 
@@ -63,9 +63,7 @@ def open_backend(db: str, pool_size: int = 10) -> Backend:
     """A `postgresql://` or `postgres://` URL: PostgreSQL; anything else: a SQLite file."""
     if is_url(db):
         from core.store.pg import PgDatabase
-        from core.store.pg_migrate import migrate
 
-        migrate(db)  # unreachable: Unavailable, before any pool exists
         return PgDatabase(db, pool_size)
     from core.store.db import Connections
 

@@ -230,7 +230,9 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def start_server(fake: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+def start_server(
+    fake: FakeSlack, tmp_path: Path, databases: Callable[[Path], str]
+) -> Iterator[Callable[..., LiveServer]]:
     """start_server(**settings) → a running server; several may run at once (own databases).
     `settings=` and `crane=` (a runtime with its own clock, say) replace the defaults."""
     started: list[_Running] = []
@@ -241,6 +243,7 @@ def start_server(fake: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., Live
         if settings is None:
             folder = tmp_path / f"server{len(started)}"
             folder.mkdir()
+            overrides.setdefault("db", None) or overrides.update(db=databases(folder))
             settings = settings_for(fake, folder, **overrides)
         live, running = _serve(settings, fake, crane)
         started.append(running)

@@ -94,9 +94,9 @@ def tokens_used(fake: FakeSlack, channel: str) -> set[str | None]:
 
 
 def rows(store: Store, column: str, value: str) -> dict[str, int]:
-    conn = store.write().conn
-    found = {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {column} = ?", (value,)).fetchone()[0]
-             for t in TENANT_TABLES}  # fmt: skip
+    with store.write() as conn:
+        found = {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {column} = ?",
+                                 (value,)).fetchone()[0] for t in TENANT_TABLES}  # fmt: skip
     return {table: count for table, count in found.items() if count}
 
 
@@ -269,11 +269,11 @@ def test_revoked_bot_token_is_deleted_and_the_org_no_longer_answered(oauth: Live
 
 
 def nothing_installed(server: LiveServer) -> bool:
-    conn = server.store.write().conn
-    return not any(
-        conn.execute(f"SELECT 1 FROM {table}").fetchone()
-        for table in ("slack_installations", "slack_bots")
-    )
+    with server.store.write() as conn:
+        return not any(
+            conn.execute(f"SELECT 1 FROM {table}").fetchone()
+            for table in ("slack_installations", "slack_bots")
+        )
 
 
 def test_a_denied_install_says_so_and_stores_nothing(oauth: LiveServer) -> None:

@@ -247,10 +247,13 @@ def test_a_typed_reply_never_answers_the_question(server: LiveServer) -> None:
 
 
 def test_a_click_after_expiry_does_nothing_and_the_prompt_says_it_expired(
-    start_server: Callable[..., LiveServer], fake: FakeSlack, tmp_path: Path
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
 ) -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    settings = settings_for(fake, tmp_path, approval_ttl_s=60)
+    settings = settings_for(fake, tmp_path, approval_ttl_s=60, db=databases(tmp_path))
     store = Store(settings.db, clock=lambda: now[0])
     crane = Crane(store, pattern_plan, Orchestrator(store, retry_base_s=0, approval_ttl_s=60))
     server = start_server(settings=settings, crane=crane)
@@ -267,12 +270,15 @@ def test_a_click_after_expiry_does_nothing_and_the_prompt_says_it_expired(
 
 
 def test_the_expiry_sweep_cancels_an_unanswered_question_and_updates_its_prompt(
-    start_server: Callable[..., LiveServer], fake: FakeSlack, tmp_path: Path
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
 ) -> None:
     from bot.app import expiry_sweeper
 
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    settings = settings_for(fake, tmp_path, approval_ttl_s=60)
+    settings = settings_for(fake, tmp_path, approval_ttl_s=60, db=databases(tmp_path))
     store = Store(settings.db, clock=lambda: now[0])
     crane = Crane(store, pattern_plan, Orchestrator(store, retry_base_s=0, approval_ttl_s=60))
     server = start_server(settings=settings, crane=crane)
@@ -287,9 +293,12 @@ def test_the_expiry_sweep_cancels_an_unanswered_question_and_updates_its_prompt(
 
 
 def test_a_click_after_a_restart_goes_on_in_the_same_thread(
-    start_server: Callable[..., LiveServer], fake: FakeSlack, tmp_path: Path
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
 ) -> None:
-    settings = settings_for(fake, tmp_path)
+    settings = settings_for(fake, tmp_path, db=databases(tmp_path))
     first = start_server(settings=settings)
     root, prompt = ask_delete(first)
     second = start_server(settings=settings)  # a new process on the same database

@@ -42,8 +42,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    return str(tmp_path / "cli.db")
+def db(database: str) -> str:
+    """The suite runs once on a SQLite file, once on PostgreSQL (a fresh schema)."""
+    return database
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -161,7 +162,9 @@ def test_an_explicit_db_wins_over_crane_db(
 
     run_cli(capsys, "ask", "calculate 1+1", "--db", db)
 
-    assert Path(db).exists()
+    store = Store(db)
+    assert [run.text for run in store.list_runs()] == ["calculate 1+1"]
+    store.close()
     assert not (tmp_path / "from-env.db").exists()
 
 

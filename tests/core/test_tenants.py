@@ -20,23 +20,23 @@ OTHER = Scope(enterprise_id="", team_id="T9", user_id="carol")
 
 
 def tables_with_team_id(store: Store) -> set[str]:
-    conn = store.write().conn
-    names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    return {
-        name
-        for name in names
-        if any(col["name"] == "team_id" for col in conn.execute(f"PRAGMA table_info({name})"))
-    }
+    with store.write() as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            name
+            for name in names
+            if any(col["name"] == "team_id" for col in conn.execute(f"PRAGMA table_info({name})"))
+        }
 
 
 def rows_of(store: Store, column: str, value: str) -> dict[str, int]:
-    conn = store.write().conn
-    counts = {
-        table: conn.execute(
-            f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (value,)
-        ).fetchone()[0]
-        for table in TENANT_TABLES
-    }
+    with store.write() as conn:
+        counts = {
+            table: conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (value,)
+            ).fetchone()[0]
+            for table in TENANT_TABLES
+        }
     return {table: count for table, count in counts.items() if count}
 
 
