@@ -389,3 +389,53 @@ def test_done_on_the_home_tab_completes_the_todo_through_a_run(server: LiveServe
     assert [t.title for t in server.store.list_todos(scope())] == ["call mom"]
     republished = json.dumps(server.fake.home_view(USER))
     assert "buy milk" not in republished and "complete todo 1" in republished
+
+
+# ------------------------------------------------------------------- DMs and response_url
+
+
+def test_in_a_dm_the_stream_stops_at_the_question_and_approval_goes_on_in_messages(
+    server: LiveServer,
+) -> None:
+    from tests.bot.conftest import message_event
+
+    server.store.add_todo(scope(), "buy milk")
+    root = new_ts()
+    server.event(message_event("delete todo 1", ts=root, channel="D111", channel_type="im"))
+    server.settle()
+    streamed, prompt = server.fake.messages("D111")
+    assert streamed.streamed and not streamed.streaming
+    assert "Waiting for your approval." in streamed.text
+    assert "buy milk" in prompt.text or "buy milk" in json.dumps(prompt.blocks)  # a 1:1 DM
+    assert prompt.thread_ts == root and server.fake.ephemerals() == []
+
+    approve = button_of(prompt, "crane_approve")
+    assert approve
+    click(server, "crane_approve", approve["value"], channel="D111", message=prompt)
+    server.settle()
+    (run,) = server.runs()
+    assert run.status is RunStatus.completed and server.store.list_todos(scope()) == []
+    answer = server.fake.messages("D111")[-1]
+    assert answer.thread_ts == root and "Deleted todo #1: buy milk" in answer.text
+
+
+def test_where_crane_cannot_post_the_question_comes_by_response_url(
+    server: LiveServer,
+) -> None:
+    server.store.add_todo(scope(), "buy milk")
+    server.fake.fail("chat.postMessage", "not_in_channel")
+    server.command("delete todo 1")
+    server.settle()
+    note, asked = (call.params for call in server.fake.calls("response_url"))
+    assert "/invite" in note["text"]
+    assert asked["response_type"] == "ephemeral" and "Delete todo #1?" in asked["text"]
+    approve = next(e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == "crane_approve")  # fmt: skip
+    click(server, "crane_approve", approve["value"])
+    server.settle()
+
+    (run,) = server.runs()
+    assert run.status is RunStatus.completed and server.store.list_todos(scope()) == []
+    replaced, result = (call.params for call in server.fake.calls("response_url")[2:])
+    assert replaced["replace_original"] is True and "Approved" in replaced["text"]
+    assert "Deleted todo #1" in result["text"]
