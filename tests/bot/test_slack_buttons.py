@@ -439,3 +439,55 @@ def test_where_crane_cannot_post_the_question_comes_by_response_url(
     replaced, result = (call.params for call in server.fake.calls("response_url")[2:])
     assert replaced["replace_original"] is True and "Approved" in replaced["text"]
     assert "Deleted todo #1" in result["text"]
+
+
+def test_stop_ends_a_running_run_after_the_step_in_flight(
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
+) -> None:
+    from pydantic import BaseModel
+
+    from core.plan import History, Plan, PlannedStep, ToolResult
+    from core.tool import Tool, ToolContext
+    from core.tools import REGISTRY
+
+    class Nothing(BaseModel):
+        pass
+
+    entered, opened = threading.Event(), threading.Event()
+
+    def wait(args: Nothing, ctx: ToolContext) -> ToolResult:
+        entered.set()
+        opened.wait(10)
+        return ToolResult(text="waited")
+
+    def planner(text: str, history: History) -> Plan:
+        return Plan(steps=[PlannedStep(tool="wait"),
+                           PlannedStep(tool="add_todo", args={"title": "never"})])  # fmt: skip
+
+    settings = settings_for(fake, tmp_path, db=databases(tmp_path))
+    store = Store(settings.db)
+    tools = {**REGISTRY, "wait": Tool("wait", Nothing, wait, "waits for the test")}
+    crane = Crane(store, planner, Orchestrator(store, tools=tools, retry_base_s=0))
+    server = start_server(settings=settings, crane=crane)
+    root = new_ts()
+    server.event(mention_event("wait, then add a todo", ts=root))
+    assert entered.wait(10), "the first step never started"
+    header = fake.wait_for("chat.postMessage")[0]  # the header, with Stop
+    stop = next(e for b in header.params["blocks"] if b["type"] == "actions"
+                for e in b["elements"] if e["action_id"] == "crane_stop")  # fmt: skip
+    click(server, "crane_stop", stop["value"], user=OTHER)  # not theirs
+    click(server, "crane_stop", stop["value"])
+    fake.wait_for("chat.postEphemeral", count=2)
+    opened.set()
+    server.settle()
+
+    assert f"Only <@{USER}> can stop this." in whispers(fake, OTHER)
+    assert "Stopping after the step that is running now." in whispers(fake)
+    (run,) = server.runs()
+    assert run.status is RunStatus.cancelled
+    assert [s.status.value for s in run.steps] == ["completed", "skipped"]
+    assert store.list_todos(scope()) == []
+    assert "Status: *cancelled*" in json.dumps(header_of(server, root).blocks)
