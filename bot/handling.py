@@ -20,8 +20,8 @@ from bot.installations import bot_token, with_token
 from bot.progress import Target, ThreadProgress, post
 from bot.stream import StreamProgress
 from core.errors import CraneError
-from core.execution import step_record
 from core.plan import FINAL, Run, RunEvent, Scope
+from core.records import step_record
 from core.runtime import Crane
 
 log = logging.getLogger("crane.slack")
