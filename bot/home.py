@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk import WebClient
@@ -57,6 +58,9 @@ class HomeTab:
     def __init__(self, crane: Crane, client_for: Callable[[Scope], WebClient | None]) -> None:
         self.crane = crane
         self.client_for = client_for  # the workspace's client (OAuth mode), None if uninstalled
+        # republishing waits for no run: subscribers are told before the run's own Slack view
+        # posts its answer, which must not wait for a views.publish round trip
+        self._later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crane-home")
 
     def publish(self, scope: Scope) -> None:
         """Publish the user's Home; a failure is logged, never raised."""
@@ -84,4 +88,4 @@ class HomeTab:
         if changed:
             run = self.crane.store.get_run(event.run_id)
             if run.scope.team_id:  # a Slack workspace's user (or an API caller named like one)
-                self.publish(run.scope)
+                self._later.submit(self.publish, run.scope)

@@ -384,6 +384,7 @@ def test_done_on_the_home_tab_completes_the_todo_through_a_run(server: LiveServe
 
     click(server, "crane_todo_done", done[0]["value"], channel=None)
     server.settle()
+    server.fake.wait_for("views.publish", count=2)  # republished in the background
     (run,) = server.runs()
     assert run.status is RunStatus.completed and run.steps[0].tool == "complete_todo"
     assert [t.title for t in server.store.list_todos(scope())] == ["call mom"]
@@ -491,3 +492,29 @@ def test_stop_ends_a_running_run_after_the_step_in_flight(
     assert [s.status.value for s in run.steps] == ["completed", "skipped"]
     assert store.list_todos(scope()) == []
     assert "Status: *cancelled*" in json.dumps(header_of(server, root).blocks)
+
+
+def test_the_click_is_read_from_the_verified_payload() -> None:
+    from bot.listeners.actions import click_from
+
+    body = load_payload("block_actions")
+    found = click_from(body)
+    assert found is not None
+    assert found.scope == scope() and found.action_id == "a" and found.value == "click_me_123"
+    assert found.channel == CHANNEL and found.message_ts == "111.222"
+    assert click_from({"type": "block_actions", "actions": []}) is None
+
+
+def test_forged_or_unknown_button_values_change_nothing(server: LiveServer) -> None:
+    _, prompt = ask_delete(server)
+    (run,) = server.runs()
+    for action_id, value in [("crane_approve", "nope:1"), ("crane_approve", ""),
+                             ("crane_cancel", f"{run.id}:99"), ("crane_feedback", "sideways:x"),
+                             ("crane_todo_done", "-1"), ("crane_stop", "<!channel>")]:  # fmt: skip
+        click(server, action_id, value, message=prompt)
+    server.settle()
+    (after,) = server.runs()
+    assert after.status is RunStatus.awaiting_approval and after.feedback.up == 0
+    assert len(server.store.list_todos(scope())) == 1
+    assert all("Traceback" not in text and "<!channel>" not in text
+               for text in whispers(server.fake))  # fmt: skip
