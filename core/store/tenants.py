@@ -11,11 +11,11 @@ from __future__ import annotations
 from core.store.conn import Conn
 
 TENANT_TABLES = (
-    "approvals",
-    "feedback",
     "run_events",
     "steps",
     "idempotency",
+    "approvals",
+    "feedback",
     "runs",
     "conversations",
     "todos",
