@@ -45,8 +45,9 @@ browser:
 		apt-get install -y -qq chromium) || echo "warning: could not install Debian chromium;" \
 		"the playground browser test will be skipped"
 
+# PostgreSQL tests: CRANE_TEST_PG when it answers, else a private throwaway cluster
 test: lint browser
-	$(BIN)/pytest
+	PYTHON=$(BIN)/python scripts/with-postgres $(BIN)/pytest
 
 $(VENV)/.bench-installed: $(STAMP) $(BENCH_LOCK)
 	$(BIN)/pip install -q -r $(BENCH_LOCK)

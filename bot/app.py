@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -16,8 +18,20 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actions import Actions
 from bot.handling import Handler
-from bot.listeners import Deps, assistant, commands, installs, mentions, messages
+from bot.home import HomeTab
+from bot.installations import bot_token
+from bot.listeners import (
+    Deps,
+    actions,
+    assistant,
+    commands,
+    home,
+    installs,
+    mentions,
+    messages,
+)
 from bot.oauth import oauth_parts
 from core.jobs import Jobs
 from core.runtime import Crane
@@ -71,12 +85,26 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         # polling for it every 10 ms.
         process_before_response=True,
     )
-    installed = crane.store.installations.installed if settings.slack_oauth else None
+    many = settings.slack_oauth  # many workspaces, each with its own token
+    handler = Handler(
+        crane,
+        web_client(settings),
+        usage_line,
+        installed=crane.store.installations.installed if many else None,
+        token_for=partial(bot_token, crane.store.installations) if many else None,
+    )
+    home_tab = HomeTab(crane, handler.client_for)
+    # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
+    crane.orchestrator.subscribe(home_tab.on_event)
     deps = Deps(
-        handler=Handler(crane, web_client(settings), usage_line, installed),
+        handler=handler,
         jobs=jobs,
         streaming=settings.slack_streaming == "auto",
+        actions=Actions(handler),
+        home=home_tab,
     )
+    actions.register(app, deps)
+    home.register(app, deps)
     assistant.register(app, deps)
     commands.register(app, deps)
     mentions.register(app, deps)
@@ -93,3 +121,8 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         log.error("listener failed: %r", error, extra={"event_id": body.get("event_id")})
 
     return app
+
+
+def expiry_sweeper(settings: Settings, crane: Crane) -> Callable[[], None]:
+    """Cancel questions left unanswered past CRANE_APPROVAL_TTL_S and say so on their prompts."""
+    return Actions(Handler(crane, web_client(settings), usage_line)).expire

@@ -14,7 +14,7 @@ from cli.args import (
     parser,
     refuse_undecodable,
 )
-from cli.commands import COMMANDS, cmd_serve
+from cli.commands import COMMANDS, close_opened, cmd_serve
 from cli.render import stdout_gone, terminal_logging
 
 
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # stdout closed early: exit quietly, like other Unix tools
         stdout_gone()
         return EXIT_BROKEN_PIPE
+    finally:
+        close_opened()  # a PostgreSQL pool's threads end here, not at interpreter exit
 
 
 def _dispatch(args: argparse.Namespace) -> int:

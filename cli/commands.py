@@ -16,12 +16,22 @@ if TYPE_CHECKING:
     from core.runtime import Crane
 
 
+_OPENED: list[Crane] = []  # closed by `close_opened` when `main` returns
+
+
+def close_opened() -> None:
+    while _OPENED:
+        _OPENED.pop().store.close()
+
+
 def _crane(args: argparse.Namespace) -> Crane:
     from core.app import build
 
     if args.db is not None and not args.db.strip():
         raise Refused("crane: --db must name a file")
-    return build(db=args.db)
+    crane = build(db=args.db)
+    _OPENED.append(crane)
+    return crane
 
 
 def _scope(user: str) -> Scope:
@@ -124,7 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     """`crane db upgrade`: for deploy pipelines, before the new version serves."""
     from core.settings import Settings
-    from core.store import describe as describe_db
+    from core.store import describe as database
     from core.store import upgrade
 
     if args.db is not None and not args.db.strip():
@@ -132,7 +142,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     db = args.db or Settings().db
     for name in upgrade(db):
         print(f"applied {name}")
-    print(f"database {describe_db(db)} is up to date")
+    print(f"database {database(db)} is up to date")
     return EXIT_OK
 
 

@@ -98,6 +98,8 @@ def describe(run: Run) -> str:
         planner += (f" · {u.model} · {u.prompt_tokens} prompt + {u.completion_tokens} completion"
                     f" tokens ({u.cached_tokens} cached) · {cost}")  # fmt: skip
     lines.append(planner)
+    if run.feedback.up or run.feedback.down:
+        lines.append(f"    feedback: {run.feedback.up} 👍 · {run.feedback.down} 👎")
     for step in run.steps:
         detail = step.output if step.status.value == "completed" else step.error or ""
         lines.append(f"    {step.index}. {step.tool} {step.status.value}: {detail or ''}")

@@ -23,8 +23,14 @@ MAX_REQUEST_CHARS = 4000
 class RunStatus(StrEnum):
     pending = "pending"
     running = "running"
+    awaiting_approval = "awaiting_approval"  # paused before a destructive step: not final
     completed = "completed"
     failed = "failed"
+    cancelled = "cancelled"
+
+
+# A run in one of these has ended for good: nothing runs, waits or changes any more.
+FINAL = frozenset({RunStatus.completed, RunStatus.failed, RunStatus.cancelled})
 
 
 class StepStatus(StrEnum):
@@ -89,6 +95,7 @@ class Step(BaseModel):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
     destructive: bool = False
+    private: bool = False  # output holds stored data: shown only to the requester where others read
     status: StepStatus = StepStatus.pending
     output: str | None = None
     value: JsonValue = None
@@ -98,6 +105,11 @@ class Step(BaseModel):
     attempts: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class Feedback(BaseModel):
+    up: int = 0
+    down: int = 0
 
 
 class Run(BaseModel):
@@ -113,6 +125,8 @@ class Run(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     created_at: datetime
     finished_at: datetime | None = None
+    approval: bool = False  # pause before each destructive step until its requester approves
+    feedback: Feedback = Field(default_factory=Feedback)
 
     def record(self) -> dict[str, Any]:
         """The public JSON shape (CLI --json, REST): the promised keys, nothing internal."""
@@ -138,6 +152,7 @@ class Run(BaseModel):
             ],
             "created_at": iso(self.created_at),
             "finished_at": iso(self.finished_at) if self.finished_at else None,
+            "feedback": self.feedback.model_dump(),
         }
 
 
@@ -193,6 +208,6 @@ class RunEvent(BaseModel):
 
     run_id: str
     seq: int
-    type: str  # run.started | step.started | step.finished | run.finished
+    type: str  # run.started | step.started | step.finished | run.awaiting_approval | run.finished
     data: dict[str, Any]
     created_at: datetime

@@ -4,7 +4,8 @@ and no network beyond this machine (tests must never reach Slack, OpenAI or anyt
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +80,28 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Where a test's data lives, once per backend: a SQLite file, then a PostgreSQL URL
     (a fresh schema of CRANE_TEST_PG)."""
     if request.param == "sqlite":
-        yield str(tmp_path / "crane.db")
+        yield str(tmp_path / "data.db")
         return
     from tests.pg import fresh_schema
 
     with fresh_schema() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
+    """make(folder) → a new database, once per backend: a SQLite file in `folder`, then a
+    fresh schema of CRANE_TEST_PG (the end-to-end suites start servers with these)."""
+    from tests.pg import fresh_schema
+
+    with ExitStack() as schemas:
+
+        def make(folder: Path) -> str:
+            if request.param == "sqlite":
+                return str(folder / "crane.db")
+            return schemas.enter_context(fresh_schema())
+
+        yield make
 
 
 @pytest.fixture

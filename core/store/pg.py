@@ -21,40 +21,26 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from core.errors import TransientError, Unavailable
+from core.errors import TransientError
+from core.store.pg_migrate import CONNECT_TIMEOUT_S, migrate, unavailable
 
-CONNECT_TIMEOUT_S = 5
 POOL_WAIT_S = 10.0  # a caller waits this long for a free connection, then gets a 503
+LOST_WAIT_S = 0.5  # … but only this long while the server is known to be gone
 # A lost connection, a server shutting down, a pool that cannot connect: worth retrying.
 LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 # Two transactions that cannot both go on: retrying one succeeds.
 CONFLICT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
 
-def describe(url: str) -> str:
-    """The database's address without its password, for messages."""
-    try:
-        parts = conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "postgresql://(invalid URL)"
-    host, port, name = parts.get("host", ""), parts.get("port", "5432"), parts.get("dbname", "")
-    return f"postgresql://{host}:{port}/{name}"
-
-
-def unavailable(url: str, error: BaseException) -> Unavailable:
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
-    return Unavailable(f"cannot reach the database {describe(url)}: {reason}")
-
-
-def failed(url: str, error: Exception) -> Exception:
+def failed(db: PgDatabase, error: Exception) -> Exception:
     """The store's error for a psycopg error: transient ones become TransientError."""
     if isinstance(error, CONFLICT):
         return TransientError(f"database conflict: {error}")
     if isinstance(error, LOST):
-        return unavailable(url, error)
+        db.lost = True
+        return unavailable(db.url, error)
     return error
 
 
@@ -93,24 +79,26 @@ def by_name(cursor: Any) -> Callable[[Sequence[Any]], Any]:
 class PgConn:
     """A psycopg connection that speaks the store's SQL (see `core.store.conn.Conn`)."""
 
-    __slots__ = ("raw", "url")
+    __slots__ = ("db", "raw")
 
-    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
+    def __init__(self, raw: psycopg.Connection[Any], db: PgDatabase) -> None:
         self.raw = raw
-        self.url = url
+        self.db = db
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         try:
-            return self.raw.execute(translate(sql), parameters)
+            cursor = self.raw.execute(translate(sql), parameters)
         except psycopg.Error as error:
-            raise failed(self.url, error) from error
+            raise failed(self.db, error) from error
+        self.db.lost = False
+        return cursor
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
         cursor = self.raw.cursor()
         try:
             cursor.executemany(translate(sql), list(parameters))
         except psycopg.Error as error:
-            raise failed(self.url, error) from error
+            raise failed(self.db, error) from error
         return cursor
 
 
@@ -134,8 +122,8 @@ class PgTransaction:
             raw.execute("BEGIN")
         except psycopg.Error as error:
             db.pool.putconn(raw)
-            raise failed(db.url, error) from error
-        self._conn = db.local.tx = PgConn(raw, db.url)
+            raise failed(db, error) from error
+        self._conn = db.local.tx = PgConn(raw, db)
         return self._conn
 
     def __exit__(
@@ -157,22 +145,31 @@ class PgTransaction:
             conn.raw.execute("COMMIT")
         except psycopg.Error as failure:
             if kind is None:
-                raise failed(db.url, failure) from failure
+                raise failed(db, failure) from failure
             # the original error is the one worth reporting
         finally:
             db.pool.putconn(conn.raw)
 
 
 class PgDatabase:
-    """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
+    """A bounded pool of connections to one PostgreSQL database (schema migrated first)."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
+        self.size = max(1, pool_size)
         self.local = threading.local()
-        self.pool = ConnectionPool(
-            url,
+        self._reopen = threading.Lock()
+        # set by a lost connection, cleared by the next statement that works: while set,
+        # callers are told 503 at once instead of queueing for a connection that cannot come
+        self.lost = False
+        migrate(url)  # unreachable: Unavailable, before any pool exists
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ConnectionPool[Any]:
+        return ConnectionPool(
+            self.url,
             min_size=1,
-            max_size=max(1, pool_size),
+            max_size=self.size,
             kwargs={"autocommit": True, "row_factory": by_name,
                     "connect_timeout": CONNECT_TIMEOUT_S},
             timeout=POOL_WAIT_S,
@@ -181,10 +178,17 @@ class PgDatabase:
         )  # fmt: skip
 
     def borrow(self) -> psycopg.Connection[Any]:
+        if self.pool.closed:  # used again after close(): a new pool, as a new Store would
+            with self._reopen:
+                if self.pool.closed:
+                    self.pool = self._new_pool()
         try:
-            return self.pool.getconn()
+            conn: psycopg.Connection[Any] = self.pool.getconn(
+                LOST_WAIT_S if self.lost else POOL_WAIT_S
+            )
+            return conn
         except psycopg.Error as error:  # PoolTimeout: none free, or none could be made
-            raise failed(self.url, error) from error
+            raise failed(self, error) from error
 
     @contextmanager
     def read(self) -> Iterator[PgConn]:
@@ -194,7 +198,7 @@ class PgDatabase:
             return
         raw = self.borrow()
         try:
-            yield PgConn(raw, self.url)
+            yield PgConn(raw, self)
         finally:
             self.pool.putconn(raw)
 
@@ -206,4 +210,5 @@ class PgDatabase:
             conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
+        """Give the connections back to the server (a later use opens a new pool)."""
         self.pool.close()

@@ -11,12 +11,29 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
-from core.store.pg import CONNECT_TIMEOUT_S, unavailable
+from core.errors import Unavailable
 
+CONNECT_TIMEOUT_S = 5
 FILES = Path(__file__).parent / "pg_migrations"
 LOCK_KEY = 0x6372616E65  # "crane": one lock for every schema of the database
 TABLE = "crane_migrations"
+
+
+def describe(url: str) -> str:
+    """The database's address without its password, for messages."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://(invalid URL)"
+    host, port, name = parts.get("host", ""), parts.get("port", "5432"), parts.get("dbname", "")
+    return f"postgresql://{host}:{port}/{name}"
+
+
+def unavailable(url: str, error: BaseException) -> Unavailable:
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
+    return Unavailable(f"cannot reach the database {describe(url)}: {reason}")
 
 
 def files() -> list[Path]:

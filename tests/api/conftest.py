@@ -231,7 +231,9 @@ def _stopping() -> Iterator[list[LiveApi]]:
 
 
 @pytest.fixture
-def start_api(tmp_path: Path, _stopping: list[LiveApi]) -> Iterator[Callable[..., LiveApi]]:
+def start_api(
+    tmp_path: Path, _stopping: list[LiveApi], databases: Callable[[Path], str]
+) -> Iterator[Callable[..., LiveApi]]:
     """start_api(crane=None, **settings) → a running server with its own database
     (or the given Settings' database when `settings=` is passed)."""
     started: list[tuple[LiveApi, list[Gate]]] = []
@@ -245,6 +247,7 @@ def start_api(tmp_path: Path, _stopping: list[LiveApi]) -> Iterator[Callable[...
         if settings is None:
             folder = tmp_path / f"server{len(started)}"
             folder.mkdir()
+            overrides.setdefault("db", None) or overrides.update(db=databases(folder))
             settings = api_settings(folder, **overrides)
         if gate is not None and crane is None:
             crane = gated_crane(settings.db, gate)
