@@ -143,7 +143,9 @@ def test_hostile_shapes_of_talk_and_money_are_planned_in_bounded_time(text: str)
     started = time.perf_counter()
     result = plan(text[:4000], History(steps=[PriorStep(tool="calculator", value=5)]))
     assert bool(result.steps) != bool(result.answer)
-    assert time.perf_counter() - started < 2.0  # ~10-100 ms here; generous for slow machines
+    # a hang guard, not a speed check (that is bench/bench_planner.py): ~0.01-1 s here, and a
+    # quadratic blow-up on 4000 characters would take minutes
+    assert time.perf_counter() - started < 30.0
 
 
 @pytest.mark.parametrize(
