@@ -85,7 +85,7 @@ def build_app(
         process_before_response=True,
     )
     handler = handler or slack_handler(settings, crane)
-    home_tab = HomeTab(crane, handler.client_for)
+    home_tab = HomeTab(crane, handler.client_for, jobs)
     # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
     crane.orchestrator.subscribe(home_tab.on_event)
     deps = Deps(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk import WebClient
@@ -16,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import buttons, render
 from bot.markup import escape, truncate
+from core.jobs import Jobs
 from core.plan import Run, RunEvent, Scope, Todo
 from core.runtime import Crane
 
@@ -55,12 +55,15 @@ def home_view(todos: list[Todo], runs: list[Run]) -> dict[str, Any]:
 
 
 class HomeTab:
-    def __init__(self, crane: Crane, client_for: Callable[[Scope], WebClient | None]) -> None:
+    def __init__(
+        self, crane: Crane, client_for: Callable[[Scope], WebClient | None], jobs: Jobs
+    ) -> None:
         self.crane = crane
         self.client_for = client_for  # the workspace's client (OAuth mode), None if uninstalled
         # republishing waits for no run: subscribers are told before the run's own Slack view
-        # posts its answer, which must not wait for a views.publish round trip
-        self._later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crane-home")
+        # posts its answer, which must not wait for a views.publish round trip. The server's
+        # own pool, so shutdown and "idle" count it too.
+        self.jobs = jobs
 
     def publish(self, scope: Scope) -> None:
         """Publish the user's Home; a failure is logged, never raised."""
@@ -87,5 +90,7 @@ class HomeTab:
         )
         if changed:
             run = self.crane.store.get_run(event.run_id)
-            if run.scope.team_id:  # a Slack workspace's user (or an API caller named like one)
-                self._later.submit(self.publish, run.scope)
+            # a Slack workspace's user (or an API caller named like one); a full pool skips
+            # it: the next run republishes
+            if run.scope.team_id and self.jobs.reserve():
+                self.jobs.submit_reserved(self.publish, run.scope)
