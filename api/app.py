@@ -31,6 +31,7 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
     hub = app.state.hub = EventHub()  # who follows which run (tests look too)
     crane.orchestrator.subscribe(hub.publish)
     crane.orchestrator.subscribe(metrics.observe)
+    metrics.count_votes(crane.store.vote_totals)
     app.include_router(build_router(crane, jobs, hub))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
-from core.plan import RunEvent
+from core.plan import Feedback, RunEvent
+
+
+class Votes(Collector):
+    """Feedback votes as stored now (one per person per run, the latest wins), read when
+    /metrics is scraped — so votes from Slack, the API and other processes all count."""
+
+    def __init__(self, totals: Callable[[], Feedback]) -> None:
+        self.totals = totals
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        found = self.totals()
+        family = GaugeMetricFamily("crane_feedback_votes", "Feedback votes by value",
+                                   labels=["value"])  # fmt: skip
+        family.add_metric(["up"], found.up)
+        family.add_metric(["down"], found.down)
+        yield family
 
 
 class Metrics:
@@ -32,6 +51,9 @@ class Metrics:
         )  # fmt: skip
         self.llm_tokens = Counter("crane_llm_tokens_total", "LLM tokens", ["kind"], registry=r)
         self.llm_cost = Counter("crane_llm_cost_usd_total", "LLM cost in USD", registry=r)
+
+    def count_votes(self, totals: Callable[[], Feedback]) -> None:
+        self.registry.register(Votes(totals))
 
     def observe(self, event: RunEvent) -> None:
         """Orchestrator listener."""

@@ -1,4 +1,5 @@
-"""/api/v1: runs (api.runs), their live events (api.stream) and todos."""
+"""/api/v1: runs (api.runs), their live events (api.stream), answers to their questions
+(api.decisions) and todos."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.auth import Caller
+from api.decisions import decisions_router
 from api.events import EventHub
 from api.runs import Runs, runs_router
 from api.stream import events_router
@@ -18,6 +20,7 @@ def build_router(crane: Crane, jobs: Jobs, hub: EventHub) -> APIRouter:
     router = APIRouter()
     router.include_router(runs_router(Runs(crane, jobs, hub.track)))
     router.include_router(events_router(crane.store, hub))
+    router.include_router(decisions_router(crane, jobs))
 
     @router.get("/api/v1/todos", tags=["todos"])
     async def list_todos(caller: Caller) -> dict[str, Any]:

@@ -23,12 +23,12 @@ from starlette.requests import ClientDisconnect
 from api.auth import Caller
 from api.problems import Problem
 from core.jobs import Jobs
-from core.plan import MAX_REQUEST_CHARS, Run, RunStatus, Scope, iso
+from core.plan import FINAL, MAX_REQUEST_CHARS, Run, RunStatus, Scope, iso
 from core.runtime import Crane, new_run_id
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
-FINISHED = (RunStatus.completed, RunStatus.failed)
+FINISHED = FINAL  # completed, failed, cancelled
 
 
 class RunCreate(BaseModel):
@@ -114,7 +114,9 @@ class Runs:
                 # off the event loop: an LLM planner is slow, and storing may wait on a lock
                 text, plan = crane.plan(caller, body.text, body.thread)
                 idempotency = (key, body_hash) if key is not None else None
-                return crane.start(caller, text, plan, body.thread, idempotency, run_id)
+                # pauses before each destructive step until the caller approves (api.decisions)
+                return crane.start(caller, text, plan, body.thread, idempotency, run_id,
+                                   approval=True)  # fmt: skip
 
             run = await asyncio.to_thread(plan_and_store)
         except BaseException:

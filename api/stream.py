@@ -15,14 +15,14 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import Caller
 from api.events import Channel, EventHub, Frame, frame
-from core.plan import RunStatus
+from core.plan import FINAL
 from core.store import Store
 
 MAX_LAST_EVENT_ID = 20
 MAX_SEQ = 2**63 - 1  # the largest SQLite INTEGER
 KEEPALIVE_S = 15.0
 KEEPALIVE = b": keep-alive\n\n"
-FINISHED = (RunStatus.completed, RunStatus.failed)
+FINISHED = FINAL  # completed, failed, cancelled
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 

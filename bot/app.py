@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -17,8 +19,20 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.actions import Actions
 from bot.handling import Handler
-from bot.listeners import Deps, assistant, commands, installs, mentions, messages
+from bot.home import HomeTab
+from bot.installations import bot_token
+from bot.listeners import (
+    Deps,
+    actions,
+    assistant,
+    commands,
+    home,
+    installs,
+    mentions,
+    messages,
+)
 from bot.oauth import oauth_parts
 from core.errors import TransientError
 from core.jobs import Jobs
@@ -51,8 +65,14 @@ def web_client(settings: Settings) -> WebClient:
 
 def slack_handler(settings: Settings, crane: Crane) -> Handler:
     """What works on a Slack request after its ack (also resumes those left unplanned)."""
-    installed = crane.store.installations.installed if settings.slack_oauth else None
-    return Handler(crane, web_client(settings), usage_line, installed)
+    many = settings.slack_oauth  # many workspaces, each with its own token
+    return Handler(
+        crane,
+        web_client(settings),
+        usage_line,
+        installed=crane.store.installations.installed if many else None,
+        token_for=partial(bot_token, crane.store.installations) if many else None,
+    )
 
 
 def build_app(
@@ -81,11 +101,19 @@ def build_app(
         # polling for it every 10 ms.
         process_before_response=True,
     )
+    handler = handler or slack_handler(settings, crane)
+    home_tab = HomeTab(crane, handler.client_for)
+    # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
+    crane.orchestrator.subscribe(home_tab.on_event)
     deps = Deps(
-        handler=handler or slack_handler(settings, crane),
+        handler=handler,
         jobs=jobs,
         streaming=settings.slack_streaming == "auto",
+        actions=Actions(handler),
+        home=home_tab,
     )
+    actions.register(app, deps)
+    home.register(app, deps)
     assistant.register(app, deps)
     commands.register(app, deps)
     mentions.register(app, deps)
@@ -107,3 +135,8 @@ def build_app(
             response.body = "Crane cannot take requests right now; try again shortly"
 
     return app
+
+
+def expiry_sweeper(settings: Settings, crane: Crane) -> Callable[[], None]:
+    """Cancel questions left unanswered past CRANE_APPROVAL_TTL_S and say so on their prompts."""
+    return Actions(Handler(crane, web_client(settings), usage_line)).expire

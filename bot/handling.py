@@ -5,6 +5,7 @@ Listeners only build a `SlackRequest`; everything slow or fallible happens here,
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import render
+from bot import buttons, render
 from bot.installations import with_token
-from bot.progress import StreamProgress, Target, ThreadProgress, post
+from bot.progress import Target, ThreadProgress, post
+from bot.stream import StreamProgress
 from core.errors import CraneError
-from core.plan import Scope
+from core.execution import step_record
+from core.plan import FINAL, Run, RunEvent, Scope
 from core.runtime import Crane
 
 log = logging.getLogger("crane.slack")
@@ -54,6 +57,7 @@ class Handler:
         client: WebClient,
         usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None,
         installed: Callable[[str, str], bool] | None = None,
+        token_for: Callable[[Scope], str | None] | None = None,
     ) -> None:
         self.crane = crane
         self.client = client
@@ -61,6 +65,13 @@ class Handler:
         # OAuth mode: (enterprise, team) → still installed? A request queued before its
         # workspace uninstalled Crane must not bring its rows back.
         self.installed = installed
+        self.token_for = token_for  # OAuth mode: the workspace's bot token, None once gone
+
+    def client_for(self, scope: Scope, token: str | None = None) -> WebClient:
+        """A Web API client for this workspace: its own token (OAuth mode), else the one."""
+        if token is None and self.token_for is not None:
+            token = self.token_for(scope)
+        return with_token(self.client, token) if token else self.client
 
     def __call__(self, request: SlackRequest) -> None:
         store = self.crane.store
@@ -80,7 +91,7 @@ class Handler:
     def _handle(self, request: SlackRequest) -> str | None:
         """Plan, store and run the request, answering in Slack; the stored run's id."""
         # the workspace's own token (OAuth mode), else the one token
-        client = with_token(self.client, request.token) if request.token else self.client
+        client = self.client_for(request.scope, request.token)
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
@@ -112,7 +123,8 @@ class Handler:
             conversation = request.conversation
             if target is not None and target.header_ts:
                 conversation = f"{target.channel}:{target.thread_ts}"
-            run = self.crane.start(request.scope, text, plan, conversation,
+            # pauses before each destructive step until the requester approves (bot.actions)
+            run = self.crane.start(request.scope, text, plan, conversation, approval=True,
                                    received=request.intake_id)  # fmt: skip
             run_id = run.id
             if target is None:
@@ -160,13 +172,36 @@ class Handler:
         assert request.response_url
         hook = WebhookClient(request.response_url)
         hook.send(text=INVITE_NOTE, response_type="ephemeral")
-        run = self.crane.execute(run_id)
-        hook.send(text=render.plain(run.answer or ""), response_type="ephemeral")
+        user = request.scope.user_id
+
+        def ask_here(event: Any) -> None:  # the prompt, ephemeral like everything else here
+            if event.type != "run.awaiting_approval":
+                return
+            data, index = event.data, event.data["step"]["index"]
+            question, detail = data["question"], data.get("detail") or ""
+            blocks = buttons.prompt_blocks(user, run_id, index, question, detail)
+            hook.send(text=buttons.prompt_text(user, question), response_type="ephemeral",
+                      blocks=blocks)  # fmt: skip
+            place = {"response_url": request.response_url, "question": question}
+            self.save_place(run_id, index, json.dumps(place))
+
+        run = self.crane.execute(run_id, on_event=ask_here)
+        if run.status in FINAL:
+            hook.send(text=render.plain(run.answer or ""), response_type="ephemeral")
+
+    def save_place(self, run_id: str, index: int, place: str) -> None:
+        """Remember where a run's approval prompt is, so its answer can update it."""
+        self.crane.store.set_approval_place(run_id, index, place)
 
     def _run(self, client: WebClient, request: SlackRequest, target: Target, run_id: str) -> None:
         progress = (StreamProgress if request.stream else ThreadProgress)(
-            client, target, self.usage_line
+            client, target, self.usage_line, self.save_place
         )
+        self._show(client, request, progress, run_id)
+
+    def _show(
+        self, client: WebClient, request: SlackRequest | None, progress: Any, run_id: str
+    ) -> None:
         broken: list[SlackApiError] = []
 
         def show(event: Any) -> None:
@@ -181,7 +216,37 @@ class Handler:
         if broken:
             error = broken[0].response.get("error")
             log.error("could not show run in Slack: %s", error, extra={"run_id": run_id})
-            self._reply(client, request, f"Sorry — something went wrong (ref {run_id}).")
+            if request is not None:
+                self._reply(client, request, f"Sorry — something went wrong (ref {run_id}).")
+
+    def resume(self, run: Run, place: dict[str, Any]) -> None:
+        """An approved run goes on where its prompt is: the same thread and header (messages,
+        not a stream — a stream ended at the prompt). Works after a restart too: the place
+        was stored with the question."""
+        target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
+                        run.scope.team_id, place.get("text") or run.text,
+                        place.get("header_ts"))  # fmt: skip
+        client = self.client_for(run.scope)
+        progress = ThreadProgress(client, target, self.usage_line, self.save_place)
+        progress.resume(run.id, [step_record(step) for step in run.steps])
+        self._show(client, None, progress, run.id)
+
+    def show_finished(self, run: Run, place: dict[str, Any]) -> None:
+        """A run that ended without its executor (cancelled or expired while waiting): the
+        answer in its thread and the header's final status."""
+        target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
+                        run.scope.team_id, place.get("text") or run.text,
+                        place.get("header_ts"))  # fmt: skip
+        progress = ThreadProgress(self.client_for(run.scope), target, self.usage_line)
+        steps = [step_record(step) for step in run.steps]
+        progress.run_id, progress.steps, progress.header_ts = run.id, steps, target.header_ts
+        data = {"status": run.status.value, "answer": run.answer, "steps": steps,
+                "usage": run.usage.model_dump() if run.usage else None}  # fmt: skip
+        try:
+            progress(RunEvent(run_id=run.id, seq=0, type="run.finished", data=data,
+                              created_at=run.finished_at or run.created_at))  # fmt: skip
+        except SlackApiError as error:
+            log.warning("could not show the cancelled run: %s", error.response.get("error"))
 
     def _reply(self, client: WebClient, request: SlackRequest, text: str) -> None:
         """A short answer outside a run view; never raises (this is the last word)."""

@@ -10,7 +10,6 @@ import logging
 from dataclasses import replace
 
 from bot.handling import Handler, SlackRequest
-from bot.installations import bot_token
 from core.plan import Received
 from core.runtime import new_run_id
 
@@ -52,11 +51,8 @@ def record(handler: Handler, request: SlackRequest) -> SlackRequest | None:
 
 def resume_received(handler: Handler) -> int:
     """Plan and answer the requests dead processes acked but never planned; how many."""
-    crane = handler.crane
-    taken = crane.orchestrator.take_received()
+    taken = handler.crane.orchestrator.take_received()
     for received in taken:
-        request = request_from(received)
-        if handler.installed is not None:  # OAuth mode: the workspace's own token, if any left
-            request = replace(request, token=bot_token(crane.store.installations, received.scope))
-        handler(request)
+        # (OAuth mode: the handler finds the workspace's token itself: Handler.client_for)
+        handler(request_from(received))
     return len(taken)

@@ -1,16 +1,18 @@
 """Shows one run in Slack as it happens, fed by the orchestrator's events (in the worker thread).
 
-`ThreadProgress`: a header with the plan, a threaded reply per step updated in place
-(⏳ → ✅/❌), then the answer; past five steps, one grouped progress message updated at most
-once a second, so a long plan keeps to Slack's ~1 message/second/channel pace.
-`StreamProgress`: the same run streamed with chat_stream plan/task chunks (DMs, Assistant),
-falling back to `ThreadProgress` when streaming fails.
+`ThreadProgress`: a header with the plan (and a Stop button while the run is active), a threaded
+reply per step updated in place (⏳ → ✅/❌), then the answer with feedback buttons; past five
+steps, one grouped progress message updated at most once a second, so a long plan keeps to
+Slack's ~1 message/second/channel pace. Before a destructive step, the approval prompt.
+Where others can read (a channel, a group DM), a private step's output (todo titles) goes to the
+requester alone (chat.postEphemeral) and the public text says "shown only to you".
+Streaming (DMs, Assistant) is `bot.stream`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,11 +21,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import render
-from bot.installations import with_token
+from bot import buttons, render
 from core.plan import RunEvent
 
 log = logging.getLogger("crane.slack")
+
+# (run id, step index, where the prompt is: JSON) → stored, so a click can update it later
+SavePlace = Callable[[str, int, str], None]
 
 
 @dataclass
@@ -36,6 +40,10 @@ class Target:
     team_id: str
     text: str
     header_ts: str | None = None  # already posted (a slash command's header)
+
+    @property
+    def shared(self) -> bool:
+        return buttons.is_shared(self.channel)
 
 
 def post(client: WebClient, **kwargs: Any) -> dict[str, Any]:
@@ -50,13 +58,36 @@ def post(client: WebClient, **kwargs: Any) -> dict[str, Any]:
         return dict(client.chat_postMessage(**kwargs).data)  # type: ignore[arg-type]
 
 
+def whisper(client: WebClient, target: Target, text: str) -> None:
+    """An ephemeral note to the requester in the run's thread."""
+    client.chat_postEphemeral(channel=target.channel, user=target.user_id,
+                              thread_ts=target.thread_ts, text=render.plain(text))  # fmt: skip
+
+
+def ask(client: WebClient, target: Target, run_id: str, data: dict[str, Any]) -> str:
+    """Post the approval prompt for a `run.awaiting_approval` event; returns where it is
+    (JSON: channel, prompt ts, thread, header) for the answer to update later."""
+    question, detail, index = data["question"], data.get("detail") or "", data["step"]["index"]
+    shown = "" if target.shared else detail
+    blocks = buttons.prompt_blocks(target.user_id, run_id, index, question, shown)
+    prompt = post(client, channel=target.channel, thread_ts=target.thread_ts,
+                  text=buttons.prompt_text(target.user_id, question), blocks=blocks)  # fmt: skip
+    if detail and target.shared:
+        whisper(client, target, f"{question} {detail} ({buttons.ONLY_YOU})")
+    return json.dumps({"channel": target.channel, "ts": prompt["ts"], "thread_ts":
+                       target.thread_ts, "header_ts": target.header_ts, "text": target.text,
+                       "question": question})  # fmt: skip
+
+
 @dataclass
 class ThreadProgress:
     client: WebClient
     target: Target
     usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None
+    save_place: SavePlace = lambda run_id, index, place: None
     clock: Callable[[], float] = time.monotonic
     header_ts: str | None = None
+    run_id: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
     step_ts: dict[int, str] = field(default_factory=dict)
     group_ts: str | None = None
@@ -70,11 +101,19 @@ class ThreadProgress:
     def grouped(self) -> bool:
         return len(self.steps) > render.GROUP_STEPS_ABOVE
 
+    def resume(self, run_id: str, steps: list[dict[str, Any]]) -> None:
+        """Show an approved run going on: its plan as stored, the header where it was."""
+        self.run_id, self.steps, self.header_ts = run_id, steps, self.target.header_ts
+        if self.header_ts:
+            self.client.chat_update(ts=self.header_ts, **self._header("running"))
+
     def __call__(self, event: RunEvent) -> None:
+        self.run_id = event.run_id
         handler = {
             "run.started": self._started,
             "step.started": self._step,
             "step.finished": self._step,
+            "run.awaiting_approval": self._asking,
             "run.finished": self._finished,
         }.get(event.type)
         if handler:
@@ -85,7 +124,7 @@ class ThreadProgress:
         return {
             "channel": t.channel,
             "text": render.header_text(t.user_id, t.text, status),
-            "blocks": render.header_blocks(t.user_id, t.text, self.steps, status),
+            "blocks": render.header_blocks(t.user_id, t.text, self.steps, status, self.run_id),
         }
 
     def _started(self, data: dict[str, Any]) -> None:
@@ -95,7 +134,7 @@ class ThreadProgress:
             self.client.chat_update(ts=self.header_ts, **self._header("running"))
         else:
             reply = post(self.client, thread_ts=self.target.thread_ts, **self._header("running"))
-            self.header_ts = reply["ts"]
+            self.header_ts = self.target.header_ts = reply["ts"]
         if self.grouped:
             self.group_ts = post(self.client, **self._group_message())["ts"]
             self.last_group_update = self.clock()
@@ -105,18 +144,21 @@ class ThreadProgress:
             "channel": self.target.channel,
             "thread_ts": self.thread_ts,
             "text": "Progress",
-            "blocks": render.progress_blocks(self.steps),
+            "blocks": render.progress_blocks(self.steps, self.target.shared),
         }
 
     def _step(self, data: dict[str, Any]) -> None:
         step = data["step"]
         if 1 <= step["index"] <= len(self.steps):
             self.steps[step["index"] - 1] = dict(step)
+        private = step.get("private") and step["status"] == "completed" and step.get("output")
+        if private and self.target.shared:
+            whisper(self.client, self.target, step["output"])
         if self.grouped:
             if self.clock() - self.last_group_update >= 1.0:
                 self._update_group()
             return
-        line = render.step_line(step)
+        line = render.step_line(step, self.target.shared)
         blocks = [render.section(line)]
         ts = self.step_ts.get(step["index"])
         if ts is None:
@@ -134,6 +176,18 @@ class ThreadProgress:
             self.client.chat_update(ts=self.group_ts, **message)
             self.last_group_update = self.clock()
 
+    def _asking(self, data: dict[str, Any]) -> None:
+        step = data["step"]
+        if 1 <= step["index"] <= len(self.steps):
+            self.steps[step["index"] - 1] = dict(step)  # its arguments, now resolved
+        if self.grouped:
+            self._update_group()
+        if self.header_ts:
+            self.client.chat_update(ts=self.header_ts, **self._header("awaiting_approval"))
+        assert self.run_id
+        place = ask(self.client, self.target, self.run_id, data)
+        self.save_place(self.run_id, step["index"], place)
+
     def _finished(self, data: dict[str, Any]) -> None:
         for step in data.get("steps", []):
             if 1 <= step["index"] <= len(self.steps):
@@ -141,119 +195,15 @@ class ThreadProgress:
         if self.grouped:
             self._update_group()
         status = data["status"]
+        answer = data["answer"] or ""
+        if self.target.shared:
+            answer = render.public_answer(data.get("steps", []), answer)
         post(
             self.client,
             channel=self.target.channel,
             thread_ts=self.thread_ts,
-            text=render.plain(data["answer"] or ""),
-            blocks=render.answer_blocks(data["answer"] or "", status, self.usage_line(data)),
+            text=render.plain(answer),
+            blocks=render.answer_blocks(answer, status, self.usage_line(data), self.run_id),
         )
         if self.header_ts:
             self.client.chat_update(ts=self.header_ts, **self._header(status))
-
-
-def _task(step: dict[str, Any]) -> dict[str, Any]:
-    status = {"pending": "pending", "running": "in_progress", "completed": "complete"}.get(
-        step["status"], "error"
-    )
-    task: dict[str, Any] = {
-        "type": "task_update",
-        "id": f"step-{step['index']}",
-        "title": f"{step['index']}. {step['tool']}",
-        "status": status,
-        "details": render.truncate(render.args_text(step["args"]), 200),
-    }
-    if step["status"] == "completed" and step.get("output"):
-        task["output"] = render.truncate(render.escape(step["output"]), 1000)
-    if step["status"] in ("failed", "skipped"):
-        task["output"] = render.truncate(render.escape(step.get("error") or step["status"]), 1000)
-    return task
-
-
-@dataclass
-class StreamProgress:
-    """Streams the plan as task chunks; any streaming failure hands over to ThreadProgress."""
-
-    client: WebClient
-    target: Target
-    usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None
-    seen: list[RunEvent] = field(default_factory=list)
-    stream: Any = None
-    fallback: ThreadProgress | None = None
-
-    def __call__(self, event: RunEvent) -> None:
-        self.seen.append(event)
-        if self.fallback is None:
-            try:
-                return self._stream(event)
-            except SlackApiError as error:
-                log.warning("streaming failed (%s); falling back to messages", error.response)
-                self.fallback = ThreadProgress(self.client, self.target, self.usage_line)
-                for earlier in self.seen:
-                    self.fallback(earlier)
-                return None
-        self.fallback(event)
-        return None
-
-    def _stream(self, event: RunEvent) -> None:
-        data = event.data
-        if event.type == "run.started":
-            t = self.target
-            self.stream = self.client.chat_stream(
-                channel=t.channel,
-                thread_ts=t.thread_ts or "",
-                recipient_team_id=t.team_id,
-                recipient_user_id=t.user_id,
-                task_display_mode="plan",
-            )
-            steps = data["run"]["steps"]
-            chunks = [{"type": "plan_update", "title": render.truncate(t.text, 200)}]
-            self.stream.append(chunks=chunks + [_task(step) for step in steps])
-        elif event.type in ("step.started", "step.finished"):
-            self.stream.append(chunks=[_task(data["step"])])
-        elif event.type == "run.finished":
-            usage = self.usage_line(data)
-            answer = render.escape(data["answer"] or "") + (f"\n_{usage}_" if usage else "")
-            self.stream.stop(markdown_text=render.truncate(answer, 11000))
-
-
-_SLACK_PLACE = re.compile(r"^([CDG][A-Z0-9]{2,}):(\d+\.\d+|dm)$")
-
-
-@dataclass
-class ResumedRuns:
-    """Tells a Slack thread how a run ended when a restart interrupted it: the process that was
-    showing it is gone, so without this its thread would stay at ⏳ for good."""
-
-    client: WebClient
-    load: Callable[[str], Any]  # run id → Run (the store's get_run)
-    # OAuth mode: the workspace's bot token for a run's scope (None: uninstalled meanwhile)
-    token_for: Callable[[Any], str | None] | None = None
-
-    def __call__(self, event: RunEvent) -> None:
-        if event.type != "run.finished":
-            return
-        run = self.load(event.run_id)
-        place = _SLACK_PLACE.match(run.conversation or "")
-        if not run.scope.team_id or place is None:  # not a Slack conversation (CLI, API)
-            return
-        channel, thread = place.group(1), place.group(2)
-        answer = run.answer or ""
-        client = self.client
-        if self.token_for is not None:
-            token = self.token_for(run.scope)
-            if token is None:
-                return
-            client = with_token(client, token)
-        try:
-            post(
-                client,
-                channel=channel,
-                thread_ts=None if thread == "dm" else thread,
-                text=render.plain("Picked up after a restart. " + answer),
-                blocks=[render.context("Picked up after a restart."),
-                        *render.answer_blocks(answer, run.status.value)],
-            )  # fmt: skip
-        except SlackApiError as error:
-            log.warning("could not report a resumed run: %s", error.response.get("error"),
-                        extra={"run_id": run.id})  # fmt: skip

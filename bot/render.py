@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import buttons
 from bot.markup import escape, truncate
 
 __all__ = ["escape", "truncate"]
@@ -15,7 +16,9 @@ TEXT_LIMIT = 3900  # Slack truncates past 4000 chars of top-level text; stay und
 MAX_BLOCKS = 50
 GROUP_STEPS_ABOVE = 5  # past this many steps, one progress message instead of one per step
 
-ICONS = {"pending": "◻️", "running": "⏳", "completed": "✅", "failed": "❌", "skipped": "⏭️"}
+ICONS = {"pending": "◻️", "running": "⏳", "completed": "✅", "failed": "❌", "skipped": "⏭️",
+         "awaiting_approval": "✋", "cancelled": "🚫"}  # fmt: skip
+TITLES = {"completed": "Done", "failed": "Failed", "cancelled": "Cancelled"}
 
 USAGE = (
     "*Crane* turns a request into tool steps and runs them here.\n"
@@ -45,13 +48,16 @@ def args_text(args: dict[str, Any]) -> str:
                             for name, value in args.items()))  # fmt: skip
 
 
-def step_line(step: dict[str, Any]) -> str:
-    """One line per step: icon, tool, its arguments, and the output or error once finished."""
+def step_line(step: dict[str, Any], shared: bool = False) -> str:
+    """One line per step: icon, tool, its arguments, and the output or error once finished.
+    `shared` (others can read): a private step's output is left out (sent ephemerally)."""
     status = step["status"]
     line = f"{ICONS.get(status, '•')} *{step['index']}. {step['tool']}* `{args_text(step['args'])}`"
     if status == "running":
         return line + " — running…"
     if status == "completed" and step.get("output"):
+        if shared and step.get("private"):
+            return line + "\n" + buttons.public_output(step)
         return line + "\n" + escape(step["output"])
     if status == "failed":
         tries = step.get("attempts", 0)
@@ -65,8 +71,9 @@ def header_text(user_id: str, text: str, status: str) -> str:
 
 
 def header_blocks(
-    user_id: str, text: str, steps: list[dict[str, Any]], status: str
+    user_id: str, text: str, steps: list[dict[str, Any]], status: str, run_id: str | None = None
 ) -> list[dict[str, Any]]:
+    """The request, its plan and its status; with `run_id`, a Stop button while it is active."""
     plan = "\n".join(
         f"{ICONS.get(s['status'], '•')} {s['index']}. {s['tool']} `{args_text(s['args'])}`"
         for s in steps
@@ -74,13 +81,15 @@ def header_blocks(
     blocks = [section(f"<@{user_id}> asked: {escape(text)}")]
     if plan:
         blocks.append(section("*Plan*\n" + plan))
-    blocks.append(context(f"Status: *{status}*"))
+    blocks.append(context(f"Status: *{status.replace('_', ' ')}*"))
+    if run_id and status in buttons.ACTIVE:
+        blocks.append(buttons.stop_block(run_id))
     return blocks
 
 
-def progress_blocks(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def progress_blocks(steps: list[dict[str, Any]], shared: bool = False) -> list[dict[str, Any]]:
     """Many steps in one message: one section per step, folded to stay within 50 blocks."""
-    lines = [step_line(step) for step in steps]
+    lines = [step_line(step, shared) for step in steps]
     if len(lines) > MAX_BLOCKS:
         head = lines[: MAX_BLOCKS - 1]
         rest = f"… and {len(lines) - len(head)} more steps"
@@ -88,12 +97,30 @@ def progress_blocks(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [section(line) for line in lines]
 
 
-def answer_blocks(answer: str, status: str, usage_line: str | None = None) -> list[dict[str, Any]]:
-    title = "Done" if status == "completed" else "Failed"
-    blocks = [section(f"*{title}.* " + escape(answer))]
+def answer_blocks(
+    answer: str, status: str, usage_line: str | None = None, run_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The final answer; with `run_id`, Slack's feedback buttons under it."""
+    blocks = [section(f"*{TITLES.get(status, 'Failed')}.* " + escape(answer))]
     if usage_line:
         blocks.append(context(escape(usage_line)))
+    if run_id:
+        blocks.append(buttons.feedback_block(run_id))
     return blocks
+
+
+def public_answer(steps: list[dict[str, Any]], answer: str) -> str:
+    """The answer as others may read it: a private step's output becomes "#N — shown only to
+    you" (its text went to the requester alone); everything else as composed."""
+    done = [step for step in steps if step["status"] == "completed" and step.get("output")]
+    if not any(step.get("private") for step in done):
+        return answer
+    # the answer is the completed outputs, then failures or a cancellation (core.execution)
+    outputs = "\n".join(step["output"] for step in done)
+    rest = answer[len(outputs) :] if answer.startswith(outputs) else ""
+    lines = [buttons.public_output(step) if step.get("private") else step["output"]
+             for step in done]  # fmt: skip
+    return "\n".join(lines) + rest
 
 
 def plain(text: str) -> str:

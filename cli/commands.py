@@ -43,9 +43,11 @@ def _scope(user: str) -> Scope:
 
 
 def _ask_once(crane: Crane, scope: Scope, text: str, thread: str | None, live: bool) -> Run:
-    unsubscribe = crane.orchestrator.subscribe(Live()) if live else None
+    text, plan = crane.plan(scope, text, thread)  # planned here to show the plan's notes
+    notes = {index: step.note for index, step in enumerate(plan.steps, 1) if step.note}
+    unsubscribe = crane.orchestrator.subscribe(Live(notes)) if live else None
     try:
-        return crane.ask(scope, text, thread)
+        return crane.execute(crane.start(scope, text, plan, thread).id)
     finally:
         if unsubscribe:
             unsubscribe()
@@ -132,7 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     """`crane db upgrade`: for deploy pipelines, before the new version serves."""
     from core.settings import Settings
-    from core.store import describe as describe_db
+    from core.store import describe as database
     from core.store import upgrade
 
     if args.db is not None and not args.db.strip():
@@ -140,7 +142,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     db = args.db or Settings().db
     for name in upgrade(db):
         print(f"applied {name}")
-    print(f"database {describe_db(db)} is up to date")
+    print(f"database {database(db)} is up to date")
     return EXIT_OK
 
 

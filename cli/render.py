@@ -46,14 +46,17 @@ def terminal_logging() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
 
 
-def print_event(event: RunEvent) -> None:
-    """Live progress: the plan, then each step as it starts and finishes."""
+def print_event(event: RunEvent, notes: dict[int, str] | None = None) -> None:
+    """Live progress: the plan (with the planner's notes, e.g. the title of a todo named by its
+    words), then each step as it starts and finishes."""
     if event.type == "run.started":
         steps = event.data["run"]["steps"]
         if steps:
             print("Plan:")
             for step in steps:
-                print(f"  {step['index']}. {step['tool']} {json.dumps(step['args'])}")
+                note = (notes or {}).get(step["index"])
+                shown_note = f" — {json.dumps(note, ensure_ascii=False)}" if note else ""
+                print(f"  {step['index']}. {step['tool']} {json.dumps(step['args'])}{shown_note}")
     elif event.type == "step.started":
         step = event.data["step"]
         print(f"⏳ step {step['index']} {step['tool']} running…", flush=True)
@@ -70,14 +73,15 @@ class Live:
     """The progress printer; once stdout is gone (`crane ask … | head -1`) it stops printing
     rather than fail, and log, on every later event. The run itself goes on to the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: dict[int, str] | None = None) -> None:
         self.closed = False
+        self.notes = notes  # step index → note, from the plan (not stored with the run)
 
     def __call__(self, event: RunEvent) -> None:
         if self.closed:
             return
         try:
-            print_event(event)
+            print_event(event, self.notes)
         except BrokenPipeError:
             self.closed = True
 
@@ -94,6 +98,8 @@ def describe(run: Run) -> str:
         planner += (f" · {u.model} · {u.prompt_tokens} prompt + {u.completion_tokens} completion"
                     f" tokens ({u.cached_tokens} cached) · {cost}")  # fmt: skip
     lines.append(planner)
+    if run.feedback.up or run.feedback.down:
+        lines.append(f"    feedback: {run.feedback.up} 👍 · {run.feedback.down} 👎")
     for step in run.steps:
         detail = step.output if step.status.value == "completed" else step.error or ""
         lines.append(f"    {step.index}. {step.tool} {step.status.value}: {detail or ''}")

@@ -31,7 +31,10 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
     planner = choose_planner(settings)  # a configuration error stops us before the database
     store = Store(db or settings.db, pool_size=settings.db_pool_size)
     orchestrator = Orchestrator(
-        store, retry_attempts=settings.retry_attempts, retry_base_s=settings.retry_base_s
+        store,
+        retry_attempts=settings.retry_attempts,
+        retry_base_s=settings.retry_base_s,
+        approval_ttl_s=settings.approval_ttl_s,
     )
     if recover:
         orchestrator.recover()

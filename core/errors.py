@@ -31,3 +31,7 @@ class Forbidden(CraneError):
 
 class Gone(CraneError):
     """What this was working on was deleted meanwhile (its workspace uninstalled Crane): stop."""
+
+
+class Conflict(CraneError):
+    """The thing is not in a state that allows this (approving a run that is not waiting)."""

@@ -12,19 +12,23 @@ if they are invalid, N+1's failure is recorded there too. A crash after the COMM
 `running` before its tool ran: on resume a non-destructive step just runs, and a destructive one
 is failed "interrupted" like any destructive step found running — conservative (it did nothing)
 but never a double effect. Either way at most one step is ever `running`.
+
+A run with `approval` pauses before each destructive step (arguments resolved, the step still
+`pending`): status `awaiting_approval`, and the executor returns — a waiting run holds no worker.
+`core.approval` answers the question. A requested stop is honoured at the next step boundary.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from core.errors import CraneError, Gone
-from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult
+from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
 from core.policy import HEARTBEAT_INTERVAL, RetryPolicy
 from core.references import resolve_args
 from core.store import Store
@@ -51,6 +55,9 @@ def step_record(step: Step) -> dict[str, Any]:
         "output": step.output,
         "error": step.error,
         "attempts": step.attempts,
+        "private": step.private,
+        "todo_number": step.todo_number,
+        "todo_numbers": step.todo_numbers,
     }
 
 
@@ -62,6 +69,10 @@ def compose_answer(run: Run) -> str:
     for step in run.steps:
         if step.status is StepStatus.failed:
             lines.append(f"Step {step.index} ({step.tool}) failed: {step.error}")
+    skipped = [step for step in run.steps if step.status is StepStatus.skipped]
+    if run.status is RunStatus.cancelled and skipped:
+        first = skipped[0]
+        lines.append(f"Cancelled before step {first.index} ({first.tool}); nothing after it ran.")
     return "\n".join(lines) if lines else (run.answer or "Nothing to do.")
 
 
@@ -83,6 +94,7 @@ class Execution:
         with_retries: RetryPolicy,
         announce: Callable[[list[RunEvent]], None],
         run: Run,
+        approval_ttl: timedelta = timedelta(days=1),
     ) -> None:
         self.tools, self.with_retries, self.announce = tools, with_retries, announce
         self.run = run
@@ -92,6 +104,10 @@ class Execution:
         # Arguments and attempts as loaded: a step's start is computed from these, so a
         # transaction retried after a failed COMMIT starts the next step the same way again.
         self.loaded = [(step.args, step.attempts) for step in run.steps]
+        asks = run.approval and any(step.destructive for step in run.steps)
+        self.approved = self.journal.approved() if asks else set()
+        self.stopped = False
+        self.expires = approval_ttl  # how long a question before a destructive step waits
 
     def __call__(self) -> Run:
         try:
@@ -107,7 +123,8 @@ class Execution:
             if run.status is RunStatus.pending:
                 run.status = RunStatus.running
                 self.journal.run_started(now)
-                self.journal.event("run.started", {"run": run.record()}, now)
+                if self.journal.seq == 0:  # not an approved run going on
+                    self.journal.event("run.started", {"run": run.record()}, now)
             following = self._advance(0, now)
         self.announce(events)
         while following is not None:
@@ -175,6 +192,9 @@ class Execution:
             # It may or may not have taken effect before the crash: never do it twice.
             self._fail(step, "interrupted before it finished; not retried", now)
             return None
+        if self.journal.stop_requested():
+            self._cancel(step.index, now)
+            return None
         tool = self.tools.get(step.tool)
         if tool is None:
             self._fail(step, f"unknown tool {step.tool!r}", now)
@@ -191,6 +211,13 @@ class Execution:
             log.exception("arguments crashed", extra={"run_id": self.run.id, "step": step.index})
             message = f"internal error (ref {self.run.id})"
         else:
+            if step.destructive and self.run.approval and step.index not in self.approved:
+                try:
+                    self._ask(step, tool, args, now)
+                except CraneError as error:  # e.g. the todo to delete does not exist
+                    step.attempts = attempts + 1
+                    self._fail(step, str(error), now)
+                return None
             step.status, step.started_at = StepStatus.running, now
             self.journal.step_started(step)
             self.journal.heartbeat(now, HEARTBEAT_INTERVAL)
@@ -199,6 +226,32 @@ class Execution:
         step.attempts = attempts + 1
         self._fail(step, message, now)
         return None
+
+    def _ask(self, step: Step, tool: Tool, args: BaseModel, now: datetime) -> None:
+        """Pause before a destructive step until its requester approves (core.approval)."""
+        preview = tool.preview(args, self.context) if tool.preview else None
+        question = preview.question if preview else f"Run step {step.index} ({step.tool})?"
+        detail = preview.detail if preview else ""
+        expires = now + self.expires
+        self.run.status = RunStatus.awaiting_approval
+        self.journal.ask(step, question, detail, now, expires)
+        self.journal.event("run.awaiting_approval", {
+            "step": step_record(step), "question": question, "detail": detail,
+            "expires_at": iso(expires),
+        }, now)  # fmt: skip
+
+    def cancel(self, index: int, now: datetime) -> None:
+        """Inside a transaction: step `index` and every later unfinished step skipped, the run
+        finished `cancelled` (a Stop, a cancelled or expired question)."""
+        self._cancel(index, now)
+
+    def _cancel(self, index: int, now: datetime) -> None:
+        self.stopped = True
+        for later in self.run.steps[index - 1 :]:
+            if later.status is StepStatus.pending:
+                later.status = StepStatus.skipped
+        self.journal.skip_after(index - 1)
+        self._finish(now)
 
     def _fail(self, step: Step, message: str, now: datetime) -> None:
         step.status, step.error, step.finished_at = StepStatus.failed, message, now
@@ -219,6 +272,8 @@ class Execution:
         run = self.run
         failed = any(step.status is StepStatus.failed for step in run.steps)
         run.status = RunStatus.failed if failed else RunStatus.completed
+        if self.stopped and not failed:
+            run.status = RunStatus.cancelled
         run.answer = compose_answer(run)
         run.finished_at = now
         self.journal.run_finished(run.status, run.answer, now)

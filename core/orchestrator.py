@@ -14,11 +14,11 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.execution import Execution
-from core.plan import Received, Run, RunStatus
+from core.plan import FINAL, Received, Run, RunStatus
 from core.policy import HEARTBEAT_EXPIRY, Announcer, RetryPolicy
 from core.policy import Listener as Listener  # re-exported: front ends type their listeners by it
 from core.store import Owner, Store
@@ -52,10 +52,12 @@ class Orchestrator:
         retry_base_s: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         owner: Owner | None = None,
+        approval_ttl_s: float = 86400,
     ) -> None:
         self.store = store
         self.tools = tools if tools is not None else REGISTRY
         self.owner = owner or this_process()
+        self.approval_ttl_s = approval_ttl_s  # how long a question waits (core.approval)
         self.with_retries = RetryPolicy(retry_attempts, retry_base_s, sleep)
         self.announce = Announcer()
         self.subscribe = self.announce.subscribe
@@ -65,11 +67,16 @@ class Orchestrator:
         self.announce.set_local(on_event)
         try:
             run = self.store.get_run(run_id)
-            if run.status in (RunStatus.completed, RunStatus.failed):
-                return run
-            return Execution(self.store, self.tools, self.with_retries, self.announce, run)()
+            if run.status in FINAL or run.status is RunStatus.awaiting_approval:
+                return run  # finished, or waiting for its requester (core.approval resumes it)
+            return self.execution(run)()
         finally:
             self.announce.set_local(None)
+
+    def execution(self, run: Run) -> Execution:
+        """The one pass over `run` this process would make (core.approval decides with it)."""
+        ttl = timedelta(seconds=self.approval_ttl_s)
+        return Execution(self.store, self.tools, self.with_retries, self.announce, run, ttl)
 
     def recover(
         self, is_alive: Callable[[int], bool] = pid_alive, on_event: Listener | None = None

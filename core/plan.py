@@ -23,8 +23,14 @@ MAX_REQUEST_CHARS = 4000
 class RunStatus(StrEnum):
     pending = "pending"
     running = "running"
+    awaiting_approval = "awaiting_approval"  # paused before a destructive step: not final
     completed = "completed"
     failed = "failed"
+    cancelled = "cancelled"
+
+
+# A run in one of these has ended for good: nothing runs, waits or changes any more.
+FINAL = frozenset({RunStatus.completed, RunStatus.failed, RunStatus.cancelled})
 
 
 class StepStatus(StrEnum):
@@ -59,6 +65,10 @@ class PlannedStep(BaseModel):
 
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
+    # For people, never for the tool: e.g. the title of a todo named by its words, so the user
+    # sees which todo "complete the report" resolved to. Left out of dumps: not part of a plan's
+    # JSON shape (tool calls), so models and stored records never see it.
+    note: str | None = Field(default=None, exclude=True)
 
 
 class Plan(BaseModel):
@@ -85,6 +95,7 @@ class Step(BaseModel):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
     destructive: bool = False
+    private: bool = False  # output holds stored data: shown only to the requester where others read
     status: StepStatus = StepStatus.pending
     output: str | None = None
     value: JsonValue = None
@@ -94,6 +105,11 @@ class Step(BaseModel):
     attempts: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class Feedback(BaseModel):
+    up: int = 0
+    down: int = 0
 
 
 class Run(BaseModel):
@@ -109,6 +125,8 @@ class Run(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     created_at: datetime
     finished_at: datetime | None = None
+    approval: bool = False  # pause before each destructive step until its requester approves
+    feedback: Feedback = Field(default_factory=Feedback)
 
     def record(self) -> dict[str, Any]:
         """The public JSON shape (CLI --json, REST): the promised keys, nothing internal."""
@@ -134,6 +152,7 @@ class Run(BaseModel):
             ],
             "created_at": iso(self.created_at),
             "finished_at": iso(self.finished_at) if self.finished_at else None,
+            "feedback": self.feedback.model_dump(),
         }
 
 
@@ -145,23 +164,6 @@ class PriorStep(BaseModel):
     value: JsonValue = None
     todo_numbers: list[int] | None = None
     todo_number: int | None = None
-
-
-class History(BaseModel):
-    """What the planner may know of the conversation: this user's earlier steps, oldest first."""
-
-    steps: list[PriorStep] = Field(default_factory=list)
-    requests: list[str] = Field(default_factory=list)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with microseconds, always the same width ("2026-01-02T03:04:05.000006Z")."""
-    if moment.tzinfo is UTC:  # the common case (every clock reading): just swap "+00:00"
-        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
-    if moment.utcoffset():
-        moment = moment.astimezone(UTC)
-    # isoformat is several times cheaper than strftime, and this runs on every step
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class Received(BaseModel):
@@ -196,11 +198,31 @@ class Todo(BaseModel):
         }
 
 
+class History(BaseModel):
+    """What the planner may know of the conversation: this user's earlier steps, oldest first."""
+
+    steps: list[PriorStep] = Field(default_factory=list)
+    requests: list[str] = Field(default_factory=list)
+    # The requesting user's own todos (open and done), for todos named by their words;
+    # None when the caller did not look them up (the planner then knows only the conversation).
+    todos: list[Todo] | None = None
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with microseconds, always the same width ("2026-01-02T03:04:05.000006Z")."""
+    if moment.tzinfo is UTC:  # the common case (every clock reading): just swap "+00:00"
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    # isoformat is several times cheaper than strftime, and this runs on every step
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
 class RunEvent(BaseModel):
     """One announced state change; persisted in the same transaction as the change itself."""
 
     run_id: str
     seq: int
-    type: str  # run.started | step.started | step.finished | run.finished
+    type: str  # run.started | step.started | step.finished | run.awaiting_approval | run.finished
     data: dict[str, Any]
     created_at: datetime

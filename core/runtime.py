@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints, ValidationError
 
+from core import approval
+from core.approval import Decision
 from core.errors import InvalidInput
 from core.orchestrator import Listener, Orchestrator
 from core.plan import MAX_REQUEST_CHARS, History, Plan, Run, RunStatus, Scope, Step
@@ -55,6 +57,8 @@ class Crane:
         """Clean the request and plan it against this user's part of the conversation."""
         text = clean_request(text)
         history = self.store.history(scope, conversation) if conversation else History()
+        # The user's own todos, so "complete call the plumber" can be resolved while planning.
+        history.todos = self.store.list_todos(scope, include_done=True)
         plan = self.planner(text, history)
         self._check(plan)
         return text, plan
@@ -80,9 +84,12 @@ class Crane:
         idempotency: tuple[str, str] | None = None,
         run_id: str | None = None,
         received: str | None = None,
+        approval: bool = False,
     ) -> Run:
         """Store a pending run for an accepted plan; `execute` runs it. With an idempotency
-        (key, body hash) already used by this caller, the run stored then is returned."""
+        (key, body hash) already used by this caller, the run stored then is returned. With
+        `approval` (Slack, REST) the run pauses before each destructive step (core.approval);
+        the CLI's runs never do: they are their operator's own."""
         tools = self.orchestrator.tools
         run = Run(
             id=run_id or new_run_id(),
@@ -95,10 +102,17 @@ class Crane:
             usage=plan.usage,
             answer=plan.answer,
             steps=[
-                Step(index=i, tool=s.tool, args=s.args, destructive=tools[s.tool].destructive)
+                Step(
+                    index=i,
+                    tool=s.tool,
+                    args=s.args,
+                    destructive=tools[s.tool].destructive,
+                    private=tools[s.tool].private_output,
+                )
                 for i, s in enumerate(plan.steps, start=1)
             ],
             created_at=self.store.clock(),
+            approval=approval,
         )
         stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency, received)
         return run if stored_id == run.id else self.store.get_run(stored_id)
@@ -109,3 +123,22 @@ class Crane:
     def ask(self, scope: Scope, text: str, conversation: str | None = None) -> Run:
         text, plan = self.plan(scope, text, conversation)
         return self.execute(self.start(scope, text, plan, conversation).id)
+
+    def approve(self, run_id: str, by: str, index: int | None = None) -> Decision:
+        """Answer a waiting run's question with yes; on `approved`, the caller executes it."""
+        return approval.approve(self.orchestrator, run_id, by, index)
+
+    def cancel(self, run_id: str, by: str, index: int | None = None) -> Decision:
+        """Cancel a waiting run, or (without `index`) stop a running one at its next step."""
+        return approval.cancel(self.orchestrator, run_id, by, index)
+
+    def expire_questions(self) -> list[Decision]:
+        return approval.expire(self.orchestrator)
+
+    def vote(self, run_id: str, voter: Scope, value: str) -> Run:
+        """One vote (up|down) per person per run, the latest wins; returns the run."""
+        if value not in ("up", "down"):
+            raise InvalidInput("a vote is up or down")
+        self.store.get_run(run_id)  # NotFound for a run that does not exist
+        self.store.vote(run_id, voter, value)
+        return self.store.get_run(run_id)

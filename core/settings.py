@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default="auto", pattern="^(auto|off)$", validation_alias="CRANE_SLACK_STREAMING"
     )
 
+    approval_ttl_s: int = Field(
+        default=86400, ge=1, le=30 * 86400, validation_alias="CRANE_APPROVAL_TTL_S"
+    )
     api_tokens: str | None = Field(default=None, validation_alias="CRANE_API_TOKENS")
     shutdown_timeout_s: float = Field(
         default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"

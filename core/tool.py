@@ -21,6 +21,15 @@ class ToolContext:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What a destructive step will do, asked before it runs: `question` holds only what the
+    plan says ("Delete todo #2?"); `detail` may hold stored data ("#2 buy milk")."""
+
+    question: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Tool:
     name: str
     input_model: type[BaseModel]
@@ -29,6 +38,10 @@ class Tool:
     destructive: bool = False
     reference_args: tuple[str, ...] = ()  # arguments that may hold $N / $prev (core.references)
     writes: bool = False  # writes to the store: runs inside its step's completing transaction
+    # its output holds stored data (todo titles): where others can read, only the requester sees it
+    private_output: bool = False
+    # for a destructive tool: the approval question for these arguments (may raise ToolError)
+    preview: Callable[[Any, ToolContext], Preview] | None = None
 
     def json_schema(self) -> dict[str, Any]:
         return self.input_model.model_json_schema()

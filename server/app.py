@@ -9,7 +9,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -128,7 +128,7 @@ def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     # Slack's SDKs load only when Slack is configured
     from bot.app import web_client
     from bot.installations import bot_token
-    from bot.progress import ResumedRuns
+    from bot.stream import ResumedRuns
 
     tokens = partial(bot_token, crane.store.installations) if settings.slack_oauth else None
     return ResumedRuns(web_client(settings), crane.store.get_run, tokens)
@@ -150,6 +150,22 @@ def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -
             log.exception("resuming what a dead process left failed")
 
     threading.Thread(target=resume, name="crane-resume", daemon=True).start()
+
+
+def _sweep_expired(every_s: float, sweep: Callable[[], object]) -> threading.Event:
+    """Now and then, cancel questions left unanswered past their time (CRANE_APPROVAL_TTL_S);
+    clicks on an expired prompt are refused on their own, this also tells the prompt."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_s):
+            try:
+                sweep()
+            except Exception:  # a busy database: the next round tries again
+                log.exception("expiring approval questions failed")
+
+    threading.Thread(target=loop, name="crane-expiry", daemon=True).start()
+    return stop
 
 
 def create(settings: Settings | None = None, crane: Crane | None = None) -> Server:
@@ -184,9 +200,18 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
         endpoint, settings.slack_signing_secret, settings.max_body_bytes, http_missing
     )
 
+    if missing:
+        sweep: Callable[[], object] = crane.expire_questions
+    else:
+        from bot.app import expiry_sweeper
+
+        sweep = expiry_sweeper(settings, crane)
+    sweeping = _sweep_expired(min(60.0, settings.approval_ttl_s / 2), sweep)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        sweeping.set()
         # stop taking work; let running runs finish for a bounded time (the rest resume later)
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
         if jobs.wait_idle(0):  # nothing left using it: give back PostgreSQL's connections

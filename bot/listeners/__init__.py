@@ -29,6 +29,8 @@ class Deps:
     handler: Handler
     jobs: Jobs
     streaming: bool
+    actions: Any = None  # bot.actions.Actions: button clicks
+    home: Any = None  # bot.home.HomeTab: the App Home
     _pending: set[asyncio.Task[Any]] = field(default_factory=set)
     _told_busy: OrderedDict[str, None] = field(default_factory=OrderedDict)
 

@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.plan import History, Received, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import conversations, intake, runs, tenants, todos
+from core.plan import Feedback, History, Received, Run, RunEvent, RunStatus, Scope, Todo
+from core.store import approvals, conversations, intake, runs, tenants, todos
 from core.store.conn import Backend, Conn
 from core.store.installations import Installations
 from core.store.journal import Journal
@@ -183,6 +183,34 @@ class Store:
     def claim_run(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
         with self.write() as conn:
             return runs.claim(conn, run_id, previous_token, owner, self.clock())
+
+    # approvals (core.approval decides; these read and annotate)
+    def waiting_approval(self, run_id: str) -> Any:
+        """The run's open question (a row: idx, question, detail, expires_at, place) or None."""
+        with self._db.read() as conn:
+            return approvals.waiting(conn, run_id)
+
+    def last_decision(self, run_id: str) -> Any:
+        """The run's latest answered question (idx, status, decided_by, place) or None."""
+        with self._db.read() as conn:
+            return approvals.last_decision(conn, run_id)
+
+    def expired_approvals(self) -> list[str]:
+        with self._db.read() as conn:
+            return approvals.expired(conn, self.clock())
+
+    def set_approval_place(self, run_id: str, index: int, place: str) -> None:
+        with self.write() as conn:
+            approvals.set_place(conn, run_id, index, place)
+
+    # feedback
+    def vote(self, run_id: str, voter: Scope, value: str) -> None:
+        with self.write() as conn:
+            approvals.vote(conn, run_id, voter, value, self.clock())
+
+    def vote_totals(self) -> Feedback:
+        with self._db.read() as conn:
+            return approvals.vote_totals(conn)
 
     def conversation_exists(self, scope: Scope, conversation: str) -> bool:
         with self._db.read() as conn:

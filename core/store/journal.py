@@ -24,6 +24,7 @@ from typing import Any
 
 from core.errors import Gone
 from core.plan import RunEvent, RunStatus, Scope, Step, iso
+from core.store import approvals
 from core.store.conn import Backend, Conn
 from core.store.jsontext import dump
 
@@ -52,6 +53,7 @@ class Journal:
         self._db = db
         self.run_id = run_id
         self._tenant = (scope.enterprise_id, scope.team_id, scope.user_id)
+        self.scope = scope
         with db.read() as conn:
             self.seq = last_seq(conn, run_id)
         # when this process last stamped the run's heartbeat: not yet
@@ -174,3 +176,49 @@ class Journal:
             "AND status = 'pending'",
             (self.run_id, index),
         )
+
+    # --- approval and stop (see core.approval) --------------------------------------------------
+
+    def resync(self) -> None:
+        """Inside the transaction: re-read the last seq (a run this process did not execute)."""
+        self.seq = last_seq(self._conn, self.run_id)
+
+    def ask(self, step: Step, question: str, detail: str, now: datetime, expires: datetime) -> None:
+        """Pause before `step`: its resolved arguments, the question, the run waiting."""
+        self._conn.execute(
+            "UPDATE steps SET args = ? WHERE run_id = ? AND idx = ?",
+            (dump(step.args), self.run_id, step.index),
+        )
+        self._conn.execute(
+            "UPDATE runs SET status = 'awaiting_approval', heartbeat_at = ? WHERE id = ?",
+            (self._at(now), self.run_id),
+        )
+        approvals.request(self._conn, self.run_id, self.scope, step.index, question, detail,
+                          now, expires)  # fmt: skip
+
+    def approved(self) -> set[int]:
+        with self._db.read() as conn:
+            return approvals.approved_steps(conn, self.run_id)
+
+    def waiting(self) -> Any:
+        return approvals.waiting(self._conn, self.run_id)
+
+    def decide(self, index: int, status: str, by: str, now: datetime) -> bool:
+        return approvals.decide(self._conn, self.run_id, index, status, by, now)
+
+    def resume(self, owner: tuple[str, int, str], now: datetime) -> bool:
+        """An approved run: pending again, owned by the process that will execute it."""
+        if not approvals.resume(self._conn, self.run_id):
+            return False
+        self._conn.execute(
+            "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ?, heartbeat_at = ? "
+            "WHERE id = ?",
+            (*owner, self._at(now), self.run_id),
+        )
+        return True
+
+    def request_stop(self) -> bool:
+        return approvals.request_stop(self._conn, self.run_id)
+
+    def stop_requested(self) -> bool:
+        return approvals.stop_requested(self._conn, self.run_id)

@@ -19,7 +19,7 @@ from core.plan import (
     Usage,
     iso,
 )
-from core.store import conversations
+from core.store import approvals, conversations
 from core.store.conn import Conn
 from core.store.jsontext import dump, load
 
@@ -38,21 +38,22 @@ def insert_run(conn: Conn, run: Run, owner: tuple[str, int, str]) -> None:
     conn.execute(
         "INSERT INTO runs (id, enterprise_id, team_id, user_id, conversation_id, text, status, "
         "planner, fallback_reason, usage, answer, created_at, owner_host, owner_pid, owner_token, "
-        "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "heartbeat_at, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run.id, scope.enterprise_id, scope.team_id, scope.user_id, conv, run.text,
             run.status.value, run.planner, run.fallback_reason,
             run.usage.model_dump_json() if run.usage else None, run.answer,
-            iso(run.created_at), *owner, iso(run.created_at),
+            iso(run.created_at), *owner, iso(run.created_at), int(run.approval),
         ),
     )  # fmt: skip
     conn.executemany(
         "INSERT INTO steps (run_id, idx, enterprise_id, team_id, user_id, tool, args, destructive, "
-        "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "private_output, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 run.id, step.index, scope.enterprise_id, scope.team_id, scope.user_id,
-                step.tool, dump(step.args), int(step.destructive), step.status.value,
+                step.tool, dump(step.args), int(step.destructive), int(step.private),
+                step.status.value,
             )
             for step in run.steps
         ],
@@ -84,7 +85,8 @@ _RUN_SELECT = (
 
 
 _STEP_COLUMNS = (
-    "idx, tool, args, destructive, status, output, result, error, attempts, started_at, finished_at"
+    "idx, tool, args, destructive, private_output, status, output, result, error, attempts, "
+    "started_at, finished_at"
 )
 
 
@@ -93,14 +95,15 @@ def _steps(conn: Conn, run_id: str) -> list[Step]:
         f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY idx", (run_id,)
     ).fetchall()
     steps = []
-    for (index, tool, args, destructive, status, output, result, error, attempts, started_at,
-         finished_at) in rows:  # fmt: skip
+    for (index, tool, args, destructive, private, status, output, result, error, attempts,
+         started_at, finished_at) in rows:  # fmt: skip
         steps.append(
             Step(
                 index=index,
                 tool=tool,
                 args=load(args),
                 destructive=bool(destructive),
+                private=bool(private),
                 status=StepStatus(status),
                 output=output,
                 error=error,
@@ -129,6 +132,8 @@ def _run(conn: Conn, row: Any) -> Run:
         steps=_steps(conn, row["id"]),
         created_at=datetime.fromisoformat(row["created_at"]),
         finished_at=_time(row["finished_at"]),
+        approval=bool(row["approval"]),
+        feedback=approvals.feedback(conn, row["id"]),
     )
 
 

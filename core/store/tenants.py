@@ -14,6 +14,8 @@ TENANT_TABLES = (
     "run_events",
     "steps",
     "idempotency",
+    "approvals",
+    "feedback",
     "runs",
     "conversations",
     "todos",

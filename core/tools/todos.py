@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core.errors import NotFound, ToolError
 from core.plan import Todo, ToolResult
-from core.tool import Tool, ToolContext
+from core.tool import Preview, Tool, ToolContext
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Number = Annotated[int, Field(ge=1, le=10**9, description="The todo's number, as shown (#3 → 3)")]
@@ -80,13 +80,20 @@ def delete_todo(args: TodoNumberInput, ctx: ToolContext) -> ToolResult:
     return ToolResult(text=f"Deleted todo #{todo.number}: {todo.title}", value=todo.number)
 
 
+def delete_preview(args: TodoNumberInput, ctx: ToolContext) -> Preview:
+    todo = _existing(ctx, args.number)
+    return Preview(f"Delete todo #{todo.number}?", line(todo))
+
+
 TOOLS = [
     Tool("add_todo", AddTodoInput, add_todo, "Add a todo for the user.", writes=True),
-    Tool("list_todos", ListTodosInput, list_todos, "List the user's todos, sorted by number."),
+    Tool("list_todos", ListTodosInput, list_todos, "List the user's todos, sorted by number.",
+         private_output=True),
     Tool("get_todo", TodoNumberInput, get_todo, "Show one of the user's todos by number.",
-         reference_args=("number",)),
+         reference_args=("number",), private_output=True),
     Tool("complete_todo", TodoNumberInput, complete_todo, "Mark one of the user's todos done.",
-         writes=True, reference_args=("number",)),
+         writes=True, reference_args=("number",), private_output=True),
     Tool("delete_todo", TodoNumberInput, delete_todo, "Delete one of the user's todos.",
-         destructive=True, writes=True, reference_args=("number",)),
+         destructive=True, writes=True, reference_args=("number",), private_output=True,
+         preview=delete_preview),
 ]  # fmt: skip

@@ -118,3 +118,44 @@ def test_with_tokens_the_page_asks_for_one_and_then_works(
         assert [run.scope for run in api.stored_runs()] == [ALICE_SCOPE]
     finally:
         context.close()
+
+
+def ask_waiting(page: Any, text: str) -> Any:
+    """Type `text`, press Run, wait for the Approve / Cancel question; the run's box."""
+    before = page.locator(".run").count()
+    page.fill("#text", text)
+    page.get_by_role("button", name="Run").click()
+    box = page.locator(".run").nth(before)
+    box.locator(".ask-approval").wait_for()
+    return box
+
+
+def test_a_deletion_asks_and_approve_runs_it(page: Any, api: LiveApi) -> None:
+    ask(page, "add a todo to buy milk")
+    box = ask_waiting(page, "delete todo 1")
+    assert "Delete todo #1?" in box.locator(".ask-approval").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())  # "are you sure?"
+    box.get_by_role("button", name="Approve").click()
+    box.locator(".answer").wait_for()
+
+    assert box.locator(".answer").inner_text().startswith("Done.")
+    assert "Approved" in box.locator(".ask-approval").inner_text()
+    assert api.store.list_todos(api.stored_runs()[0].scope) == []
+
+
+def test_cancel_keeps_the_todo_and_says_cancelled(page: Any, api: LiveApi) -> None:
+    ask(page, "add a todo to buy milk")
+    box = ask_waiting(page, "delete todo 1")
+    box.get_by_role("button", name="Cancel").click()
+    box.locator(".answer").wait_for()
+
+    assert box.locator(".answer.failed").inner_text().startswith("Cancelled.")
+    assert len(api.store.list_todos(api.stored_runs()[0].scope)) == 1
+
+
+def test_an_answer_can_be_rated(page: Any, api: LiveApi) -> None:
+    box = ask(page, "calculate 2+3")
+    box.get_by_role("button", name="👍").click()
+    box.get_by_text("Thanks for the feedback!").wait_for()
+    (run,) = api.stored_runs()
+    assert run.feedback.up == 1

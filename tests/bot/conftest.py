@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from core.plan import Run, Scope
+from core.runtime import Crane
 from core.settings import Settings
 from core.store import Store
 from server import Server, create
@@ -190,8 +191,10 @@ class _Running:
     http: httpx.Client
 
 
-def _serve(settings: Settings, fake: FakeSlack) -> tuple[LiveServer, _Running]:
-    server = create(settings)
+def _serve(
+    settings: Settings, fake: FakeSlack, crane: Crane | None = None
+) -> tuple[LiveServer, _Running]:
+    server = create(settings, crane)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -230,16 +233,19 @@ def fake() -> Iterator[FakeSlack]:
 def start_server(
     fake: FakeSlack, tmp_path: Path, databases: Callable[[Path], str]
 ) -> Iterator[Callable[..., LiveServer]]:
-    """start_server(**settings) → a running server; several may run at once (own databases)."""
+    """start_server(**settings) → a running server; several may run at once (own databases).
+    `settings=` and `crane=` (a runtime with its own clock, say) replace the defaults."""
     started: list[_Running] = []
 
-    def start(settings: Settings | None = None, **overrides: Any) -> LiveServer:
+    def start(
+        settings: Settings | None = None, crane: Crane | None = None, **overrides: Any
+    ) -> LiveServer:
         if settings is None:
             folder = tmp_path / f"server{len(started)}"
             folder.mkdir()
             overrides.setdefault("db", None) or overrides.update(db=databases(folder))
             settings = settings_for(fake, folder, **overrides)
-        live, running = _serve(settings, fake)
+        live, running = _serve(settings, fake, crane)
         started.append(running)
         return live
 

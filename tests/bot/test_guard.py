@@ -26,10 +26,11 @@ def post(
     drop: tuple[str, ...] = (),
     age: int | None = None,
 ) -> Send:
-    """A POST of `body`, signed properly unless told otherwise; `age` seconds old when sent."""
+    """A POST of `body`, signed properly unless told otherwise; `age`: signed that many
+    seconds before it is sent (negative: ahead), timed when sent, not when the case was made."""
 
     def send(server: LiveServer) -> httpx.Response:
-        timestamp = None if age is None else int(time.time()) - age  # now, not at collection
+        timestamp = None if age is None else int(time.time()) - age
         sent = signed_headers(body, SECRET, timestamp) | (headers or {})
         for name in drop:
             del sent[name]

@@ -5,7 +5,6 @@ leaves no copy of it anywhere."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from slack_sdk.oauth.installation_store import Installation
 
@@ -25,9 +24,9 @@ def installation(
 
 
 def everything(store: Store) -> str:
-    conn: sqlite3.Connection = store.write().conn
-    return repr([tuple(row) for t in ("slack_installations", "slack_bots")
-                 for row in conn.execute(f"SELECT * FROM {t}")])  # fmt: skip
+    with store.write() as conn:
+        return repr([tuple(row) for t in ("slack_installations", "slack_bots")
+                     for row in conn.execute(f"SELECT * FROM {t}")])  # fmt: skip
 
 
 def test_a_saved_installation_is_found_whole_with_its_bot(store: Store) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 
@@ -19,7 +20,6 @@ from tests.fakes.signing import load_payload
 from tests.fakes.slack_api import FakeSlack
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads manifest.yml")
-jsonschema = pytest.importorskip("jsonschema", reason="jsonschema checks Slack's manifest schema")
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST: dict[str, Any] = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
@@ -36,6 +36,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "assistant_thread_context_changed": "assistant:write",
     "app_uninstalled": None,
     "tokens_revoked": None,
+    "app_home_opened": None,
 }
 # The scope each Web API method needs (docs.slack.dev/reference/methods); None: no scope.
 METHOD_SCOPES: dict[str, str | None] = {
@@ -53,6 +54,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
     "conversations.replies": "im:history",  # Bolt's Assistant thread context store, in DMs
+    "views.publish": None,
 }
 # Bolt helpers and slack_sdk wrappers → the Web API methods they call.
 HELPERS = {
@@ -76,10 +78,12 @@ def manifest_scopes() -> set[str]:
 
 def registered(
     monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, tmp_path: Path
-) -> tuple[set[str], set[str]]:
-    """The commands and event types the app registers listeners for, as build_app registers them."""
+) -> tuple[set[str], set[str], set[str]]:
+    """The commands, event types and action ids the app registers listeners for, as build_app
+    registers them."""
     commands: set[str] = set()
     events: set[str] = set()
+    actions: set[str] = set()
 
     def recording(name: str, record: Callable[[Any], None]) -> None:
         original = getattr(AsyncApp, name)
@@ -104,15 +108,23 @@ def registered(
     recording("command", commands.add)
     recording("event", event)
     recording("use", middleware)
+    recording("action", actions.add)
     server = create(settings_for(fake, tmp_path))
     assert server.bolt is not None
-    return commands, events
+    return commands, events, actions
 
 
 def test_every_manifest_command_and_event_has_a_listener_and_vice_versa(
     monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    commands, events = registered(monkeypatch, fake, tmp_path)
+    commands, events, actions = registered(monkeypatch, fake, tmp_path)
+    # buttons need interactivity, and every button Crane shows has a listener
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+    assert actions == {"crane_approve", "crane_cancel", "crane_stop", "crane_feedback",
+                       "crane_todo_done"}  # fmt: skip
+    # the Home tab is published when opened
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in events
     in_manifest = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
     assert in_manifest == commands == {"/crane"}
     subscribed = {name.split(".")[0] for name in manifest_events()}
@@ -124,6 +136,7 @@ def test_every_manifest_command_and_event_has_a_listener_and_vice_versa(
 def test_requests_go_to_the_one_events_endpoint() -> None:
     urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]]
     urls.append(MANIFEST["settings"]["event_subscriptions"]["request_url"])
+    urls.append(MANIFEST["settings"]["interactivity"]["request_url"])
     assert all(url.endswith("/slack/events") for url in urls)
     assert all(c.get("usage_hint") for c in MANIFEST["features"]["slash_commands"])
     assert isinstance(MANIFEST["settings"]["socket_mode_enabled"], bool)
@@ -165,6 +178,9 @@ def methods_called(server: LiveServer) -> set[str]:
     server.fake.fail("chat.postMessage", "channel_not_found")
     server.command("calculate 1+1")
     server.settle()
+    home = load_payload("app_home_opened") | {"tab": "home"}
+    server.event(home)
+    server.settle()
     return {call.method for call in server.fake.calls()} - {"response_url"}
 
 
@@ -179,11 +195,6 @@ def test_scopes_are_exactly_what_the_events_and_api_calls_need(server: LiveServe
     assert set(BOT_SCOPES) == needed  # what an OAuth install asks each workspace for
 
 
-def test_the_manifest_is_valid_for_slack() -> None:
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    jsonschema.validate(MANIFEST, schema)
-
-
 def test_oauth_comes_back_to_the_redirect_endpoint_and_tokens_do_not_rotate() -> None:
     (url,) = MANIFEST["oauth_config"]["redirect_urls"]
     assert url.endswith("/slack/oauth_redirect")
@@ -194,3 +205,16 @@ def test_oauth_comes_back_to_the_redirect_endpoint_and_tokens_do_not_rotate() ->
     # rotation cannot be turned off again in Slack and would expire SLACK_BOT_TOKEN in 12 h
     assert MANIFEST["settings"]["token_rotation_enabled"] is False
     assert {"app_uninstalled", "tokens_revoked"} <= set(manifest_events())
+
+
+def test_the_manifest_is_valid_by_slacks_own_schema() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(schema).validate(MANIFEST)
+
+
+def test_the_schema_check_catches_a_misspelt_setting() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    broken = json.loads(json.dumps(MANIFEST))
+    broken["settings"]["interactivity"]["is_enabeld"] = True
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(schema).validate(broken)

@@ -84,12 +84,17 @@ def answers(fake: FakeSlack, channel: str, thread: str) -> list[str]:
     return [m.text for m in fake.messages(channel) if m.thread_ts == thread]
 
 
+def private_answer(fake: FakeSlack, channel: str) -> str:
+    """The last answer only the requester sees (todo titles in a channel are private)."""
+    return str(fake.ephemerals(channel)[-1]["text"])
+
+
 def tokens_used(fake: FakeSlack, channel: str) -> set[str | None]:
     return {c.token for c in fake.calls("chat.postMessage") if c.params.get("channel") == channel}
 
 
 def rows(store: Store, column: str, value: str) -> dict[str, int]:
-    with store.write() as conn:  # either backend
+    with store.write() as conn:
         found = {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {column} = ?",
                                  (value,)).fetchone()[0] for t in TENANT_TABLES}  # fmt: skip
     return {table: count for table, count in found.items() if count}
@@ -123,9 +128,11 @@ def test_a_second_workspace_has_its_own_token_and_its_own_todos(oauth: LiveServe
     mention(oauth, "add a todo to buy milk", "T222")
     mention(oauth, "add a todo to fix the roof", "T333")
 
-    thread = mention(oauth, "list my todos", "T333")
-    listing = answers(oauth.fake, "C333", thread)[-1]
+    mention(oauth, "list my todos", "T333")
+    # titles go only to the requester in a channel: the listing is ephemeral
+    listing = private_answer(oauth.fake, "C333")
     assert "fix the roof" in listing and "milk" not in listing
+    assert {c.token for c in oauth.fake.calls("chat.postEphemeral")} == {"xoxb-t333"}
     assert tokens_used(oauth.fake, "C222") == {"xoxb-t222"}
     assert tokens_used(oauth.fake, "C333") == {"xoxb-t333"}
     assert todos(oauth, "T222") == ["buy milk"] and todos(oauth, "T333") == ["fix the roof"]
@@ -136,9 +143,9 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org(oauth: LiveServer
                    enterprise_wide=True)  # fmt: skip
     assert page.status_code == 200 and "Crane is installed in Org" in page.text
     mention(oauth, "add a todo to buy milk", "T501", ORG, org_wide=True)
-    thread = mention(oauth, "list my todos", "T502", ORG, org_wide=True)
+    mention(oauth, "list my todos", "T502", ORG, org_wide=True)
 
-    assert answers(oauth.fake, "C502", thread)[-1] == "You have no open todos."
+    assert private_answer(oauth.fake, "C502") == "You have no open todos."
     assert tokens_used(oauth.fake, "C501") == tokens_used(oauth.fake, "C502") == {"xoxb-org"}
     assert todos(oauth, "T501", ORG) == ["buy milk"] and todos(oauth, "T502", ORG) == []
 
@@ -190,8 +197,8 @@ def test_an_uninstalled_workspace_leaves_no_rows_and_gets_no_answer(oauth: LiveS
     oauth.fake.reset()
     mention(oauth, "list my todos", "T222")
     assert oauth.fake.messages("C222") == [] and rows(oauth.store, "team_id", "T222") == {}
-    thread = mention(oauth, "list my todos", "T333")
-    assert "buy milk" in answers(oauth.fake, "C333", thread)[-1]
+    mention(oauth, "list my todos", "T333")
+    assert "buy milk" in private_answer(oauth.fake, "C333")
 
 
 def test_a_request_still_queued_when_its_workspace_uninstalls_is_dropped(
@@ -221,8 +228,8 @@ def test_a_workspace_installing_again_starts_empty(oauth: LiveServer) -> None:
     mention(oauth, "add a todo to buy milk", "T222")
     uninstall(oauth, "T222")
     install(oauth, "code-2", token="xoxb-new", team_id="T222")
-    thread = mention(oauth, "list my todos", "T222")
-    assert answers(oauth.fake, "C222", thread)[-1] == "You have no open todos."
+    mention(oauth, "list my todos", "T222")
+    assert private_answer(oauth.fake, "C222") == "You have no open todos."
     assert {c.token for c in oauth.fake.calls("chat.postMessage")} >= {"xoxb-new"}
 
 
@@ -261,7 +268,7 @@ def test_revoked_bot_token_is_deleted_and_the_org_no_longer_answered(oauth: Live
 
 
 def nothing_installed(server: LiveServer) -> bool:
-    with server.store.write() as conn:  # either backend
+    with server.store.write() as conn:
         return not any(
             conn.execute(f"SELECT 1 FROM {table}").fetchone()
             for table in ("slack_installations", "slack_bots")

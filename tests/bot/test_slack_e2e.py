@@ -58,6 +58,11 @@ def shown_calls(fake: FakeSlack) -> list[Call]:
     return [call for call in fake.calls() if call.method in SHOWN]
 
 
+def whispers(fake: FakeSlack, user: str = USER, channel: str = CHANNEL) -> list[str]:
+    """The texts only `user` was shown (chat.postEphemeral) in `channel`, oldest first."""
+    return [e["text"] for e in fake.ephemerals(channel) if e["user"] == user]
+
+
 def todo_titles(server: LiveServer, who: Scope) -> list[str]:
     return [todo.title for todo in server.store.list_todos(who, include_done=True)]
 
@@ -231,7 +236,9 @@ def test_follow_up_after_a_question_is_handled_in_that_thread(server: LiveServer
     assert "Which todo" in question.text
     server.event(message_event("complete todo 1", thread_ts=root))
     server.settle()
-    assert "Completed todo #1: buy milk" in in_thread(server.fake, root)[-1].text
+    public = in_thread(server.fake, root)[-1].text
+    assert "#1" in public and "shown only to you" in public and "buy milk" not in public
+    assert "Completed todo #1: buy milk" in whispers(server.fake)[-1]
     assert all(todo.done for todo in server.store.list_todos(scope(), include_done=True))
 
 
@@ -266,7 +273,8 @@ def test_in_a_shared_thread_another_user_cannot_act_on_my_listing(server: LiveSe
     for text in ["add a todo to walk the dog", "list my todos"]:
         server.event(message_event(text, thread_ts=root, user="W111"))
         server.settle()
-    assert "#2 [ ] walk the dog" in in_thread(server.fake, root)[-1].text
+    assert "#2 [ ] walk the dog" in whispers(server.fake, "W111")[-1]
+    assert "walk the dog" not in in_thread(server.fake, root)[-1].text
 
     server.event(message_event("complete the first one", thread_ts=root, user="W222"))
     server.settle()  # a plain message that plans nothing: silence
@@ -305,7 +313,7 @@ def test_two_workspaces_of_one_org_do_not_see_each_others_todos(server: LiveServ
     authorizations[0]["team_id"] = "T222"
     server.event(other, team_id="T222", authorizations=authorizations)
     server.settle()
-    assert in_thread(server.fake, other["ts"], "C222")[-1].text == "You have no open todos."
+    assert whispers(server.fake, USER, "C222") == ["You have no open todos."]
     assert todo_titles(server, scope(team=TEAM)) == ["buy milk"]
     assert todo_titles(server, scope(team="T222")) == []
 
@@ -511,8 +519,10 @@ def test_long_listing_stays_within_slack_limits(server: LiveServer) -> None:
         for block in blocks:
             if block["type"] == "section":
                 assert len(block["text"]["text"]) <= 3000
+    listing = whispers(server.fake)[-1]
+    assert listing.startswith("Your todos:") and listing.endswith("(truncated)")
     answer = server.fake.messages(CHANNEL)[-1]
-    assert answer.text.startswith("Your todos:") and answer.text.endswith("(truncated)")
+    assert answer.text.startswith("40 todo(s) #1, #2") and "shown only to you" in answer.text
 
 
 def test_msg_too_long_once_still_gets_a_reply(server: LiveServer) -> None:

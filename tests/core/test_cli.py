@@ -28,6 +28,7 @@ RUN_KEYS = {
     "steps",
     "created_at",
     "finished_at",
+    "feedback",
 }
 STEP_KEYS = {"index", "tool", "args", "status", "output", "error", "attempts"}
 TODO_KEYS = {"number", "title", "done", "created_at", "done_at"}
@@ -493,3 +494,25 @@ def test_a_request_planning_more_than_fifty_steps_is_refused_and_stores_nothing(
     assert "60 steps" in captured.err and "at most 50" in captured.err
     assert cli.main(["todos", "--json", "--db", db]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_runs_show_counts_feedback_and_a_cancelled_run_says_so(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    record = ask_json(capsys, db, "calculate 2+3")
+    store = Store(db)
+    store.vote(record["id"], Scope(user_id="local"), "up")
+    store.close()
+    _, out, _ = run_cli(capsys, "runs", "show", record["id"], "--db", db)
+    assert "feedback: 1 👍 · 0 👎" in out
+    _, listed, _ = run_cli(capsys, "runs", "--json", "--db", db)
+    assert json.loads(listed)[0]["feedback"] == {"up": 1, "down": 0}
+
+
+def test_crane_ask_deletes_without_asking_for_approval(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    ask_json(capsys, db, "add a todo to buy milk")
+    record = ask_json(capsys, db, "delete todo 1")
+    assert record["status"] == "completed"
+    assert record["steps"][0]["status"] == "completed"

@@ -77,6 +77,16 @@ def test_dev_case(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    check_case(case, tmp_path, capsys, monkeypatch)
+
+
+def check_case(
+    case: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Run a case's turns through `crane ask` in one thread and check its expectations."""
     monkeypatch.delenv("CRANE_DB", raising=False)
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / "eval.db")

@@ -20,33 +20,38 @@ OTHER = Scope(enterprise_id="", team_id="T9", user_id="carol")
 
 
 def tables_with_team_id(store: Store) -> set[str]:
-    conn = store.write().conn
-    names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    return {
-        name
-        for name in names
-        if any(col["name"] == "team_id" for col in conn.execute(f"PRAGMA table_info({name})"))
-    }
+    with store.write() as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            name
+            for name in names
+            if any(col["name"] == "team_id" for col in conn.execute(f"PRAGMA table_info({name})"))
+        }
 
 
 def rows_of(store: Store, column: str, value: str) -> dict[str, int]:
-    conn = store.write().conn
-    counts = {
-        table: conn.execute(
-            f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (value,)
-        ).fetchone()[0]
-        for table in TENANT_TABLES
-    }
+    with store.write() as conn:
+        counts = {
+            table: conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (value,)
+            ).fetchone()[0]
+            for table in TENANT_TABLES
+        }
     return {table: count for table, count in counts.items() if count}
 
 
 def fill(store: Store, who: Scope) -> None:
     """A bit of everything a workspace leaves: a run with steps and events, a todo, a delivery,
-    an idempotency key, an acknowledged request, an installation and its bot."""
+    an idempotency key, a vote, a question awaiting approval, an acknowledged request, an
+    installation and its bot."""
     crane = Crane(store, lambda text, history: Plan(), Orchestrator(store))
     plan = Plan(steps=[PlannedStep(tool="add_todo", args={"title": "buy milk"})])
     run = crane.start(who, "add a todo", plan, "C1:1.0", idempotency=(f"k-{who.user_id}", "h"))
     crane.execute(run.id)
+    store.vote(run.id, who, "up")
+    delete = Plan(steps=[PlannedStep(tool="delete_todo", args={"number": 1})])
+    waiting = crane.start(who, "delete todo 1", delete, "C1:1.0", approval=True)
+    assert crane.execute(waiting.id).status.value == "awaiting_approval"
     store.claim_delivery(f"msg:{who.team_id}:C1:1.0", who)
     # a request acknowledged and not planned yet (durable intake)
     waiting = Received(id=f"i-{who.team_id}", scope=who, text="add a todo to call mom",

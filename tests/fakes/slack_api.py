@@ -42,7 +42,8 @@ BOT_USER_NAME = "crane"
 APP_ID = "A111"
 
 # Params slack_sdk sends JSON-encoded inside form bodies (or a caller may pass as a str).
-_JSON_PARAMS = ("blocks", "attachments", "chunks", "metadata", "user_auth_blocks", "prompts")
+_JSON_PARAMS = ("blocks", "attachments", "chunks", "metadata", "user_auth_blocks", "prompts",
+                "view")  # fmt: skip
 _TS_START = 1_700_000_000_000_000  # microseconds; first ts is "1700000000.000100"
 _TS_STEP = 100
 
@@ -151,6 +152,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._messages: dict[tuple[str, str], Message] = {}
         self._ephemerals: list[dict[str, Any]] = []
+        self._home_views: dict[str, Any] = {}  # user → the Home tab view last published
         self._reactions: dict[tuple[str, str], list[str]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._responses: dict[str, ResponseSpec] = {}
@@ -261,6 +263,7 @@ class FakeSlack:
             self._calls.clear()
             self._messages.clear()
             self._ephemerals.clear()
+            self._home_views.clear()
             self._reactions.clear()
             self._failures.clear()
             self._responses.clear()
@@ -328,6 +331,11 @@ class FakeSlack:
                 for e in self._ephemerals
                 if channel is None or e["channel"] == channel
             ]
+
+    def home_view(self, user: str) -> Any:
+        """The view last published (views.publish) as `user`'s Home tab, or None."""
+        with self._lock:
+            return copy.deepcopy(self._home_views.get(user))
 
     def reactions(self, channel: str, ts: str) -> list[str]:
         """Reaction names the bot currently has on (channel, ts)."""
@@ -550,6 +558,16 @@ class FakeSlack:
         )
         return {"ok": True, "message_ts": ts}
 
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = _require(params, "user_id", "invalid_arguments")
+        view = params.get("view")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise _ApiError("invalid_arguments")
+        if len(view.get("blocks") or []) > 100:
+            raise _ApiError("invalid_blocks")
+        self._home_views[user] = view
+        return {"ok": True, "view": {"id": f"V{user}", "type": "home", **view}}
+
     def _start_stream(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = _require(params, "channel", "channel_not_found")
         msg = Message(
@@ -661,6 +679,7 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.update": FakeSlack._update,
     "chat.delete": FakeSlack._delete,
     "chat.postEphemeral": FakeSlack._post_ephemeral,
+    "views.publish": FakeSlack._views_publish,
     "chat.startStream": FakeSlack._start_stream,
     "chat.appendStream": FakeSlack._append_stream,
     "chat.stopStream": FakeSlack._stop_stream,

@@ -38,3 +38,4 @@ class Ask:
     """Zero steps: ask the user this instead of guessing."""
 
     text: str
+    weak: bool = False  # "no todo matches …": another reading of the words may still apply

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.planners.pattern import money
+from core.planners.pattern.numbers import OPERAND as _OPND
+from core.planners.pattern.numbers import plain_amounts, spelled_out
+
 
 @dataclass(frozen=True)
 class Expr:
@@ -22,13 +26,10 @@ class Expr:
         return "§" in self.text
 
 
-_OPND = r"(?:-\s*)?(?:\d+(?:\.\d+)?|\.\d+|§|\bpi\b|\be\b|[a-z]+\([^()]*\)|\([^()]*\))"
 _SEP = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)"
 _UNICODE = str.maketrans({"×": "*", "÷": "/", "−": "-", "–": "-", "√": " sqrt ", "²": "**2"})
-_CURRENCY = re.compile(r"[$€£]")
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 _TRIM = re.compile(
-    r"^(?:the\s+)?(?:(?:answer|result|value|solution)\s+(?:to|of|for)\s+)?"
+    r"^(?:the\s+)?(?:(?:answer|result|value|solution|total|cost|price)\s+(?:to|of|for)\s+)?"
     r"|\s*(?:=|equals?(?:\s+to)?|is\s+equal\s+to|for\s+me|please|exactly)?\s*\??$"
 )
 _REF = re.compile(
@@ -36,17 +37,6 @@ _REF = re.compile(
     r"(?:result|answer|output|outcome)\b(?!\s+of\b)"
     r"|\b(?:the|that|this)\s+(?:total|number|value|sum|one)\b(?!\s+of\b)|\b(?:it|that|this|ans)\b"
 )
-_SMALL = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen",
-)  # fmt: skip
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
-_WORD_VALUES = {w: i for i, w in enumerate(_SMALL)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
-_WORD = "|".join(sorted([*_WORD_VALUES, *_SCALES], key=len, reverse=True))
-_NUMBER_WORDS = re.compile(rf"\b(?:{_WORD})(?:[\s-]+(?:{_WORD}))*\b")
-_POINT = re.compile(r"(\d+)\s+point\s+(\d+)")
 _LIST_FN = re.compile(
     r"\b(?:the\s+)?(?P<fn>sum|total|product|average|mean|maximum|max|minimum|min|larger|largest"
     r"|bigger|biggest|greater|greatest|higher|highest|smaller|smallest|lesser|least|lower|lowest"
@@ -89,6 +79,7 @@ _REWRITES = [  # (words that must appear, pattern, replacement): cheap checks sk
         r"\1(\2)",
     ),
 ]
+_REWRITES[1:1] = money.REWRITES  # after "15% of 80", before "plus" and "times" take the words
 _COMPILED_REWRITES = [(words, re.compile(p), r) for words, p, r in _REWRITES]
 _IMPLICIT_TIMES = re.compile(r"(?<=[\d)])\s*(?=\()")
 _LETTER = re.compile(r"[a-z]")
@@ -100,19 +91,6 @@ _FUNCTIONS = frozenset({"sqrt", "abs", "round", "min", "max", "floor", "ceil"})
 _CONSTANTS = frozenset({"pi", "e"})
 # Dates and phone numbers look like sums and differences; they are not calculations.
 NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{3}-\d{4}|\d{3}-\d{3}-\d{4}")
-
-
-def _words(match: re.Match[str]) -> str:
-    total = current = 0
-    for word in re.split(r"[\s-]+", match.group()):
-        if word in _WORD_VALUES:
-            current += _WORD_VALUES[word]
-        elif word == "hundred":
-            current = (current or 1) * 100
-        else:
-            total += (current or 1) * _SCALES[word]
-            current = 0
-    return str(total + current)
 
 
 def _list_fn(match: re.Match[str]) -> str:
@@ -163,17 +141,16 @@ def check(text: str) -> bool | None:
 
 def translate(raw: str) -> tuple[str, bool] | None:
     """Words to a calculator expression (lowercase in), and whether it has an operator."""
-    text = _CURRENCY.sub("", _TRIM.sub("", raw.strip()).translate(_UNICODE))
-    if "," in text and "(" not in text:
-        text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text)
-    if _LETTER.search(text):
-        text = _REF.sub(" § ", text)
-        if _NUMBER_WORDS.search(text):
-            text = _POINT.sub(r"\1.\2", _NUMBER_WORDS.sub(_words, text))
+    text = _TRIM.sub("", raw.strip()).translate(_UNICODE)
+    letters = _LETTER.search(text)
+    if letters:
+        text = spelled_out(_REF.sub(" § ", text))
+    text = plain_amounts(text)  # after spelling out: "five dollars" is an amount too
+    if letters or "%" in text:
         if " of " in text or "between" in text:
             text = _LIST_FN.sub(_list_fn, text)
         for words, regex, replacement in _COMPILED_REWRITES:
-            if any(word in text for word in words):
+            if any(map(text.__contains__, words)):
                 text = regex.sub(replacement, text)
     if "(" in text:
         text = _IMPLICIT_TIMES.sub(" * ", text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from core.planners.pattern import money
 from core.planners.pattern.arithmetic import NOT_SUMS, Expr, check, translate
 
 _ATOM = re.compile(r"\d+(?:\.\d+)?|\.\d+|§|pi|e|[a-z]+\([^()]*\)|\([^()]*\)")
@@ -19,12 +20,13 @@ def _atom(text: str) -> str:
 _CALC_PREFIX = re.compile(
     r"(?:calculate|calc|compute|evaluate|eval|solve|work out|figure out|find|determine|tell me"
     r"|give me|show me|what(?:'s| is| are| was| would be| will be)|whats|how much (?:is|are"
-    r"|would be)|how much's|do the math(?: on| for)?|quick math|math)\s*(?::\s*)?(?P<e>.+)"
+    r"|would be)|how much's|do the math(?: on| for)?|quick math|math|do|run|crunch)"
+    r"\s*(?::\s*)?(?P<e>.+)"
 )
 _CALC_SUFFIX = (
     re.compile(
         r"(?:tell me )?what (?:does|do|is|would|will) (?P<e>.+?) (?:equal|equals|make|come to"
-        r"|give(?: you| me)?|add up to|be|total)(?: to)?"
+        r"|give(?: you| me)?|add up to|be|total|cost)(?: to)?"
     ),
     re.compile(r"(?:tell me )?what (?P<e>.+?) (?:is|equals|makes|comes to|would be)"),
 )
@@ -32,6 +34,7 @@ _PERCENT = r" ?(?:%|percent|per cent)"
 _VERBS = [
     (re.compile(p), template)
     for p, template in (
+        *money.VERBS,  # "split 120 between 4 people", "add 10% tax": before "add X"
         (r"add (?P<a>.+?) (?:to|onto) (?P<b>.+)", "{b} + {a}"),
         (r"(?:subtract|take(?: away)?|deduct|remove) (?P<a>.+?) from (?P<b>.+)", "{b} - {a}"),
         (r"(?:multiply|times) (?P<a>.+?) (?:by|with|times|and) (?P<b>.+)", "{a} * {b}"),

@@ -28,7 +28,8 @@ LIST_ALL = re.compile(
     _F,
 )
 LIST_OTHER = re.compile(
-    r"(?:what (?:do|should|must) i (?:have|need|got)|what(?:'ve| have) i got) to do"
+    r"(?:what (?:do|should|must) i (?:still |else )?(?:have|need|got)"
+    r"|what(?:'ve| have) i (?:still )?got) (?:left )?to do"
     r"(?: today| now| next)?"
     r"|what(?:'s| is) left(?: to do)?(?: on my list)?"
     r"|(?:do i have )?any(?:thing)? (?:left )?(?:to do|to-?dos|tasks)(?: left)?"
@@ -51,27 +52,37 @@ BULK = re.compile(
 )
 COMPLETE = (
     re.compile(
-        r"(?:complete|finish|finished|close|resolve|done(?: with)?|i(?: have|'ve| just)? "
-        r"(?:finished|completed)|i(?:'m| am) done with|(?:check|tick|cross|strike|mark) off"
+        r"(?P<verb>complete|finish|finished|close|resolve|done(?: with)?"
+        r"|i(?: have|'ve)?(?: just| already)? (?:finished|completed)"
+        r"|i(?:'m| am)(?: all)? (?:done|finished) with|(?:check|tick|cross|strike|mark) off"
         r"|cross out|mark (?:as )?(?:done|complete|completed|finished):?) (?P<t>.+)",
         _F,
     ),
     re.compile(
-        r"(?:mark|set|flag|check|tick|cross) (?P<t>.+?) (?:as |to )?(?:done|complete|completed"
-        r"|finished|checked(?: off)?|resolved|closed|off)",
+        r"(?P<verb>mark|set|flag|check|tick|cross) (?P<t>.+?) (?:as |to )?(?:done|complete"
+        r"|completed|finished|checked(?: off)?|resolved|closed|off)",
         _F,
     ),
 )
 DONE_IS = re.compile(
-    r"(?P<t>.+?) (?:(?:is|was|has been) )?(?:now )?(?:done|complete|completed|finished)", _F
+    r"(?P<t>.+?) (?:(?:is|are|was|were|has been|have been) )?(?:now )?(?:all )?"
+    r"(?:done|complete|completed|finished)",
+    _F,
 )
 DELETE = re.compile(
     r"(?P<verb>delete|remove|erase|trash|discard|get rid of|throw (?:away|out)|del) (?P<t>.+)", _F
 )
 GET = re.compile(
-    r"(?:show|get|view|display|open|read|see|fetch|look up|pull up|bring up|print|describe"
+    r"(?P<verb>show|get|view|display|open|read|see|fetch|look up|pull up|bring up|print|describe"
     r"|what(?:'s| is| was)|whats|tell me about|details (?:of|for|on|about)|info (?:on|about|for))"
-    r"(?: me)? (?:(?:the )?details (?:of|for|on) )?(?P<t>.+)",
+    r"(?: me)? (?:(?:the )?(?:details|status) (?:of|for|on) )?(?P<t>.+)",
+    _F,
+)
+# Verbs that also name things people do away from their list ("close the window", "throw out
+# the milk", "get milk"): a todo is named by words after them only with "todo/task/item" said.
+NEEDS_NOUN = re.compile(
+    r"close|resolve|trash|discard|get rid of|throw (?:away|out)|get|read|see|fetch|print|open"
+    r"|what(?:'s| is| was)|whats|tell me about",
     _F,
 )
 TODO_ALONE = re.compile(r"(?P<t>(?:to-?do|task) ?(?:number |no\.? ?)?#? ?\d{1,9})", _F)

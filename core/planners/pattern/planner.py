@@ -15,7 +15,8 @@ from core.planners.pattern import titles
 from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import check
 from core.planners.pattern.references import earlier_value, todo_numbers
-from core.planners.pattern.splitting import GREETING, SOFT, clean, normalize, segments
+from core.planners.pattern.splitting import GREETING, SOFT, normalize, segments
+from core.planners.pattern.talk import clean
 from core.planners.pattern.titles import clean_title
 from core.planners.pattern.units import Parser, Unit
 
@@ -46,7 +47,13 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
             numbers = todo_numbers(unit.target, steps, history)
             if isinstance(numbers, Ask):
                 return Plan(answer=numbers.text)
-            steps.extend(PlannedStep(tool=unit.tool, args={"number": n}) for n in numbers)
+            # the titles of todos named by their words, shown with the plan
+            notes: dict[int | str, str] = dict(
+                zip(unit.target.numbers, unit.target.notes, strict=False)
+            )
+            steps.extend(
+                PlannedStep(tool=unit.tool, args={"number": n}, note=notes.get(n)) for n in numbers
+            )
     return Plan(steps=steps)
 
 
@@ -55,6 +62,7 @@ def _not_understood(parser: Parser, part: str, alone: bool) -> str:
     units = [(piece, parser.single(piece, True)) for piece in SOFT.split(part) if piece.strip()]
     if any(unit is not None and not unit.solid for _, unit in units):
         return UNSUPPORTED
+    units = [(piece, unit) for piece, unit in units if unit is None or unit.kind != "filler"]
     unknown = [piece for piece, unit in units if unit is None]
     if alone and len(unknown) == len(units):
         return HELP_TEXT
@@ -92,7 +100,7 @@ def plan(text: str, history: History | None = None) -> Plan:
                 return Plan(answer=_not_understood(parser, part, alone=len(parts) == 1))
             units.extend(found)
         index += 1
-    if not units:
+    if all(unit.kind == "filler" for unit in units):
         return Plan(answer=HELP_TEXT)
     if _FACTORIAL.search(text) and any(_lone_number(unit) for unit in units):
         return Plan(answer=NO_FACTORIALS)  # "what is 5!" asks for 120, not 5

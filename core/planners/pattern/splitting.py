@@ -19,19 +19,6 @@ _END = re.compile(r"[\s?.!]+$")
 _HARD = re.compile(r" ?[;\n][ ;\n]*| ?[,.] ?(?:and )?(?:then|after that)\b[ ,:]*", _F)
 _QUOTED_SPAN = re.compile(r'"[^"\n]*"|“[^”\n]*”')
 SOFT = re.compile(r",? (?:and then|and also|and|then|also|&) |, |[.?!] ", _F)
-_LEAD = re.compile(
-    r"^(?:(?:please|pls|plz|kindly|ok(?:ay)?|so|now|and|also|then|next|finally|just|hey|hi|hello"
-    r"|thanks|thank you|great|cool|perfect|nice"
-    r"|yo|@?crane|(?:can|could|would|will) (?:you|u)(?: please)?|i(?: would|'d)? like (?:you )?to"
-    r"|i (?:want|need) you to|i want to|let'?s|go ahead and|help me|after that|what about"
-    r"|how about)\b[\s,:!]*)+",
-    _F,
-)
-_TRAIL = re.compile(
-    # "please" ends a request only after a comma: "remind me to say please" keeps its title
-    r"(?:\s*,\s*(?:please|pls|plz|thanks|thank you|thx|ty|cheers))?[\s.!?,;:]*$",
-    _F,
-)
 GREETING = re.compile(
     r"(?:hi|hello|hey|yo|hiya|howdy|good (?:morning|afternoon|evening)|thanks|thank you|thx|ty"
     r"|cheers|help|what can you do|who are you)(?: there)?(?:,? crane)?",
@@ -43,11 +30,6 @@ def normalize(text: str) -> str:
     """One space between words, no leading mention, no trailing punctuation."""
     text = _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
     return _END.sub("", _MENTION.sub("", text))
-
-
-def clean(piece: str) -> str:
-    """A piece without the politeness around it ("please …, thanks")."""
-    return _TRAIL.sub("", _LEAD.sub("", piece.strip()))
 
 
 def segments(text: str) -> list[tuple[bool, str]]:

@@ -23,6 +23,8 @@ class Target:
     position: int = 0  # in the last listing, from 1; negative counts from the end
     it: bool = False  # "it", "that one", "the one I just added"
     on_list: bool = False  # "number 2 on my list": a number, or the 2nd one shown? Both must agree
+    notes: tuple[str, ...] = ()  # titles of todos named by their words, one per number
+    named: bool = False  # named by its words: never the end of a todo title before it
 
 
 _NOUN = r"(?:to-?dos?|to\s+dos?|tasks?|items?|reminders?|entry|entries)"
@@ -94,6 +96,11 @@ def parse_target(text: str, *, bare_number: bool = True, it: bool = True) -> Tar
     if it and _IT.fullmatch(text):
         return Target(it=True)
     return None
+
+
+def strip_place(text: str) -> str:
+    """The phrase without "from my list" / "on my todos" at its end."""
+    return _PLACE.sub("", text)
 
 
 def _words(title: str) -> str:

@@ -19,8 +19,8 @@ _TITLE_SEP = (
 )
 ADD = (
     re.compile(
-        rf"{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}(?: (?:to|on|in|onto) (?:my|the) {_LIST_NOUN})?"
-        + _TITLE_SEP,
+        rf"{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}(?: for me)?"
+        rf"(?: (?:to|on|in|onto) (?:my|the) {_LIST_NOUN})?(?: for me)?" + _TITLE_SEP,
         _F | re.S,
     ),
     re.compile(rf"(?:new )?{_ADD_NOUN} ?[:\-–—] ?(?P<title>.+)", _F | re.S),
@@ -49,7 +49,7 @@ ADD = (
     ),
 )
 ADD_EMPTY = re.compile(  # an add with no title, even when a joining word is there to start one
-    rf"(?:{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}|remind me|new {_ADD_NOUN}"
+    rf"(?:{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}(?: for me)?|remind me|new {_ADD_NOUN}"
     r"|don'?t (?:let me )?forget|do not (?:let me )?forget|note to self"
     r"|(?:i (?:need|have|want) to )?remember)"
     r"(?: (?:to|for|of|that says|which says|saying|called|named|titled|about|reading|that"

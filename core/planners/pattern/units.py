@@ -14,32 +14,36 @@ from itertools import islice
 from typing import Any
 
 from core.plan import History
-from core.planners.pattern import phrases, titles
+from core.planners.pattern import naming, phrases, titles
 from core.planners.pattern.answers import ASK_TITLE, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import Expr
 from core.planners.pattern.calculation import calculation
-from core.planners.pattern.splitting import MAX_SOFT_SPLITS, SOFT, clean
+from core.planners.pattern.splitting import MAX_SOFT_SPLITS, SOFT
+from core.planners.pattern.talk import clean, filler
 from core.planners.pattern.targets import Target, parse_target, title_target
 from core.planners.pattern.titles import balanced, clean_title
 
 
 @dataclass(frozen=True, eq=False)
 class Unit:
-    kind: str  # "step" | "calc" | "todo" | "ask" | "unsupported"
+    kind: str  # "step" | "calc" | "todo" | "ask" | "unsupported" | "filler" (only talk)
     tool: str = ""
     args: dict[str, Any] = field(default_factory=dict)
     expr: Expr | None = None
     target: Target | None = None
     text: str = ""
     title: bool = False  # free text that a soft split may end
+    weak: bool = False  # "no todo matches …": a soft split may still find the real requests
 
     @property
     def solid(self) -> bool:
         return self.kind != "unsupported"
 
     @property
-    def destructive(self) -> bool:
-        return self.tool == "delete_todo"
+    def binds_title(self) -> bool:
+        """A todo title never ends right before this: a delete, a todo named by its words."""
+        named = self.target is not None and self.target.named
+        return self.tool == "delete_todo" or named or self.weak
 
 
 def _no_words(title: str) -> bool:
@@ -74,7 +78,7 @@ class Parser:
             else (lambda piece: self.single(piece, bare_ok))
         )
         whole = first(text)
-        if whole is not None and not whole.title:
+        if whole is not None and not (whole.title or whole.weak):
             return (whole,)  # "complete todo 2 and 3", "the sum of 3 and 4": one request
         for match in islice(SOFT.finditer(text), MAX_SOFT_SPLITS):
             unit = first(text[: match.start()])
@@ -85,7 +89,7 @@ class Parser:
             rest = self.chain(text[match.end() :], bare_ok=unit.kind == "calc")
             if rest is None or not all(r.solid for r in rest):
                 continue
-            if unit.title and any(r.destructive for r in rest):
+            if unit.title and any(r.binds_title for r in rest):
                 continue  # "add a todo to X and delete todo 1": a title, not an order
             return (unit, *rest)
         return None if whole is None else (whole,)
@@ -93,8 +97,8 @@ class Parser:
     def single(self, piece: str, bare_ok: bool) -> Unit | None:
         """What one piece asks for, or None when it is not a request understood here."""
         text = clean(piece)
-        if not text:
-            return None
+        if not text:  # only talk ("thanks!", "hi crane"): nothing to do, nothing to stop a plan
+            return Unit("filler") if filler(piece) else None
         if phrases.BULK.fullmatch(text):
             return Unit("unsupported", text=UNSUPPORTED)
         match = phrases.LIST.fullmatch(text)
@@ -108,40 +112,75 @@ class Parser:
                     match["incl"] or state in phrases.DONE_STATES or (match["all"] and not state)
                 )
             return Unit("step", tool="list_todos", args={"include_done": include_done})
-        return self._todo_action(text, bare_ok) or self._add(text) or self._calc(text, bare_ok)
+        todo = self._todo_action(text, bare_ok)
+        if todo is not None and not todo.weak:
+            return todo
+        return self._add(text) or self._calc(text, bare_ok) or todo
 
     def _todo_action(self, text: str, bare_ok: bool) -> Unit | None:
         for regex in phrases.COMPLETE:
             match = regex.fullmatch(text)
-            if match and (unit := self._target_unit("complete_todo", match["t"])):
+            if match and (unit := self._target_unit("complete_todo", match["t"], match["verb"])):
                 return unit
         match = phrases.DONE_IS.fullmatch(text)
         if match:
             target = parse_target(match["t"], bare_number=False, it=False)
-            if target and target.numbers:
+            if target and (target.numbers or target.position):  # "the second one is done"
                 return Unit("todo", tool="complete_todo", target=target)
+            # "the report is done" reads as done only for a whole title or a said "todo";
+            # "the milk is finished" is about milk.
+            exact = not naming.has_noun(match["t"])
+            if unit := self._named("complete_todo", match["t"], exact_only=exact):
+                return unit
         match = phrases.DELETE.fullmatch(text)
         if match:
             # "remove 5" may be arithmetic; only "delete 5" is clear enough without "todo".
             bare_number = match["verb"].lower() == "delete"
-            if unit := self._target_unit("delete_todo", match["t"], bare_number):
+            if unit := self._target_unit("delete_todo", match["t"], match["verb"], bare_number):
                 return unit
-        match = phrases.GET.fullmatch(text) or (
-            phrases.TODO_ALONE.fullmatch(text) if bare_ok else None
-        )
+        match = phrases.GET.fullmatch(text)
+        if match:
+            target = parse_target(match["t"], bare_number=False, it=False)
+            if target:
+                return Unit("todo", tool="get_todo", target=target)
+            unit = self._named("get_todo", match["t"], verb=match["verb"])
+            # A question that names no todo ("what's the weather") is not about todos at all.
+            if unit and not (unit.weak and not naming.has_noun(match["t"])):
+                return unit
+        match = phrases.TODO_ALONE.fullmatch(text) if bare_ok else None
         if match:
             target = parse_target(match["t"], bare_number=False, it=False)
             if target:
                 return Unit("todo", tool="get_todo", target=target)
         return None
 
-    def _target_unit(self, tool: str, phrase: str, bare_number: bool = True) -> Unit | None:
+    def _target_unit(
+        self, tool: str, phrase: str, verb: str, bare_number: bool = True
+    ) -> Unit | None:
         target: Target | Ask | None = parse_target(phrase, bare_number=bare_number)
         if target is None:
-            target = title_target(phrase, self.history)
+            return self._named(tool, phrase, verb=verb)
         if isinstance(target, Ask):
             return Unit("ask", text=target.text)
-        return None if target is None else Unit("todo", tool=tool, target=target)
+        return Unit("todo", tool=tool, target=target)
+
+    def _named(
+        self, tool: str, phrase: str, verb: str = "", exact_only: bool = False
+    ) -> Unit | None:
+        """A todo named by its words: among the user's todos, or (when the caller did not look
+        them up) among those added earlier in this conversation."""
+        history = self.history
+        if history is None:
+            return None
+        if history.todos is None:
+            found = title_target(phrase, history) if tool != "get_todo" else None
+        elif phrases.NEEDS_NOUN.fullmatch(verb) and not naming.has_noun(phrase):
+            return None
+        else:
+            found = naming.match(phrase, history.todos, tool, exact_only=exact_only)
+        if isinstance(found, Ask):
+            return Unit("ask", text=found.text, weak=found.weak)
+        return None if found is None else Unit("todo", tool=tool, target=found)
 
     @staticmethod
     def _add(text: str) -> Unit | None:

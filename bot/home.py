@@ -1,0 +1,84 @@
+"""The App Home: the user's open todos (each with Done) and their five latest runs, or a welcome
+for someone who never used Crane. `home_view` is pure; `HomeTab` reads the store and publishes.
+
+The tab is the user's own (nobody else sees it), so todo titles are shown whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import buttons, render
+from bot.markup import escape, truncate
+from core.plan import Run, RunEvent, Scope, Todo
+from core.runtime import Crane
+
+log = logging.getLogger("crane.slack")
+
+MAX_TODOS = 40  # a view holds at most 100 blocks
+LATEST_RUNS = 5
+WELCOME = (
+    "*Welcome to Crane!* Ask in any channel with `/crane` or a mention, or message me here:\n"
+    "• `calculate (2 + 3) * 4`\n• `add a todo to buy milk`\n• `list my todos`"
+)
+
+
+def home_view(todos: list[Todo], runs: list[Run]) -> dict[str, Any]:
+    if not todos and not runs:
+        return {"type": "home", "blocks": [render.section(WELCOME)]}
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": buttons.plain_text("Your open todos", 150)}
+    ]
+    for todo in todos[:MAX_TODOS]:
+        block = render.section(f"#{todo.number} {escape(todo.title)}")
+        block["accessory"] = buttons.button("Done", buttons.TODO_DONE, str(todo.number), "primary")
+        blocks.append(block)
+    if not todos:
+        blocks.append(render.context("No open todos."))
+    elif len(todos) > MAX_TODOS:
+        blocks.append(render.context(f"… and {len(todos) - MAX_TODOS} more"))
+    blocks += [
+        {"type": "divider"},
+        {"type": "header", "text": buttons.plain_text("Latest runs", 150)},
+    ]
+    for run in runs[:LATEST_RUNS]:
+        icon = render.ICONS.get(run.status.value, "•")
+        line = f"{icon} {escape(truncate(run.text, 200))} — _{run.status.value.replace('_', ' ')}_"
+        blocks.append(render.context(line))
+    return {"type": "home", "blocks": blocks}
+
+
+class HomeTab:
+    def __init__(self, crane: Crane, client_for: Callable[[Scope], WebClient]) -> None:
+        self.crane = crane
+        self.client_for = client_for  # the workspace's client (its own token in OAuth mode)
+
+    def publish(self, scope: Scope) -> None:
+        """Publish the user's Home; a failure is logged, never raised."""
+        store = self.crane.store
+        try:
+            view = home_view(store.list_todos(scope), store.list_runs(scope, LATEST_RUNS))
+            self.client_for(scope).views_publish(user_id=scope.user_id, view=view)
+        except SlackApiError as error:
+            log.info("could not publish the Home tab: %s", error.response.get("error"))
+        except Exception:
+            log.exception("could not publish the Home tab")
+
+    def on_event(self, event: RunEvent) -> None:
+        """Orchestrator subscriber: once per finished run that changed its user's todos."""
+        if event.type != "run.finished":
+            return
+        tools = self.crane.orchestrator.tools
+        changed = any(
+            step["status"] == "completed" and getattr(tools.get(step["tool"]), "writes", False)
+            for step in event.data.get("steps", [])
+        )
+        if changed:
+            run = self.crane.store.get_run(event.run_id)
+            if run.scope.team_id:  # a Slack workspace's user (or an API caller named like one)
+                self.publish(run.scope)
