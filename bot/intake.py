@@ -7,10 +7,11 @@ process to start on that database (`resume_received`), and answered in its threa
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.handling import Handler, SlackRequest
-from core.plan import Received
+from core.plan import Received, RunEvent
 from core.runtime import new_run_id
 
 log = logging.getLogger("crane.slack")
@@ -47,6 +48,18 @@ def record(handler: Handler, request: SlackRequest) -> SlackRequest | None:
     if not crane.store.receive(received, request.delivery_key, crane.orchestrator.owner):
         return None
     return replace(request, intake_id=received.id)
+
+
+def resume_unanswered(handler: Handler, tell: Callable[[RunEvent], None]) -> int:
+    """Post the answers of runs a dead process finished but never answered (`tell`: the
+    resumed-run reporter, which posts "Picked up after a restart" and the answer)."""
+    crane = handler.crane
+    taken = crane.orchestrator.take_unanswered()
+    for run_id in taken:
+        tell(RunEvent(run_id=run_id, seq=0, type="run.finished", data={},
+                      created_at=crane.store.clock()))  # fmt: skip
+        crane.store.mark_answered(run_id)
+    return len(taken)
 
 
 def resume_received(handler: Handler) -> int:
