@@ -75,10 +75,13 @@ class Handler:
             if request.delivery_key and not store.claim_delivery(request.delivery_key, scope):
                 return  # a retry or the twin of a message already handled
             self._handle(request)
-        elif self._handle(request) is None:
+            return
+        run_id = self._handle(request)
+        if run_id is None:
             # answered without a run, or not at all (thread chatter): nothing left to do
             store.forget_received(request.intake_id)
-        # else the run was stored, and its intake record removed in the same transaction
+        else:  # its intake record went with the run's insert; its answer is out now
+            store.mark_answered(run_id)
 
     def _handle(self, request: SlackRequest) -> str | None:
         """Plan, store and run the request, answering in Slack; the stored run's id."""
@@ -203,6 +206,9 @@ class Handler:
                 progress(event)
             except SlackApiError as error:
                 broken.append(error)
+            if event.type == "run.finished" and request is not None and request.intake_id:
+                # the answer is out: a process dying from here on must not post it again
+                self.crane.store.mark_answered(run_id)
 
         self.crane.execute(run_id, on_event=show)
         if broken:

@@ -7,11 +7,11 @@ process to start on that database (`resume_received`), and answered in its threa
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.handling import Handler, SlackRequest
-from bot.installations import bot_token
-from core.plan import Received
+from core.plan import Received, RunEvent
 from core.runtime import new_run_id
 
 log = logging.getLogger("crane.slack")
@@ -50,13 +50,22 @@ def record(handler: Handler, request: SlackRequest) -> SlackRequest | None:
     return replace(request, intake_id=received.id)
 
 
+def resume_unanswered(handler: Handler, tell: Callable[[RunEvent], None]) -> int:
+    """Post the answers of runs a dead process finished but never answered (`tell`: the
+    resumed-run reporter, which posts "Picked up after a restart" and the answer)."""
+    crane = handler.crane
+    taken = crane.orchestrator.take_unanswered()
+    for run_id in taken:
+        tell(RunEvent(run_id=run_id, seq=0, type="run.finished", data={},
+                      created_at=crane.store.clock()))  # fmt: skip
+        crane.store.mark_answered(run_id)
+    return len(taken)
+
+
 def resume_received(handler: Handler) -> int:
     """Plan and answer the requests dead processes acked but never planned; how many."""
-    crane = handler.crane
-    taken = crane.orchestrator.take_received()
+    taken = handler.crane.orchestrator.take_received()
     for received in taken:
-        request = request_from(received)
-        if handler.installed is not None:  # OAuth mode: the workspace's own token, if any left
-            request = replace(request, token=bot_token(crane.store.installations, received.scope))
-        handler(request)
+        # (OAuth mode: the handler finds the workspace's token itself: Handler.client_for)
+        handler(request_from(received))
     return len(taken)

@@ -65,6 +65,11 @@ class Jobs:
                 break
             time.sleep(quiet)
         try:
+            if self.closed:
+                # shutting down: a job not started yet is left to the next start (Slack
+                # requests are recorded at their ack, API runs stored before their 202), so
+                # the grace period goes to the jobs already running
+                return
             job(*args)
         except Exception:  # the job reports to the user itself; this is the last net
             log.exception("background job failed")

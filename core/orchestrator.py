@@ -107,6 +107,16 @@ class Orchestrator:
                     taken.append(received)
         return taken
 
+    def take_unanswered(self, is_alive: Callable[[int], bool] = pid_alive) -> list[str]:
+        """Finished runs whose answer a dead process never posted, now this process's to post."""
+        now = self.store.clock()
+        return [
+            row["id"]
+            for row in self.store.unanswered_runs()
+            if self._orphaned(row, row["heartbeat_at"], now, is_alive)
+            and self.store.claim_unanswered(row["id"], row["owner_token"], self.owner)
+        ]
+
     def _orphaned(
         self, row: Any, stamp: str | None, now: datetime, is_alive: Callable[[int], bool]
     ) -> bool:

@@ -29,6 +29,7 @@ from core.app import build
 from core.errors import InvalidInput
 from core.jobs import Jobs
 from core.orchestrator import Listener
+from core.plan import RunEvent
 from core.runtime import Crane
 from core.settings import Settings
 
@@ -136,15 +137,23 @@ def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
 
 def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -> None:
     """What a dead process left resumes in the background (the server is serving meanwhile):
-    unfinished runs (Slack runs report their outcome in their thread), then Slack requests it
-    acknowledged but never planned (planned and answered now)."""
+    unfinished runs (Slack runs report their outcome in their thread), finished runs whose
+    answer it never posted, then Slack requests it acknowledged but never planned (planned and
+    answered now)."""
+
+    def told(event: RunEvent) -> None:
+        assert tell is not None
+        tell(event)
+        if event.type == "run.finished":  # its thread has the answer now
+            crane.store.mark_answered(event.run_id)
 
     def resume() -> None:
         try:
-            crane.orchestrator.recover(on_event=tell)
-            if work is not None:
-                from bot.intake import resume_received
+            crane.orchestrator.recover(on_event=None if tell is None else told)
+            if work is not None and tell is not None:
+                from bot.intake import resume_received, resume_unanswered
 
+                resume_unanswered(work, told)
                 resume_received(work)
         except Exception:  # the database went away meanwhile: the next start tries again
             log.exception("resuming what a dead process left failed")

@@ -134,6 +134,8 @@ class Store:
                     if found:
                         return found[1]
                 runs.insert_run(conn, run, owner)
+                if received is not None:  # its requester is answered by the front end
+                    intake.owe_answer(conn, run.id)
                 if idempotency and not conversations.claim_idempotent(
                     conn, run.scope, key, body_hash, run.id, self.clock(), since
                 ):
@@ -256,6 +258,19 @@ class Store:
             if not intake.claim(conn, intake_id, previous_token, owner):
                 return None
             return intake.load_received(conn, intake_id)
+
+    def mark_answered(self, run_id: str) -> None:
+        """The front end posted this run's answer (see `intake.owe_answer`)."""
+        with self.write() as conn:
+            intake.mark_answered(conn, run_id)
+
+    def unanswered_runs(self) -> list[Any]:
+        with self._db.read() as conn:
+            return intake.unanswered(conn)
+
+    def claim_unanswered(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
+        with self.write() as conn:
+            return intake.claim_unanswered(conn, run_id, previous_token, owner)
 
     def forget_old_requests(self) -> int:
         """Delivery records and idempotency keys past their 24 h are no longer needed."""

@@ -62,3 +62,34 @@ def load_received(conn: Conn, intake_id: str) -> Received | None:
         thread_ts=row["thread_ts"], response_url=row["response_url"],
         options=load(row["options"]), received_at=datetime.fromisoformat(row["received_at"]),
     )  # fmt: skip
+
+
+# A run planned from a received request owes its requester an answer until the front end has
+# posted it: `answered` stays 0 from its insert until then, so a process that dies between the
+# run's end and that post leaves the answer to the next process (`unanswered`).
+def owe_answer(conn: Conn, run_id: str) -> None:
+    conn.execute("UPDATE runs SET answered = 0 WHERE id = ?", (run_id,))
+
+
+def mark_answered(conn: Conn, run_id: str) -> None:
+    conn.execute("UPDATE runs SET answered = 1 WHERE id = ? AND answered = 0", (run_id,))
+
+
+def unanswered(conn: Conn) -> list[Any]:
+    """Finished runs whose answer was never posted (id and owner, like `runs.unfinished`)."""
+    return conn.execute(
+        "SELECT id, owner_host, owner_pid, owner_token, heartbeat_at FROM runs "
+        "WHERE answered = 0 AND status IN ('completed', 'failed', 'cancelled') ORDER BY created_at"
+    ).fetchall()
+
+
+def claim_unanswered(
+    conn: Conn, run_id: str, previous_token: str | None, owner: tuple[str, int, str]
+) -> bool:
+    """Take over the answer of a dead process's run; compare-and-set, so one process posts it."""
+    cursor = conn.execute(
+        "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ? "
+        "WHERE id = ? AND owner_token IS NOT DISTINCT FROM ? AND answered = 0",
+        (*owner, run_id, previous_token),
+    )
+    return cursor.rowcount == 1

@@ -195,6 +195,11 @@ def m020_installations(db: Database) -> None:
     )
 
 
+def m005_answered(db: Database) -> None:
+    # see pg_migrations/005_answered.sql
+    db.executescript("ALTER TABLE runs ADD COLUMN answered INTEGER NOT NULL DEFAULT 1;")
+
+
 def m010_approvals_feedback(db: Database) -> None:
     # approval: the run pauses before each destructive step (Slack, REST; never the CLI);
     # stop_requested: a Stop/cancel the executor honours at its next step boundary
@@ -238,6 +243,7 @@ STEPS = (
     m002_idempotency,
     m003_todo_counters,
     m004_intake,
+    m005_answered,
     m010_approvals_feedback,
     m020_installations,
 )

@@ -84,3 +84,24 @@ def test_a_live_processs_requests_are_left_alone(store: Store) -> None:
     other = Orchestrator(store, owner=("this-host", 6, "other"))
     assert other.take_received(is_alive=lambda pid: True) == []
     assert [row["owner_token"] for row in store.received_owners()] == ["busy-token"]
+
+
+def test_a_finished_run_whose_answer_was_never_posted_goes_to_one_live_process(
+    store: Store,
+) -> None:
+    store.receive(received("i1"), None, DEAD)
+    owed = Run(id="r1", scope=ALICE, text="x", steps=[Step(index=1, tool="add_todo")],
+               created_at=NOW)  # fmt: skip
+    store.insert_run(owed, DEAD, received="i1")
+    store.insert_run(owed.model_copy(update={"id": "r2"}), DEAD)  # a CLI/API run owes nothing
+    mine = Orchestrator(store, owner=("this-host", 1, "mine"))
+    theirs = Orchestrator(store, owner=("this-host", 2, "theirs"))
+    dead = {DEAD[1]}
+    assert mine.take_unanswered(is_alive=lambda pid: pid not in dead) == []  # not finished yet
+    with store.write() as conn:  # the dead process finished it, then died before answering
+        conn.execute("UPDATE runs SET status = 'completed' WHERE id IN ('r1', 'r2')")
+
+    assert mine.take_unanswered(is_alive=lambda pid: pid not in dead) == ["r1"]
+    assert theirs.take_unanswered(is_alive=lambda pid: pid not in dead) == []  # mine to post
+    store.mark_answered("r1")
+    assert store.unanswered_runs() == []
