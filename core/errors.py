@@ -33,5 +33,10 @@ class Gone(CraneError):
     """What this was working on was deleted meanwhile (its workspace uninstalled Crane): stop."""
 
 
+class LeaseLost(Gone):
+    """Another process took over the run this one was executing (its lease had expired): this
+    process writes nothing more for it and stops quietly."""
+
+
 class Conflict(CraneError):
     """The thing is not in a state that allows this (approving a run that is not waiting)."""
