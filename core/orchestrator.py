@@ -97,6 +97,12 @@ class Orchestrator:
         finally:
             self.announce.set_local(None)
 
+    def hold(self, run_id: str) -> None:
+        """A run this process stored and will execute: its lease is renewed while it waits
+        in the queue, so no other replica takes it over meanwhile."""
+        with self._lease_lock:
+            self._leases[run_id] = self.owner[2]
+
     def _take(self, run_id: str, expected: str) -> str | None:
         """The fencing token of this execution, if the run's lease could be taken."""
         row = self.store.run_owner(run_id)
