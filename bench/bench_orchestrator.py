@@ -9,7 +9,11 @@ The same no-op tool function runs through each executor, interleaved round by ro
     (durability="sync": each step's checkpoint is written before the next step starts, the
     same promise Crane makes; the connection gets Crane's synchronous=NORMAL too). LangGraph's
     default, durability="async" (checkpoints written while the next step runs), is shown too.
-Reported: µs per step for each (median over rounds) and LangGraph / Crane.
+  - on PostgreSQL (bench.pg: a scratch schema on one server, over loopback): Crane with
+    CRANE_DB=postgresql://…, and the same LangGraph graph checkpointed by its PostgresSaver
+    (durability="sync") on the same server.
+Reported: µs per step for each (median over rounds), LangGraph / Crane on each database, and
+Crane on PostgreSQL / Crane on SQLite.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any, TypedDict
 from pydantic import BaseModel
 
 from bench import Result, header, median, say, verdict
+from bench.pg import scratch_schema
 from core.orchestrator import Orchestrator
 from core.plan import Plan, PlannedStep, Scope, ToolResult
 from core.runtime import Crane
@@ -53,8 +58,8 @@ def no_planner(text: str, history: Any) -> Plan:
 
 
 class CraneRunner:
-    def __init__(self, directory: Path) -> None:
-        self.store = Store(str(directory / "crane.db"))
+    def __init__(self, db: str) -> None:
+        self.store = Store(db)
         self.crane = Crane(self.store, no_planner, Orchestrator(self.store, tools={"noop": NOOP}))
 
     def run_once(self) -> None:
@@ -84,24 +89,56 @@ class State(TypedDict):
     n: int
 
 
+def linear_graph() -> Any:
+    from langgraph.graph import END, START, StateGraph
+
+    ctx = ToolContext(scope=SCOPE, store=None)
+
+    def node(state: State) -> State:
+        result = noop(NoopInput(n=state["n"]), ctx)
+        return {"n": int(result.value or 0) + 1}
+
+    graph = StateGraph(State)
+    previous = START
+    for i in range(STEPS):
+        graph.add_node(f"step{i}", node)
+        graph.add_edge(previous, f"step{i}")
+        previous = f"step{i}"
+    graph.add_edge(previous, END)
+    return graph
+
+
+class LangGraphPgRunner:
+    """The linear graph checkpointed by LangGraph's PostgresSaver (durability="sync")."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+
+        self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+        saver = PostgresSaver(self.conn)  # type: ignore[arg-type]
+        saver.setup()
+        self.app = linear_graph().compile(checkpointer=saver)
+        self.count = 0
+
+    def run_once(self) -> None:
+        self.count += 1
+        config = {"configurable": {"thread_id": f"t{self.count}"}}
+        out = self.app.invoke({"n": 0}, config, durability="sync")  # type: ignore[arg-type]
+        if out["n"] != STEPS:
+            raise RuntimeError(f"langgraph ended with {out}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class LangGraphRunner:
     def __init__(self, directory: Path, durability: str = "sync") -> None:
         from langgraph.checkpoint.sqlite import SqliteSaver
-        from langgraph.graph import END, START, StateGraph
 
-        ctx = ToolContext(scope=SCOPE, store=None)
+        graph = linear_graph()
 
-        def node(state: State) -> State:
-            result = noop(NoopInput(n=state["n"]), ctx)
-            return {"n": int(result.value or 0) + 1}
-
-        graph = StateGraph(State)
-        previous = START
-        for i in range(STEPS):
-            graph.add_node(f"step{i}", node)
-            graph.add_edge(previous, f"step{i}")
-            previous = f"step{i}"
-        graph.add_edge(previous, END)
         self.durability = durability
         path = directory / f"langgraph-{durability}.db"
         self.conn = sqlite3.connect(str(path), check_same_thread=False)
@@ -137,20 +174,29 @@ def _langgraph(directory: Path, durability: str) -> LangGraphRunner | None:
         return None
 
 
+def _runners(directory: Path, pg: str | None, quick: bool) -> list[tuple[str, Any, int]]:
+    crane_runs, lg_runs, bare_runs, pg_runs = (3, 1, 50, 1) if quick else (40, 4, 2000, 4)
+    runners: list[tuple[str, Any, int]] = [
+        ("crane", CraneRunner(str(directory / "crane.db")), crane_runs),
+        ("bare", BareRunner(), bare_runs),
+    ]
+    if pg is not None:
+        runners.append(("crane-pg", CraneRunner(pg), pg_runs))
+    lg = _langgraph(directory, "sync")
+    if lg is not None:
+        runners.append(("langgraph", lg, lg_runs))
+        # LangGraph's default: checkpoints written in the background, not before the next step
+        runners.append(("lg-async", LangGraphRunner(directory, "async"), lg_runs))
+        if pg is not None:
+            runners.append(("lg-pg", LangGraphPgRunner(pg), max(1, pg_runs // 2)))
+    return runners
+
+
 def run(quick: bool = False) -> Result:
     header(f"Orchestrator: µs per step, {STEPS}-step plan of a no-op tool")
-    rounds, crane_runs, lg_runs, bare_runs = (2, 3, 1, 50) if quick else (9, 40, 4, 2000)
-    with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp:
-        directory = Path(tmp)
-        runners: list[tuple[str, Any, int]] = [
-            ("crane", CraneRunner(directory), crane_runs),
-            ("bare", BareRunner(), bare_runs),
-        ]
-        lg = _langgraph(directory, "sync")
-        if lg is not None:
-            runners.append(("langgraph", lg, lg_runs))
-            # LangGraph's default: checkpoints written in the background, not before the next step
-            runners.append(("lg-async", LangGraphRunner(directory, "async"), lg_runs))
+    rounds = 2 if quick else 9
+    with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp, scratch_schema() as pg:
+        runners = _runners(Path(tmp), pg, quick)
         for _, runner, _ in runners:  # warm up: imports, prepared statements, caches
             runner.run_once()
         samples: dict[str, list[float]] = {name: [] for name, _, _ in runners}
@@ -181,6 +227,24 @@ def run(quick: bool = False) -> Result:
             ("orchestrator langgraph/crane", f"{ratio:.1f}× (target ≥ {TARGET_RATIO:.0f}×) "
              f"{verdict(ratio >= TARGET_RATIO)}"),
         ]  # fmt: skip
+    return result + _pg_figures(figures)
+
+
+def _pg_figures(figures: dict[str, float]) -> Result:
+    if "crane-pg" not in figures:
+        return [("orchestrator on PostgreSQL", "skipped (no PostgreSQL answered)")]
+    on_pg = figures["crane-pg"]
+    result: Result = [
+        ("orchestrator crane-pg µs/step", f"{on_pg:.1f} µs "
+         f"({on_pg / figures['crane']:.1f}× Crane on SQLite; one commit per step over loopback)"),
+    ]  # fmt: skip
+    if "lg-pg" in figures:
+        ratio = figures["lg-pg"] / on_pg
+        say(f"  on PostgreSQL: LangGraph (PostgresSaver, sync) / Crane = {ratio:.1f}×")
+        result += [
+            ("orchestrator langgraph-pg µs/step", f"{figures['lg-pg']:.1f} µs (durability=sync)"),
+            ("orchestrator langgraph-pg/crane-pg", f"{ratio:.1f}×"),
+        ]
     return result
 
 
@@ -190,7 +254,7 @@ def profile(runs: int = 200) -> None:
     import pstats
 
     with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp:
-        runner = CraneRunner(Path(tmp))
+        runner = CraneRunner(str(Path(tmp) / "crane.db"))
         runner.run_once()
         profiler = cProfile.Profile()
         call: Callable[[], None] = runner.run_once

@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 from bench import (
-    ROOT,
     VENV_BIN,
     Result,
     clean_env,
@@ -41,6 +37,8 @@ from bench import (
     verdict,
     wait_for_health,
 )
+from bench.pg import scratch_schema
+from bench.servers import process, show_log, wait_runs
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
@@ -147,62 +145,19 @@ async def _burst(
     return [ms for ms, _ in results], sum(1 for _, plain in results if not plain)
 
 
-def _finished_runs(db: str) -> int:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
-        try:
-            row = conn.execute(
-                "SELECT count(*) FROM runs WHERE status IN ('completed', 'failed')"
-            ).fetchone()
-        except sqlite3.OperationalError:  # not created yet
-            return 0
-    return int(row[0])
-
-
-def _wait_runs(db: str, expected: int, timeout: float = 180.0) -> float:
-    start = time.perf_counter()
-    while _finished_runs(db) < expected:
-        if time.perf_counter() - start > timeout:
-            raise TimeoutError(f"Crane finished {_finished_runs(db)} of {expected} runs")
-        time.sleep(0.05)
-    return time.perf_counter() - start
-
-
-def _show_log(path: Path) -> bool:
-    """On the way out of a failed run, show what the servers said (the file is deleted next)."""
-    if path.exists():
-        say(f"  servers' log (last lines of {path.name}):")
-        for line in path.read_text(errors="replace").splitlines()[-40:]:
-            say(f"    {line}")
-    return False  # never swallow the error
-
-
-@contextlib.contextmanager
-def _process(command: list[str], env: dict[str, str], log: IO[bytes]) -> Iterator[Any]:
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
-    )
-    try:
-        yield process
-    finally:
-        if process.stdin:
-            process.stdin.close()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def run(quick: bool = False) -> Result:
     rounds, burst = (1, 10) if quick else (8, 100)
     header(f"Slack ack latency: {burst} concurrent signed `/crane {REQUEST}`, {rounds} rounds")
-    with tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp, contextlib.ExitStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="crane-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+        scratch_schema() as pg,
+    ):
         log_path = Path(tmp) / "servers.log"
         log = stack.enter_context(log_path.open("wb"))
-        stack.push(lambda kind, *_: kind is not None and _show_log(log_path))
+        stack.push(lambda kind, *_: kind is not None and show_log(log_path))
         fake = stack.enter_context(
-            _process([sys.executable, "-m", "bench.bench_slack_ack", "fake"], clean_env(), log)
+            process([sys.executable, "-m", "bench.bench_slack_ack", "fake"], clean_env(), log)
         )
         api_url = fake.stdout.readline().decode().strip()
         if not api_url.startswith("http"):
@@ -217,23 +172,32 @@ def run(quick: bool = False) -> Result:
         bare_cmd = [sys.executable, "-m", "bench.bench_slack_ack", "bare", str(bare_port), api_url]
         pbr_cmd = [*bare_cmd[:4], str(pbr_port), api_url, "pbr"]
         targets = [
-            Target("crane", stack.enter_context(_process(crane_cmd, crane_env, log)), crane_port),
-            Target("bare", stack.enter_context(_process(bare_cmd, clean_env(), log)), bare_port),
-            Target("bare-pbr", stack.enter_context(_process(pbr_cmd, clean_env(), log)), pbr_port),
+            Target("crane", stack.enter_context(process(crane_cmd, crane_env, log)), crane_port),
+            Target("bare", stack.enter_context(process(bare_cmd, clean_env(), log)), bare_port),
+            Target("bare-pbr", stack.enter_context(process(pbr_cmd, clean_env(), log)), pbr_port),
         ]
+        dbs = {"crane": db}  # each Crane's database, to wait for its runs
+        if pg is not None:  # the same server on PostgreSQL: a commit per ack over loopback
+            pg_port = free_port()
+            pg_env = {**crane_env, "CRANE_DB": pg, "PORT": str(pg_port)}
+            pg_cmd = [*crane_cmd[:-1], str(pg_port)]
+            pg_process = stack.enter_context(process(pg_cmd, pg_env, log))
+            targets.insert(1, Target("crane-pg", pg_process, pg_port))
+            dbs["crane-pg"] = pg
         for target in targets:
             wait_for_health(target.health, process=target.process)
         response_url = api_url.removesuffix("/api/") + "/response/bench"
-        started = 0  # Crane runs started so far: wait for them before every burst
+        # Crane runs started so far on each database: every burst waits for all of them
+        started = dict.fromkeys(dbs, 0)
 
         def measure(target: Target, tag: str, count: int) -> tuple[list[float], int]:
-            nonlocal started
-            _wait_runs(db, started)
+            for name, each in dbs.items():
+                wait_runs(each, started[name])
             latencies, odd = asyncio.run(
                 _burst(target.name, target.url, _requests(count, tag, response_url))
             )
-            if target.name == "crane":
-                started += count - odd
+            if target.name in started:
+                started[target.name] += count - odd
             return latencies, odd
 
         for target in targets:  # warm up: Bolt's auth.test, lazy imports, worker threads
@@ -256,9 +220,10 @@ def run(quick: bool = False) -> Result:
                 say(f"  round {i + 1} {target.name:<5} p50 {percentile(latencies, 50):6.1f} ms  "
                     f"p99 {percentile(latencies, 99):6.1f} ms")  # fmt: skip
                 if target.name == "crane":
-                    drain.append(_wait_runs(db, started))
+                    drain.append(wait_runs(db, started["crane"]))
         crane_rss = rss_mib(targets[0].process.pid)
-        _wait_runs(db, started)
+        for name, each in dbs.items():
+            wait_runs(each, started[name])
     figures = {name: {k: median(v) for k, v in values.items()} for name, values in stats.items()}
     crane, bare, pbr = figures["crane"], figures["bare"], figures["bare-pbr"]
     p50_ratio, p99_ratio = crane["p50"] / bare["p50"], crane["p99"] / bare["p99"]
@@ -282,6 +247,21 @@ def run(quick: bool = False) -> Result:
         ("slack ack bare bolt (before_response)", f"{pbr['p50']:.1f} / {pbr['p99']:.1f} ms; "
          f"crane/it {pbr_ratio[0]:.2f}×, {pbr_ratio[1]:.2f}×"),
         ("slack ack not plain 200 acks", f"crane {rejected['crane']}, bare {rejected['bare']}"),
+        *_pg_figures(figures, rejected),
+    ]  # fmt: skip
+
+
+def _pg_figures(figures: dict[str, dict[str, float]], rejected: dict[str, int]) -> Result:
+    if "crane-pg" not in figures:
+        return [("slack ack crane on PostgreSQL", "skipped (no PostgreSQL answered)")]
+    on_pg, bare = figures["crane-pg"], figures["bare"]
+    ratios = (on_pg["p50"] / bare["p50"], on_pg["p99"] / bare["p99"])
+    say(f"  Crane on PostgreSQL / bare: p50 {ratios[0]:.2f}×, p99 {ratios[1]:.2f}×")
+    return [
+        ("slack ack crane-pg p50/p99", f"{on_pg['p50']:.1f} / {on_pg['p99']:.1f} ms "
+         f"(not a plain 200 ack: {rejected['crane-pg']})"),
+        ("slack ack crane-pg/bare p50, p99", f"{ratios[0]:.2f}×, {ratios[1]:.2f}× "
+         f"(crane-pg/crane p99 {on_pg['p99'] / figures['crane']['p99']:.2f}×)"),
     ]  # fmt: skip
 
 

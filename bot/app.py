@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
@@ -33,6 +34,7 @@ from bot.listeners import (
     messages,
 )
 from bot.oauth import oauth_parts
+from core.errors import TransientError
 from core.jobs import Jobs
 from core.runtime import Crane
 from core.settings import Settings
@@ -61,7 +63,21 @@ def web_client(settings: Settings) -> WebClient:
     )  # fmt: skip
 
 
-def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
+def slack_handler(settings: Settings, crane: Crane) -> Handler:
+    """What works on a Slack request after its ack (also resumes those left unplanned)."""
+    many = settings.slack_oauth  # many workspaces, each with its own token
+    return Handler(
+        crane,
+        web_client(settings),
+        usage_line,
+        installed=crane.store.installations.installed if many else None,
+        token_for=partial(bot_token, crane.store.installations) if many else None,
+    )
+
+
+def build_app(
+    settings: Settings, crane: Crane, jobs: Jobs, handler: Handler | None = None
+) -> AsyncApp:
     """The Bolt app: one bot token (SLACK_BOT_TOKEN), or OAuth — many workspaces, each with
     its own token from Crane's database."""
     client = AsyncWebClient(
@@ -85,14 +101,7 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         # polling for it every 10 ms.
         process_before_response=True,
     )
-    many = settings.slack_oauth  # many workspaces, each with its own token
-    handler = Handler(
-        crane,
-        web_client(settings),
-        usage_line,
-        installed=crane.store.installations.installed if many else None,
-        token_for=partial(bot_token, crane.store.installations) if many else None,
-    )
+    handler = handler or slack_handler(settings, crane)
     home_tab = HomeTab(crane, handler.client_for)
     # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
     crane.orchestrator.subscribe(home_tab.on_event)
@@ -117,8 +126,13 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs) -> AsyncApp:
         return None
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse) -> None:
         log.error("listener failed: %r", error, extra={"event_id": body.get("event_id")})
+        if isinstance(error, TransientError) and response is not None:
+            # e.g. the database is down, so the request could not be recorded: no ack, and
+            # Slack delivers it again later
+            response.status = 503
+            response.body = "Crane cannot take requests right now; try again shortly"
 
     return app
 

@@ -47,6 +47,7 @@ class SlackRequest:
     from_command: bool = False
     assistant_thread: bool = False  # show "thinking…" in the Assistant pane while planning
     token: str | None = None  # the workspace's bot token (OAuth mode); None: the one token
+    intake_id: str | None = None  # its durable intake record (bot.intake), written before the ack
 
 
 class Handler:
@@ -76,11 +77,21 @@ class Handler:
         store = self.crane.store
         scope = request.scope
         if self.installed and not self.installed(scope.enterprise_id, scope.team_id):
+            # (an uninstall forgot its intake record along with the workspace's other rows)
             return
-        if request.delivery_key and not store.claim_delivery(request.delivery_key, request.scope):
-            return  # a retry or the twin of a message already handled
+        if request.intake_id is None:  # not recorded at the ack (bot.intake.record)
+            if request.delivery_key and not store.claim_delivery(request.delivery_key, scope):
+                return  # a retry or the twin of a message already handled
+            self._handle(request)
+        elif self._handle(request) is None:
+            # answered without a run, or not at all (thread chatter): nothing left to do
+            store.forget_received(request.intake_id)
+        # else the run was stored, and its intake record removed in the same transaction
+
+    def _handle(self, request: SlackRequest) -> str | None:
+        """Plan, store and run the request, answering in Slack; the stored run's id."""
         # the workspace's own token (OAuth mode), else the one token
-        client = self.client_for(scope, request.token)
+        client = self.client_for(request.scope, request.token)
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
@@ -95,14 +106,17 @@ class Handler:
                 if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
                     log.info("unplanned thread message left unanswered: %s", error)
                     return None
-                return self._reply(client, request, f"Sorry — {error}")
+                self._reply(client, request, f"Sorry — {error}")
+                return None
             if not plan.steps and request.silent_if_nothing:
                 return None
             if not plan.steps:
                 # stored in the conversation: Crane answered in this thread, so it follows up
-                run = self.crane.start(request.scope, text, plan, request.conversation)
+                run = self.crane.start(request.scope, text, plan, request.conversation,
+                                       received=request.intake_id)  # fmt: skip
                 self.crane.execute(run.id)
-                return self._reply(client, request, plan.answer or render.USAGE)
+                self._reply(client, request, plan.answer or render.USAGE)
+                return run.id
             target = self._target(client, request, text)
             # a command's thread hangs off the header it just posted; everything else already
             # names its conversation (the thread, or a DM's rolling one)
@@ -110,15 +124,17 @@ class Handler:
             if target is not None and target.header_ts:
                 conversation = f"{target.channel}:{target.thread_ts}"
             # pauses before each destructive step until the requester approves (bot.actions)
-            run = self.crane.start(request.scope, text, plan, conversation, approval=True)
+            run = self.crane.start(request.scope, text, plan, conversation, approval=True,
+                                   received=request.intake_id)  # fmt: skip
             run_id = run.id
             if target is None:
-                return self._answer_by_response_url(request, run_id)
-            self._run(client, request, target, run_id)
+                self._answer_by_response_url(request, run_id)
+            else:
+                self._run(client, request, target, run_id)
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})
             self._reply(client, request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
-        return None
+        return run_id
 
     def _thinking(self, client: WebClient, request: SlackRequest) -> None:
         """Assistant status while planning; a threaded DM outside the Assistant pane may

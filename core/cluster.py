@@ -8,7 +8,8 @@ readers see it live); what the cluster shares is everything else:
   procrastinate jobs whose worker stopped beating (a `kill -9`ed replica) are retried, and every
   unfinished run whose owner is gone — a dead process on its host, or a lease past its expiry
   (`core.orchestrator`) — is deferred as `crane.resume_run`, one waiting job per run
-  (queueing lock) and never two at once (lock).
+  (queueing lock) and never two at once (lock). Slack requests a dead replica acknowledged but
+  never planned (durable intake) are planned by the worker that runs the tick (`received`).
 - `crane.resume_run(run_id)`: whichever worker fetches it takes the run's lease (a
   compare-and-set: a run whose owner came back is left alone) and executes it from its last
   committed step.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, exceptions
@@ -48,10 +50,16 @@ class Cluster:
     """This replica's procrastinate app and worker, executing `crane`'s runs."""
 
     def __init__(
-        self, crane: Crane, url: str, tell: Listener | None = None, concurrency: int = 4
+        self,
+        crane: Crane,
+        url: str,
+        tell: Listener | None = None,
+        received: Callable[[], object] | None = None,
+        concurrency: int = 4,
     ) -> None:
         self.crane = crane
         self.tell = tell  # hears resumed runs' events (the Slack reporter)
+        self.received = received  # plans requests dead replicas acked (bot.intake)
         self.concurrency = concurrency
         self.app = App(
             connector=PsycopgConnector(conninfo=url, min_size=1, max_size=concurrency + 3),
@@ -85,6 +93,8 @@ class Cluster:
                     )
                 except exceptions.AlreadyEnqueued:
                     continue  # one is waiting already
+            if self.received is not None:
+                await asyncio.to_thread(self.received)
 
         @app.periodic(cron=PRUNE_CRON, periodic_id="prune")
         @app.task(name="crane.prune", queue=QUEUE, queueing_lock="crane.prune")

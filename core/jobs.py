@@ -44,12 +44,16 @@ class Jobs:
     def submit_reserved(self, job: Callable[..., Any], *args: Any) -> None:
         self._executor.submit(self._run, job, *args)
 
-    def try_submit(self, job: Callable[..., Any], *args: Any) -> bool:
-        """Start `job` in the background, or return False when the pool is full or closed.
-        For work that answers a deadline-bound request (a Slack ack): it counts as an arrival
-        the workers yield to."""
+    def reserve_for_ack(self) -> bool:
+        """`reserve` for work that answers a deadline-bound request (a Slack ack): it counts
+        as an arrival the workers yield to."""
         self._last_arrival = time.monotonic()
-        if not self.reserve():
+        return self.reserve()
+
+    def try_submit(self, job: Callable[..., Any], *args: Any) -> bool:
+        """Start `job` in the background, or return False when the pool is full or closed
+        (an arrival the workers yield to, as for `reserve_for_ack`)."""
+        if not self.reserve_for_ack():
             return False
         self.submit_reserved(job, *args)
         return True

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.execution import Execution
-from core.plan import FINAL, Run, RunStatus
+from core.plan import FINAL, Received, Run, RunStatus
 from core.policy import LEASE, Announcer, RetryPolicy
 from core.policy import Listener as Listener  # re-exported: front ends type their listeners by it
 from core.store import Owner, Store
@@ -32,6 +32,8 @@ from core.tool import Tool
 from core.tools import REGISTRY
 
 log = logging.getLogger("crane.orchestrator")
+# a live process plans what it received within seconds: older, on another host, it is gone
+RECEIVED_EXPIRY = timedelta(minutes=2)
 
 
 def this_process() -> Owner:
@@ -108,7 +110,8 @@ class Orchestrator:
         row = self.store.run_owner(run_id)
         if row is None or row["status"] in FINAL:
             return None
-        if row["owner_token"] != expected and self._orphaned(row, self.store.clock()):
+        now = self.store.clock()
+        if row["owner_token"] != expected and self._orphaned(row, row["heartbeat_at"], now):
             expected = row["owner_token"]  # its owner died: compare-and-set from its token
         host, pid, token = self.owner
         lease = f"{token}:{secrets.token_hex(4)}"
@@ -146,25 +149,33 @@ class Orchestrator:
         return Execution(self.store, self.tools, self.with_retries, self.announce, run, ttl, lease)
 
     def _orphaned(
-        self, row: Any, now: datetime, is_alive: Callable[[int], bool] = pid_alive
+        self,
+        row: Any,
+        stamp: str | None,
+        now: datetime,
+        is_alive: Callable[[int], bool] = pid_alive,
+        lease: bool = True,
     ) -> bool:
         """Its owner is gone: a dead process on this host, an earlier runtime of this process,
-        or any owner whose lease expired (another host, or a process frozen too long)."""
+        or one on another host silent since `stamp`. With `lease` (a run: `stamp` is its
+        heartbeat), any owner silent for longer than a lease — a process frozen too long too;
+        without (a received request: `stamp` is when it came), another host's after a while."""
         host, _, token = self.owner
         if (row["owner_token"] or "").partition(":")[0] == token:
             return False  # this runtime's own
-        beat = row["heartbeat_at"]
-        if beat is None or now - datetime.fromisoformat(beat) > self.lease:
+        expiry = self.lease if lease else RECEIVED_EXPIRY
+        silent = stamp is None or now - datetime.fromisoformat(stamp) > expiry
+        if lease and silent:
             return True
         if row["owner_host"] == host:
             return not is_alive(row["owner_pid"]) or row["owner_pid"] == os.getpid()
-        return False
+        return silent
 
     def orphans(self, is_alive: Callable[[int], bool] = pid_alive) -> list[str]:
         """The unfinished runs whose owner is gone (another process may take them over)."""
         now = self.store.clock()
         return [row["id"] for row in self.store.unfinished_runs()
-                if self._orphaned(row, now, is_alive)]  # fmt: skip
+                if self._orphaned(row, row["heartbeat_at"], now, is_alive)]  # fmt: skip
 
     def recover(
         self, is_alive: Callable[[int], bool] = pid_alive, on_event: Listener | None = None
@@ -174,10 +185,23 @@ class Orchestrator:
         now = self.store.clock()
         resumed = []
         for row in self.store.unfinished_runs():
-            if self._orphaned(row, now, is_alive) and self.store.claim_run(
-                row["id"], row["owner_token"], self.owner
-            ):
+            orphaned = self._orphaned(row, row["heartbeat_at"], now, is_alive)
+            if orphaned and self.store.claim_run(row["id"], row["owner_token"], self.owner):
                 log.warning("recovering run %s", row["id"])
                 self.execute(row["id"], on_event)
                 resumed.append(row["id"])
         return resumed
+
+    def take_received(self, is_alive: Callable[[int], bool] = pid_alive) -> list[Received]:
+        """Requests a dead process acknowledged but never planned, now this process's to plan
+        (a process on another host counts as dead once they are older than a heartbeat's
+        expiry: it would have planned them within seconds)."""
+        now = self.store.clock()
+        taken = []
+        for row in self.store.received_owners():
+            if self._orphaned(row, row["received_at"], now, is_alive, lease=False):
+                received = self.store.claim_received(row["id"], row["owner_token"], self.owner)
+                if received is not None:
+                    log.warning("recovering received request %s", row["id"])
+                    taken.append(received)
+        return taken

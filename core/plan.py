@@ -166,6 +166,21 @@ class PriorStep(BaseModel):
     todo_number: int | None = None
 
 
+class Received(BaseModel):
+    """A request acknowledged but not planned yet (durable intake): what was asked, by whom,
+    and where the answer goes. Front ends put their own flags in `options`."""
+
+    id: str
+    scope: Scope
+    text: str
+    conversation: str
+    channel: str = ""
+    thread_ts: str | None = None
+    response_url: str | None = None
+    options: dict[str, bool] = Field(default_factory=dict)
+    received_at: datetime
+
+
 class Todo(BaseModel):
     number: int
     title: str

@@ -84,6 +84,7 @@ class Crane:
         idempotency: tuple[str, str] | None = None,
         run_id: str | None = None,
         approval: bool = False,
+        received: str | None = None,
     ) -> Run:
         """Store a pending run for an accepted plan; `execute` runs it. With an idempotency
         (key, body hash) already used by this caller, the run stored then is returned. With
@@ -113,7 +114,7 @@ class Crane:
             created_at=self.store.clock(),
             approval=approval,
         )
-        stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency)
+        stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency, received)
         if stored_id != run.id:
             return self.store.get_run(stored_id)
         self.orchestrator.hold(run.id)

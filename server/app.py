@@ -34,6 +34,7 @@ from core.settings import Settings
 from core.store import is_url
 
 if TYPE_CHECKING:
+    from bot.handling import Handler
     from core.cluster import Cluster
 
 log = logging.getLogger("crane.server")
@@ -52,7 +53,7 @@ class Server:
 
 
 def _bolt_endpoint(
-    settings: Settings, crane: Crane, jobs: Jobs
+    settings: Settings, crane: Crane, jobs: Jobs, work: Handler
 ) -> tuple[ASGIApp, ASGIApp | None, Any]:
     """POST /slack/events, and in OAuth mode the install pages; and the Bolt app."""
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -60,7 +61,7 @@ def _bolt_endpoint(
     from bot.app import build_app
     from bot.oauth import TROUBLE
 
-    bolt = build_app(settings, crane, jobs)
+    bolt = build_app(settings, crane, jobs, work)
     handler = AsyncSlackRequestHandler(bolt)
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -120,6 +121,12 @@ class SlackFirst:
         return await self.api(scope, receive, send)
 
 
+def _slack_handler(settings: Settings, crane: Crane) -> Handler:
+    from bot.app import slack_handler
+
+    return slack_handler(settings, crane)
+
+
 def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     # Slack's SDKs load only when Slack is configured
     from bot.app import web_client
@@ -130,13 +137,22 @@ def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
     return ResumedRuns(web_client(settings), crane.store.get_run, tokens)
 
 
-def _resume_orphans(crane: Crane, tell: Listener | None) -> None:
-    """Runs a dead process left unfinished resume in the background (the server is serving
-    meanwhile); Slack runs report their outcome in their thread."""
-    threading.Thread(
-        target=crane.orchestrator.recover, kwargs={"on_event": tell}, name="crane-resume",
-        daemon=True,
-    ).start()  # fmt: skip
+def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -> None:
+    """What a dead process left resumes in the background (the server is serving meanwhile):
+    unfinished runs (Slack runs report their outcome in their thread), then Slack requests it
+    acknowledged but never planned (planned and answered now)."""
+
+    def resume() -> None:
+        try:
+            crane.orchestrator.recover(on_event=tell)
+            if work is not None:
+                from bot.intake import resume_received
+
+                resume_received(work)
+        except Exception:  # the database went away meanwhile: the next start tries again
+            log.exception("resuming what a dead process left failed")
+
+    threading.Thread(target=resume, name="crane-resume", daemon=True).start()
 
 
 def _every(every_s: float, chore: Callable[[], object], name: str) -> threading.Event:
@@ -155,7 +171,7 @@ def _every(every_s: float, chore: Callable[[], object], name: str) -> threading.
 
 
 def _cluster(
-    crane: Crane, tell: Listener | None, replica: bool
+    crane: Crane, tell: Listener | None, work: Handler | None, replica: bool
 ) -> tuple[Cluster | None, list[threading.Event]]:
     """On PostgreSQL, a `replica`: its job worker (core.cluster), which also prunes and takes
     over dead replicas' runs, once per period for the whole cluster. On SQLite, the one process
@@ -166,7 +182,12 @@ def _cluster(
         return None, []
     from core.cluster import Cluster
 
-    return Cluster(crane, crane.store.path, tell), []
+    received = None
+    if work is not None:
+        from bot.intake import resume_received
+
+        received = partial(resume_received, work)
+    return Cluster(crane, crane.store.path, tell, received), []
 
 
 def create(
@@ -193,8 +214,9 @@ def create(
     if not auth.tokens:
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
+    work = None if missing else _slack_handler(settings, crane)
     endpoint, install, bolt = (
-        (None, None, None) if missing else _bolt_endpoint(settings, crane, jobs)
+        (None, None, None) if work is None else _bolt_endpoint(settings, crane, jobs, work)
     )
     # Socket Mode needs no signing secret, but without one the HTTP endpoint stays shut:
     # an empty HMAC key would let anyone sign requests.
@@ -213,7 +235,7 @@ def create(
     # clicks on an expired prompt are refused on their own, this also tells the prompt.
     chores = [_every(min(60.0, settings.approval_ttl_s / 2), sweep, "expiring questions")]
     tell = None if missing else _slack_reporter(settings, crane)
-    cluster, pruning = _cluster(crane, tell, replica)
+    cluster, pruning = _cluster(crane, tell, work, replica)
     chores += pruning
 
     @asynccontextmanager
@@ -243,7 +265,7 @@ def create(
     # alone prunes them (not every `crane ask`, whose cold start this write would cost).
     crane.store.forget_old_requests()
     if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
-        _resume_orphans(crane, tell)
+        _resume_orphans(crane, tell, work)
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
     app = SlackFirst(slack, api, install)

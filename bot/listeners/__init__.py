@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import intake
 from bot.handling import Handler, SlackRequest
 from core.jobs import Jobs
 
@@ -33,8 +34,23 @@ class Deps:
     _pending: set[asyncio.Task[Any]] = field(default_factory=set)
     _told_busy: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
-    def submit(self, request: SlackRequest) -> bool:
-        return self.jobs.try_submit(self.handler, request)
+    async def submit(self, request: SlackRequest) -> bool:
+        """Record the request (durable intake) and queue it, before the listener acks; False,
+        with nothing recorded, when the pool is full (say busy). A database that is down
+        raises: Slack gets a 503 instead of an ack, and retries."""
+        jobs = self.jobs
+        if not jobs.reserve_for_ack():
+            return False
+        try:
+            recorded = await asyncio.to_thread(intake.record, self.handler, request)
+        except BaseException:
+            jobs.release()
+            raise
+        if recorded is None:  # a retry or a twin of a delivery recorded before: ack, no work
+            jobs.release()
+            return True
+        jobs.submit_reserved(self.handler, recorded)
+        return True
 
     def later(self, call: Coroutine[Any, Any, Any]) -> None:
         """Run a Web API call after the ack; failures are logged, never raised."""
@@ -49,8 +65,8 @@ class Deps:
         self._pending.add(task)  # keep a reference until done
         task.add_done_callback(self._pending.discard)
 
-    def submit_or_say_busy(self, request: SlackRequest, client: AsyncWebClient) -> None:
-        if self.submit(request):
+    async def submit_or_say_busy(self, request: SlackRequest, client: AsyncWebClient) -> None:
+        if await self.submit(request):
             return
         # no "busy" where silence is due ("thanks!" in a thread), and one per message: a
         # mention and its message twin share the delivery key

@@ -57,6 +57,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         # the worker sets "thinking…" itself, so the status can never land after the answer
         request = replace(request, assistant_thread=True, token=context.bot_token)
-        deps.submit_or_say_busy(request, client)
+        await deps.submit_or_say_busy(request, client)
 
     app.use(assistant)

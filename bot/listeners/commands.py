@@ -26,7 +26,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except InvalidInput as error:
             await ack(response_type="ephemeral", text=f"Sorry — {error}")
             return
-        if not deps.submit(request):
+        if not await deps.submit(request):
             await ack(response_type="ephemeral", text=BUSY)
             return
         await ack()

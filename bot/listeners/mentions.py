@@ -19,4 +19,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         request = from_event(body, context.bot_user_id, mentioned=True)
         if request is not None:
-            deps.submit_or_say_busy(replace(request, token=context.bot_token), client)
+            await deps.submit_or_say_busy(replace(request, token=context.bot_token), client)

@@ -44,4 +44,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         else:
             return  # top-level channel chatter; mentions come as app_mention
         if request is not None:
-            deps.submit_or_say_busy(replace(request, token=context.bot_token), client)
+            await deps.submit_or_say_busy(replace(request, token=context.bot_token), client)

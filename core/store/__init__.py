@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import approvals, conversations, journal, runs, tenants, todos
+from core.plan import Feedback, History, Received, Run, RunEvent, RunStatus, Scope, Todo
+from core.store import approvals, conversations, intake, journal, runs, tenants, todos
 from core.store.conn import Backend, Conn
 from core.store.installations import Installations
 from core.store.journal import Journal
@@ -63,7 +63,9 @@ def open_backend(db: str, pool_size: int = 10) -> Backend:
     """A `postgresql://` or `postgres://` URL: PostgreSQL; anything else: a SQLite file."""
     if is_url(db):
         from core.store.pg import PgDatabase
+        from core.store.pg_migrate import migrate
 
+        migrate(db)  # unreachable: Unavailable, before any pool exists
         return PgDatabase(db, pool_size)
     from core.store.db import Connections
 
@@ -110,12 +112,21 @@ class Store:
             return todos.delete(conn, scope, number, self.clock())
 
     # runs
-    def insert_run(self, run: Run, owner: Owner, idempotency: tuple[str, str] | None = None) -> str:
+    def insert_run(
+        self,
+        run: Run,
+        owner: Owner,
+        idempotency: tuple[str, str] | None = None,
+        received: str | None = None,
+    ) -> str:
         """Store a new run; with (key, body hash), a key this caller used in the last 24 h
         returns the run already stored for it instead (checked inside the same transaction,
-        so two concurrent requests with one key cannot both create a run)."""
+        so two concurrent requests with one key cannot both create a run). `received`: the
+        intake record this run was planned from, gone in the same transaction."""
         try:
             with self.write() as conn:
+                if received is not None:
+                    intake.forget(conn, received)
                 if idempotency:
                     key, body_hash = idempotency
                     since = self.clock() - IDEMPOTENCY_TTL
@@ -238,6 +249,35 @@ class Store:
         A run of it still executing elsewhere stops at its next write (see `Journal`)."""
         with self.write() as conn:
             return tenants.forget(conn, enterprise_id, team_id)
+
+    # durable intake
+    def receive(self, received: Received, delivery_key: str | None, owner: Owner) -> bool:
+        """Record an acknowledged request, with its delivery key in the same transaction;
+        False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
+        with self.write() as conn:
+            if delivery_key and not conversations.claim_delivery(
+                conn, delivery_key, received.scope, self.clock()
+            ):
+                return False
+            intake.record(conn, received, owner)
+        return True
+
+    def forget_received(self, intake_id: str) -> None:
+        """A received request answered without a run (or not at all: thread chatter)."""
+        with self.write() as conn:
+            intake.forget(conn, intake_id)
+
+    def received_owners(self) -> list[Any]:
+        with self._db.read() as conn:
+            return intake.owners(conn)
+
+    def claim_received(self, intake_id: str, previous_token: str, owner: Owner) -> Received | None:
+        """Take over a received request from a dead process: the request, or None if another
+        process took it first."""
+        with self.write() as conn:
+            if not intake.claim(conn, intake_id, previous_token, owner):
+                return None
+            return intake.load_received(conn, intake_id)
 
     def forget_old_requests(self) -> int:
         """Delivery records and idempotency keys past their 24 h are no longer needed."""

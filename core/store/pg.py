@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from functools import cache
 from types import TracebackType
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 from core.errors import TransientError
-from core.store.pg_migrate import CONNECT_TIMEOUT_S, migrate, unavailable
+from core.store.pg_migrate import CONNECT_TIMEOUT_S, unavailable
 
 POOL_WAIT_S = 10.0  # a caller waits this long for a free connection, then gets a 503
 LOST_WAIT_S = 0.5  # … but only this long while the server is known to be gone
@@ -79,11 +80,14 @@ def by_name(cursor: Any) -> Callable[[Sequence[Any]], Any]:
 class PgConn:
     """A psycopg connection that speaks the store's SQL (see `core.store.conn.Conn`)."""
 
-    __slots__ = ("db", "raw")
+    __slots__ = ("db", "pipeline", "raw")
 
-    def __init__(self, raw: psycopg.Connection[Any], db: PgDatabase) -> None:
+    def __init__(
+        self, raw: psycopg.Connection[Any], db: PgDatabase, pipeline: psycopg.Pipeline | None = None
+    ) -> None:
         self.raw = raw
         self.db = db
+        self.pipeline = pipeline
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         try:
@@ -91,7 +95,7 @@ class PgConn:
         except psycopg.Error as error:
             raise failed(self.db, error) from error
         self.db.lost = False
-        return cursor
+        return cursor if self.pipeline is None else PgCursor(cursor, self)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
         cursor = self.raw.cursor()
@@ -102,15 +106,59 @@ class PgConn:
         return cursor
 
 
+class PgCursor:
+    """A statement of a pipelined transaction: its result comes back at the next sync, which
+    asking for it (rows, rowcount) forces; a statement nobody asks about costs no round trip."""
+
+    __slots__ = ("_conn", "_cursor")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], conn: PgConn) -> None:
+        self._cursor = cursor
+        self._conn = conn
+
+    def _synced(self) -> psycopg.Cursor[Any]:
+        pipeline = self._conn.pipeline
+        try:
+            if pipeline is not None:
+                pipeline.sync()
+        except psycopg.Error as error:
+            raise failed(self._conn.db, error) from error
+        return self._cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._synced().rowcount
+
+    def fetchone(self) -> Any:
+        return self._synced().fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._synced().fetchall()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+def _abandon(raw: psycopg.Connection[Any]) -> None:
+    """Roll back whatever transaction is left open on a connection going back to the pool."""
+    if not raw.closed and raw.info.transaction_status != TransactionStatus.IDLE:
+        with suppress(psycopg.Error):
+            raw.execute("ROLLBACK")
+
+
 class PgTransaction:
     """BEGIN … COMMIT on a pooled connection, or ROLLBACK on any exception; joins the
-    transaction already open on this thread."""
+    transaction already open on this thread. Pipelined: statements whose results nobody
+    reads (a step's updates, its events) go out together with the COMMIT, so a step's
+    transaction costs one round trip, not one per statement; an error such a statement meets
+    is raised at the COMMIT."""
 
-    __slots__ = ("_conn", "_db")
+    __slots__ = ("_conn", "_db", "_pipelined")
 
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
         self._conn: PgConn | None = None
+        self._pipelined: AbstractContextManager[psycopg.Pipeline] | None = None
 
     def __enter__(self) -> PgConn:
         db = self._db
@@ -119,11 +167,14 @@ class PgTransaction:
             return current
         raw = db.borrow()
         try:
+            self._pipelined = raw.pipeline()
+            pipeline = self._pipelined.__enter__()
             raw.execute("BEGIN")
         except psycopg.Error as error:
+            _abandon(raw)
             db.pool.putconn(raw)
             raise failed(db, error) from error
-        self._conn = db.local.tx = PgConn(raw, db)
+        self._conn = db.local.tx = PgConn(raw, db, pipeline)
         return self._conn
 
     def __exit__(
@@ -135,24 +186,27 @@ class PgTransaction:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        db = self._db
+        db, raw, pipeline = self._db, conn.raw, self._pipelined
         db.local.tx = None
+        assert pipeline is not None
         try:
-            if kind is not None:
-                if not conn.raw.closed:
-                    conn.raw.execute("ROLLBACK")
+            if kind is not None:  # the original error is the one worth reporting
+                with suppress(psycopg.Error):
+                    pipeline.__exit__(kind, error, traceback)
+                _abandon(raw)
                 return
-            conn.raw.execute("COMMIT")
-        except psycopg.Error as failure:
-            if kind is None:
+            try:
+                raw.execute("COMMIT")
+                pipeline.__exit__(None, None, None)  # sends what is queued; the first failure
+            except psycopg.Error as failure:
+                _abandon(raw)
                 raise failed(db, failure) from failure
-            # the original error is the one worth reporting
         finally:
-            db.pool.putconn(conn.raw)
+            db.pool.putconn(raw)
 
 
 class PgDatabase:
-    """A bounded pool of connections to one PostgreSQL database (schema migrated first)."""
+    """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
@@ -162,7 +216,6 @@ class PgDatabase:
         # set by a lost connection, cleared by the next statement that works: while set,
         # callers are told 503 at once instead of queueing for a connection that cannot come
         self.lost = False
-        migrate(url)  # unreachable: Unavailable, before any pool exists
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ConnectionPool[Any]:

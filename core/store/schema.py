@@ -136,6 +136,31 @@ def m003_todo_counters(db: Database) -> None:
     )
 
 
+def m004_intake(db: Database) -> None:
+    # see pg_migrations/004_intake.sql
+    db.executescript(INTAKE)
+
+
+INTAKE = """
+    CREATE TABLE intake (
+        id TEXT PRIMARY KEY,
+        enterprise_id TEXT NOT NULL,
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        thread_ts TEXT,
+        response_url TEXT,
+        options TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        owner_host TEXT NOT NULL,
+        owner_pid INTEGER NOT NULL,
+        owner_token TEXT NOT NULL
+    );
+"""
+
+
 def m020_installations(db: Database) -> None:
     # Slack installations (OAuth mode): one row per installer and one bot per workspace, or per
     # enterprise for an org-wide install (team_id ''); `data` is the rest of slack_sdk's
@@ -212,6 +237,7 @@ STEPS = (
     m001_initial,
     m002_idempotency,
     m003_todo_counters,
+    m004_intake,
     m010_approvals_feedback,
     m020_installations,
 )

@@ -20,6 +20,7 @@ TENANT_TABLES = (
     "conversations",
     "todos",
     "todo_counters",
+    "intake",
     "deliveries",
     "slack_installations",
     "slack_bots",

@@ -94,7 +94,7 @@ def tokens_used(fake: FakeSlack, channel: str) -> set[str | None]:
 
 
 def rows(store: Store, column: str, value: str) -> dict[str, int]:
-    with store.write() as conn:
+    with store.write() as conn:  # either backend
         found = {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {column} = ?",
                                  (value,)).fetchone()[0] for t in TENANT_TABLES}  # fmt: skip
     return {table: count for table, count in found.items() if count}
@@ -268,7 +268,7 @@ def test_revoked_bot_token_is_deleted_and_the_org_no_longer_answered(oauth: Live
 
 
 def nothing_installed(server: LiveServer) -> bool:
-    with server.store.write() as conn:
+    with server.store.write() as conn:  # either backend
         return not any(
             conn.execute(f"SELECT 1 FROM {table}").fetchone()
             for table in ("slack_installations", "slack_bots")

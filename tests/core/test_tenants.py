@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core.orchestrator import Orchestrator
-from core.plan import Plan, PlannedStep, RunStatus, Scope, ToolResult
+from core.plan import Plan, PlannedStep, Received, RunStatus, Scope, ToolResult
 from core.runtime import Crane
 from core.store import Store
 from core.store.tenants import TENANT_TABLES
@@ -42,7 +42,8 @@ def rows_of(store: Store, column: str, value: str) -> dict[str, int]:
 
 def fill(store: Store, who: Scope) -> None:
     """A bit of everything a workspace leaves: a run with steps and events, a todo, a delivery,
-    an idempotency key, a vote, a question awaiting approval, an installation and its bot."""
+    an idempotency key, a vote, a question awaiting approval, an acknowledged request, an
+    installation and its bot."""
     crane = Crane(store, lambda text, history: Plan(), Orchestrator(store))
     plan = Plan(steps=[PlannedStep(tool="add_todo", args={"title": "buy milk"})])
     run = crane.start(who, "add a todo", plan, "C1:1.0", idempotency=(f"k-{who.user_id}", "h"))
@@ -52,6 +53,10 @@ def fill(store: Store, who: Scope) -> None:
     waiting = crane.start(who, "delete todo 1", delete, "C1:1.0", approval=True)
     assert crane.execute(waiting.id).status.value == "awaiting_approval"
     store.claim_delivery(f"msg:{who.team_id}:C1:1.0", who)
+    # a request acknowledged and not planned yet (durable intake)
+    received = Received(id=f"i-{who.team_id}", scope=who, text="add a todo to call mom",
+                       conversation="C1:2.0", channel="C1", received_at=store.clock())  # fmt: skip
+    store.receive(received, f"msg:{who.team_id}:C1:2.0", ("host", 1, "token"))
     install = store.installations
     install.save_installation(who.enterprise_id, who.team_id, who.user_id, False, "{}")
     install.save_bot(who.enterprise_id, who.team_id, False, "{}")

@@ -156,6 +156,7 @@ class FakeSlack:
         self._reactions: dict[tuple[str, str], list[str]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._responses: dict[str, ResponseSpec] = {}
+        self._delays: dict[str, float] = {}
         self.installs = Installs()  # oauth.v2.access, and auth.test per workspace token
 
     # ------------------------------------------------------------------ lifecycle
@@ -249,6 +250,10 @@ class FakeSlack:
                 self._responses.pop(method, None)
             else:
                 self._responses[method] = response
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every call to `method` `seconds` late (0: at once), like a slow Slack."""
+        self._delays[method] = seconds
 
     def reset(self) -> None:
         """Forget calls, messages, reactions, ephemerals, scripted failures and responses.
@@ -388,6 +393,7 @@ class FakeSlack:
             param_token = params.pop("token")
             token = token or (str(param_token) if param_token else None)
 
+        time.sleep(self._delays.get(method, 0.0))  # outside the lock: other calls go on
         with self._lock:
             failed = False
             extra_headers: dict[str, str] = {}
