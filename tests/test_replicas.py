@@ -21,8 +21,11 @@ from core.plan import Plan, PlannedStep, RunStatus, Scope
 from core.runtime import Crane
 from core.store import Store
 from tests.api.conftest import SseEvent, parse_sse
+from tests.bot.conftest import CHANNEL, ENTERPRISE, SECRET, TEAM, TOKEN, USER, mention_event
+from tests.fakes.signing import event_body, signed_headers
+from tests.fakes.slack_api import FakeSlack
 from tests.pg import fresh_schema
-from tests.replicas import replicas
+from tests.replicas import Replica, replicas
 
 ALICE = Scope(enterprise_id="", team_id="T01", user_id="U01")
 TAKEOVER_S = 30.0
@@ -147,3 +150,81 @@ def _wait_until(done: Callable[[], bool], within_s: float = 10.0) -> None:
     while not done():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request_once(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with FakeSlack() as fake, replicas(shared_db, tmp_path, 3, **_slack_env(fake)) as group:
+        survivors, victim = group[:2], group[2]
+        rest: dict[str, str] = {}  # title → run id of each accepted REST request
+        replays: list[tuple[str, str]] = []  # (run id first answered, run id of the replay)
+        mentions: dict[str, str] = {}  # title → ts of its mention
+        big = [f"victim {n}" for n in range(50)]
+        for n in range(24):
+            if n == 12:  # kill -9 mid-burst, in the middle of a long run it accepted
+                with victim.client() as http:
+                    text = "add todos: " + "; ".join(big)
+                    in_flight = http.post("/api/v1/runs", json={"text": text}).json()["id"]
+                victim.kill()
+            alive = group if victim.process.poll() is None else survivors
+            title = f"rest {n}"
+            with alive[n % len(alive)].client() as http:
+                body = {"text": f"add a todo: {title}"}
+                key = {"Idempotency-Key": f"key-{n}"}
+                created = http.post("/api/v1/runs", json=body, headers=key)
+                assert created.status_code == 202, created.text
+                rest[title] = created.json()["id"]
+            if n % 4 == 0:  # the client retries on another replica
+                with survivors[(n + 1) % 2].client() as http:
+                    again = http.post("/api/v1/runs", json=body, headers=key)
+                    replays.append((rest[title], again.json()["id"]))
+            if n % 2 == 0:  # a Slack mention, and Slack's retry of it to another replica
+                title = f"slack {n}"
+                event = mention_event(f"add a todo: {title}")
+                mentions[title] = event["ts"]
+                raw = event_body(event)
+                assert _signed_post(survivors[0], raw).status_code == 200
+                retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+                assert _signed_post(survivors[1], raw, retry).status_code == 200
+
+        store = Store(shared_db)
+        try:
+            _wait_until(lambda: not _unfinished(store), within_s=45)
+            assert all(first == again for first, again in replays)
+            for run_id in rest.values():
+                assert store.get_run(run_id).status is RunStatus.completed
+            titles = [todo.title for todo in store.list_todos(ALICE)]
+            assert sorted(titles) == sorted([*rest, *big])  # each applied once
+            taken = store.get_run(in_flight)
+            assert taken.status is RunStatus.completed
+            assert store.run_owner(in_flight)["owner_pid"] != victim.process.pid
+            slack_titles = [todo.title for todo in store.list_todos(SLACK_USER)]
+            assert sorted(slack_titles) == sorted(mentions)
+            for ts in mentions.values():  # one header, one final answer per request
+                thread = [m for m in fake.messages(CHANNEL) if m.thread_ts == ts]
+                headers = [m for m in thread if "asked:" in m.text]
+                assert len(headers) == 1 and headers[0].text.startswith("✅"), thread
+        finally:
+            store.close()
+
+
+SLACK_USER = Scope(enterprise_id=ENTERPRISE, team_id=TEAM, user_id=USER)
+
+
+def _slack_env(fake: FakeSlack) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.url,
+            "CRANE_SLACK_STREAMING": "off", "CRANE_WORKERS": "2"}  # fmt: skip
+
+
+def _signed_post(
+    replica: Replica, raw: bytes, extra: dict[str, str] | None = None
+) -> httpx.Response:
+    headers = signed_headers(raw, SECRET) | (extra or {})
+    return httpx.post(replica.url + "/slack/events", content=raw, headers=headers, timeout=30)
+
+
+def _unfinished(store: Store) -> list[str]:
+    with store.write() as conn:
+        rows = conn.execute("SELECT id FROM runs WHERE status IN ('pending', 'running')").fetchall()
+    return [row["id"] for row in rows]
