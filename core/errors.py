@@ -29,6 +29,10 @@ class Forbidden(CraneError):
     """The caller may not do this."""
 
 
+class Conflict(CraneError):
+    """The thing is not in a state that allows this (approving a run that is not waiting)."""
+
+
 class Gone(CraneError):
     """What this was working on was deleted meanwhile (its workspace uninstalled Crane): stop."""
 
@@ -36,7 +40,3 @@ class Gone(CraneError):
 class LeaseLost(Gone):
     """Another process took over the run this one was executing (its lease had expired): this
     process writes nothing more for it and stops quietly."""
-
-
-class Conflict(CraneError):
-    """The thing is not in a state that allows this (approving a run that is not waiting)."""

@@ -48,10 +48,9 @@ def fill(store: Store, who: Scope) -> None:
     plan = Plan(steps=[PlannedStep(tool="add_todo", args={"title": "buy milk"})])
     run = crane.start(who, "add a todo", plan, "C1:1.0", idempotency=(f"k-{who.user_id}", "h"))
     crane.execute(run.id)
-    store.vote(run.id, who, "up")
-    delete = Plan(steps=[PlannedStep(tool="delete_todo", args={"number": 1})])
-    waiting = crane.start(who, "delete todo 1", delete, "C1:1.0", approval=True)
-    assert crane.execute(waiting.id).status.value == "awaiting_approval"
+    crane.vote(run.id, who, "up")
+    deleting = Plan(steps=[PlannedStep(tool="delete_todo", args={"number": 1})])
+    crane.execute(crane.start(who, "delete todo 1", deleting, approval=True).id)
     store.claim_delivery(f"msg:{who.team_id}:C1:1.0", who)
     # a request acknowledged and not planned yet (durable intake)
     received = Received(id=f"i-{who.team_id}", scope=who, text="add a todo to call mom",
