@@ -46,7 +46,8 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
 
     @app.get("/ready", tags=["ops"])
     async def ready() -> JSONResponse:
-        """Ready when the database takes a write transaction."""
+        """Ready when the database takes a write transaction (and, on PostgreSQL, this
+        replica's job worker runs)."""
 
         def write() -> None:
             with crane.store.write():
@@ -56,6 +57,9 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
             await asyncio.to_thread(write)
         except Exception as error:  # any failure here means "not ready", said plainly
             return JSONResponse({"ok": False, "error": str(error)}, status_code=503)
+        problem = getattr(app.state, "worker_problem", lambda: None)()
+        if problem:
+            return JSONResponse({"ok": False, "error": problem}, status_code=503)
         return JSONResponse({"ok": True})
 
     @app.get("/metrics", include_in_schema=False)

@@ -82,6 +82,7 @@ class EventHub:
         self._readers: dict[str, set[Channel]] = defaultdict(set)
         self._tracked: OrderedDict[str, Tracked] = OrderedDict()
         self._keep = keep
+        self._last: dict[str, int] = {}  # the last seq handed to the readers of a run
 
     def track(self, run_id: str, owner: Scope) -> None:
         """Before the run executes: from now on the hub keeps its frames."""
@@ -102,6 +103,8 @@ class EventHub:
             return  # nobody to tell (a reader that comes later reads the store first)
         item = frame(event)
         with self._lock:
+            if run_id in self._readers:
+                self._last[run_id] = max(self._last.get(run_id, 0), event.seq)
             tracked = self._tracked.get(run_id)
             if tracked is not None:
                 tracked.frames.append(item)
@@ -119,6 +122,12 @@ class EventHub:
             frames = list(tracked.frames) if tracked is not None else None
         return channel, frames
 
+    def followed(self) -> dict[str, int]:
+        """The runs some stream follows now → the last seq handed to their readers (events
+        another replica executes are read from the store after it, see `server.live`)."""
+        with self._lock:
+            return {run_id: self._last.get(run_id, 0) for run_id in self._readers}
+
     def readers(self, run_id: str) -> int:
         """How many streams follow the run now."""
         with self._lock:
@@ -131,3 +140,4 @@ class EventHub:
                 readers.discard(channel)
                 if not readers:
                     del self._readers[run_id]
+                    self._last.pop(run_id, None)

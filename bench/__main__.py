@@ -13,7 +13,7 @@ import traceback
 
 from bench import Result, say
 
-MODULES = ["planner", "orchestrator", "cold_start", "slack_ack", "rss", "llm", "api"]
+MODULES = ["planner", "orchestrator", "cold_start", "slack_ack", "rss", "llm", "api", "replicas"]
 OPTIONAL: set[str] = set()
 
 

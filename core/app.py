@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.errors import InvalidInput
 from core.orchestrator import Orchestrator
 from core.runtime import Crane, Planner
 from core.settings import Settings
-from core.store import Store
+from core.store import Store, is_url
 
 
 def choose_planner(settings: Settings) -> Planner:
@@ -25,8 +27,10 @@ def choose_planner(settings: Settings) -> Planner:
 
 
 def build(settings: Settings | None = None, db: str | None = None, recover: bool = True) -> Crane:
-    """The runtime. With `recover`, runs orphaned by a dead process are resumed first; a
-    front end that wants to tell their users resumes them itself (`orchestrator.recover`)."""
+    """The runtime. With `recover`, runs orphaned by a dead process are resumed first (on
+    SQLite only: on a shared PostgreSQL database the servers take over orphans, and a `crane
+    ask` runs its own run and takes over nothing); a front end that wants to tell their users
+    resumes them itself (`orchestrator.recover`)."""
     settings = settings or Settings()
     planner = choose_planner(settings)  # a configuration error stops us before the database
     store = Store(db or settings.db, pool_size=settings.db_pool_size)
@@ -35,7 +39,8 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
         retry_attempts=settings.retry_attempts,
         retry_base_s=settings.retry_base_s,
         approval_ttl_s=settings.approval_ttl_s,
+        lease=timedelta(seconds=settings.lease_s),
     )
-    if recover:
+    if recover and not is_url(store.path):
         orchestrator.recover()
     return Crane(store, planner, orchestrator)

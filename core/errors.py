@@ -35,3 +35,8 @@ class Conflict(CraneError):
 
 class Gone(CraneError):
     """What this was working on was deleted meanwhile (its workspace uninstalled Crane): stop."""
+
+
+class LeaseLost(Gone):
+    """Another process took over the run this one was executing (its lease had expired): this
+    process writes nothing more for it and stops quietly."""

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.errors import CraneError, Gone
 from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
-from core.policy import HEARTBEAT_INTERVAL, RetryPolicy
+from core.policy import RetryPolicy
 from core.records import compose_answer, step_record, validation_message
 from core.references import resolve_args
 from core.store import Store
@@ -41,7 +41,7 @@ STOPPED = (StepStatus.failed, StepStatus.skipped)  # the run stops at such a ste
 
 
 class Execution:
-    """Executes one unfinished run (the caller owns it) and returns it finished."""
+    """Executes one unfinished run (the caller holds its lease) and returns it finished."""
 
     def __init__(
         self,
@@ -51,11 +51,12 @@ class Execution:
         announce: Callable[[list[RunEvent]], None],
         run: Run,
         approval_ttl: timedelta = timedelta(days=1),
+        lease: str | None = None,
     ) -> None:
         self.tools, self.with_retries, self.announce = tools, with_retries, announce
         self.run = run
         self.clock = store.clock
-        self.journal = store.journal(run.id, run.scope)
+        self.journal = store.journal(run.id, run.scope, lease)
         self.context = ToolContext(scope=run.scope, store=store)
         # Arguments and attempts as loaded: a step's start is computed from these, so a
         # transaction retried after a failed COMMIT starts the next step the same way again.
@@ -68,7 +69,7 @@ class Execution:
     def __call__(self) -> Run:
         try:
             return self._execute()
-        except Gone as gone:  # uninstalled meanwhile: nothing more is written or announced
+        except Gone as gone:  # uninstalled, or taken over: nothing more is written or announced
             log.info("run stopped: %s", gone, extra={"run_id": self.run.id})
             return self.run
 
@@ -176,7 +177,6 @@ class Execution:
                 return None
             step.status, step.started_at = StepStatus.running, now
             self.journal.step_started(step)
-            self.journal.heartbeat(now, HEARTBEAT_INTERVAL)
             self.journal.event("step.started", {"step": step_record(step)}, now)
             return step, tool, args
         step.attempts = attempts + 1

@@ -1,5 +1,5 @@
 """What the orchestrator and each execution share: the retry policy, announcing committed
-events, and the heartbeat interval. Its own module so neither of them imports the other."""
+events, and the lease. Its own module so neither of them imports the other."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from core.plan import RunEvent
 
 log = logging.getLogger("crane.orchestrator")
 
-HEARTBEAT_INTERVAL = timedelta(seconds=30)  # rides along with a step start, at most this often
-HEARTBEAT_EXPIRY = 4 * HEARTBEAT_INTERVAL  # several missed beats: the owner is gone
+# A run's executor holds a lease on it: renewed by every write of the run and, between writes,
+# every third of the lease by a heartbeat; once it is this old, another process may take over.
+LEASE = timedelta(seconds=15)
 Listener = Callable[[RunEvent], None]
 T = TypeVar("T")
 

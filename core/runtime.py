@@ -115,7 +115,10 @@ class Crane:
             approval=approval,
         )
         stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency, received)
-        return run if stored_id == run.id else self.store.get_run(stored_id)
+        if stored_id != run.id:
+            return self.store.get_run(stored_id)
+        self.orchestrator.hold(run.id)
+        return run
 
     def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
         return self.orchestrator.execute(run_id, on_event)

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
         default=86400, ge=1, le=30 * 86400, validation_alias="CRANE_APPROVAL_TTL_S"
     )
     api_tokens: str | None = Field(default=None, validation_alias="CRANE_API_TOKENS")
+    # how long a run's executor may go silent before another process takes the run over
+    lease_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="CRANE_LEASE_S")
     shutdown_timeout_s: float = Field(
         default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"
     )

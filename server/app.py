@@ -32,11 +32,14 @@ from core.orchestrator import Listener
 from core.plan import RunEvent
 from core.runtime import Crane
 from core.settings import Settings
+from core.store import is_url
 
 if TYPE_CHECKING:
     from bot.handling import Handler
+    from core.cluster import Cluster
 
 log = logging.getLogger("crane.server")
+PRUNE_EVERY_S = 600.0
 OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
 
@@ -161,24 +164,46 @@ def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -
     threading.Thread(target=resume, name="crane-resume", daemon=True).start()
 
 
-def _sweep_expired(every_s: float, sweep: Callable[[], object]) -> threading.Event:
-    """Now and then, cancel questions left unanswered past their time (CRANE_APPROVAL_TTL_S);
-    clicks on an expired prompt are refused on their own, this also tells the prompt."""
+def _every(every_s: float, chore: Callable[[], object], name: str) -> threading.Event:
+    """Do `chore` now and then in a thread of its own, until the returned event is set."""
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(every_s):
             try:
-                sweep()
+                chore()
             except Exception:  # a busy database: the next round tries again
-                log.exception("expiring approval questions failed")
+                log.exception("%s failed", name)
 
-    threading.Thread(target=loop, name="crane-expiry", daemon=True).start()
+    threading.Thread(target=loop, name=f"crane-{name}", daemon=True).start()
     return stop
 
 
-def create(settings: Settings | None = None, crane: Crane | None = None) -> Server:
-    """The whole server, built from settings; tests call this with their own settings."""
+def _cluster(
+    crane: Crane, tell: Listener | None, work: Handler | None, replica: bool
+) -> tuple[Cluster | None, list[threading.Event]]:
+    """On PostgreSQL, a `replica`: its job worker (core.cluster), which also prunes and takes
+    over dead replicas' runs, once per period for the whole cluster. On SQLite, the one process
+    prunes old delivery records and idempotency keys itself."""
+    if not is_url(crane.store.path):
+        return None, [_every(PRUNE_EVERY_S, crane.store.forget_old_requests, "pruning")]
+    if not replica:
+        return None, []
+    from core.cluster import Cluster
+
+    received = None
+    if work is not None:
+        from bot.intake import resume_received
+
+        received = partial(resume_received, work)
+    return Cluster(crane, crane.store.path, tell, received), []
+
+
+def create(
+    settings: Settings | None = None, crane: Crane | None = None, replica: bool = False
+) -> Server:
+    """The whole server, built from settings; tests call this with their own settings.
+    `replica` (`crane serve`): on PostgreSQL, run a job worker of the cluster (core.cluster)."""
     settings = settings or Settings()
     conflict = settings.slack_mode_conflict()
     if conflict:
@@ -215,12 +240,30 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
         from bot.app import expiry_sweeper
 
         sweep = expiry_sweeper(settings, crane)
-    sweeping = _sweep_expired(min(60.0, settings.approval_ttl_s / 2), sweep)
+    # Now and then, cancel questions left unanswered past their time (CRANE_APPROVAL_TTL_S);
+    # clicks on an expired prompt are refused on their own, this also tells the prompt.
+    chores = [_every(min(60.0, settings.approval_ttl_s / 2), sweep, "expiring questions")]
+    tell = None if missing else _slack_reporter(settings, crane)
+    cluster, pruning = _cluster(crane, tell, work, replica)
+    chores += pruning
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        live = None
+        if cluster is not None:
+            await cluster.start()
+            api.state.worker_problem = cluster.problem  # /ready
+            from server.live import follow_replicas
+
+            live, _ = follow_replicas(crane.store, api.state.hub)
         yield
-        sweeping.set()
+        for chore in chores:
+            chore.set()
+        if live is not None:
+            live.cancel()
+            await asyncio.gather(live, return_exceptions=True)
+        if cluster is not None:
+            await cluster.stop()
         # stop taking work; let running runs finish for a bounded time (the rest resume later)
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
         if jobs.wait_idle(0):  # nothing left using it: give back PostgreSQL's connections
@@ -231,7 +274,7 @@ def create(settings: Settings | None = None, crane: Crane | None = None) -> Serv
     # alone prunes them (not every `crane ask`, whose cold start this write would cost).
     crane.store.forget_old_requests()
     if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
-        _resume_orphans(crane, None if missing else _slack_reporter(settings, crane), work)
+        _resume_orphans(crane, tell, work)
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
     app = SlackFirst(slack, api, install)

@@ -19,7 +19,7 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     logs.configure()
     settings = Settings()
     try:
-        server = create(settings)
+        server = create(settings, replica=True)
     except InvalidInput as refused:  # e.g. both Slack modes configured
         print(f"crane: {refused}", file=sys.stderr)
         return 2

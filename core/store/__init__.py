@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.plan import Feedback, History, Received, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import approvals, conversations, intake, runs, tenants, todos
+from core.store import approvals, conversations, intake, journal, runs, tenants, todos
 from core.store.conn import Backend, Conn
 from core.store.installations import Installations
 from core.store.journal import Journal
@@ -170,9 +170,9 @@ class Store:
         with self._db.read() as conn:
             return runs.history(conn, scope, conversation)
 
-    def journal(self, run_id: str, scope: Scope) -> Journal:
-        """The writer of a run this process is about to execute (see `journal`)."""
-        return Journal(self._db, run_id, scope)
+    def journal(self, run_id: str, scope: Scope, lease: str | None = None) -> Journal:
+        """The writer of a run this process is about to execute under `lease` (see `journal`)."""
+        return Journal(self._db, run_id, scope, lease, self.clock)
 
     def events_after(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
         with self._db.read() as conn:
@@ -181,6 +181,28 @@ class Store:
     def unfinished_runs(self) -> list[Any]:
         with self._db.read() as conn:
             return runs.unfinished(conn)
+
+    def run_owner(self, run_id: str) -> Any:
+        """The run's status, owner host, pid, token and heartbeat_at (None: no such run)."""
+        with self._db.read() as conn:
+            return runs.owner(conn, run_id)
+
+    def take_run(self, run_id: str, expected: str | None, owner: Owner, lease: timedelta) -> bool:
+        """Take the run's lease for `owner` (its token is the fencing token): from the token
+        `expected`, or from an owner whose lease (`lease` long) has expired."""
+        now = self.clock()
+        with self.write() as conn:
+            return runs.take(conn, run_id, expected, owner, now, now - lease)
+
+    def renew_leases(self, leases: dict[str, str]) -> list[str]:
+        """Renew the leases held (run id → token); the runs whose lease was lost."""
+        lost = []
+        with self.write() as conn:
+            now = self.clock()
+            for run_id, token in leases.items():
+                if not journal.renew(conn, run_id, token, now):
+                    lost.append(run_id)
+        return lost
 
     def claim_run(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
         with self.write() as conn:

@@ -1,10 +1,16 @@
 """The hot path: the writes of a run being executed — its status, its steps and its events.
 
-A `Journal` belongs to the one process executing a run (recovery hands a run over by a
-compare-and-set on its owner), so it keeps the run's last event seq and its tenant and user in
-memory: appending an event is a plain INSERT, not a MAX(seq) subquery joined with `runs`.
-(run_id, seq) is the primary key, so were another process ever to write events for the same run,
-the insert would fail and roll back its transaction instead of interleaving.
+A `Journal` belongs to the one process executing a run: the holder of its lease, a fencing token
+in `runs.owner_token` (taken by a compare-and-set, `runs.take`). Every transaction of an
+executing journal first renews the lease — `UPDATE runs SET heartbeat_at … AND owner_token = ?`
+must touch the run's row — so a process that was frozen past its lease, and whose run another
+process took over meanwhile, gets `LeaseLost` at its next write and that transaction rolls back:
+it never writes over the new owner. (On PostgreSQL the renewal also locks the row until the
+COMMIT, so a takeover cannot slip in between the check and the writes.) It keeps the run's
+last event seq and its tenant and user in memory: appending an event is a plain INSERT, not a
+MAX(seq) subquery joined with `runs`. (run_id, seq) is the primary key, so were another process
+ever to write events for the same run, the insert would fail and roll back its transaction
+instead of interleaving.
 
 Every write happens inside `transaction()`: the state changes and the events announcing them
 commit together, and the events are handed back to be announced only after the COMMIT.
@@ -16,13 +22,14 @@ rolls back, so nothing of the workspace is written again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from types import TracebackType
 from typing import Any
 
-from core.errors import Gone
+from core.errors import Gone, LeaseLost
 from core.plan import RunEvent, RunStatus, Scope, Step, iso
 from core.store import approvals
 from core.store.conn import Backend, Conn
@@ -48,16 +55,34 @@ def last_seq(conn: Conn, run_id: str) -> int:
     return int(row["seq"])
 
 
+def renew(conn: Conn, run_id: str, token: str, now: datetime) -> bool:
+    """Stamp the lease of `token` on the run; False if the run is not (or no longer) its."""
+    cursor = conn.execute(
+        "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?",
+        (iso(now), run_id, token),
+    )
+    return cursor.rowcount == 1
+
+
 class Journal:
-    def __init__(self, db: Backend, run_id: str, scope: Scope) -> None:
+    def __init__(
+        self,
+        db: Backend,
+        run_id: str,
+        scope: Scope,
+        lease: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`lease`: the token this process holds the run under (None: not executing it — an
+        answer to its question — so nothing is fenced)."""
         self._db = db
         self.run_id = run_id
+        self.lease = lease
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._tenant = (scope.enterprise_id, scope.team_id, scope.user_id)
         self.scope = scope
         with db.read() as conn:
             self.seq = last_seq(conn, run_id)
-        # when this process last stamped the run's heartbeat: not yet
-        self.beat = self._beat = datetime.min.replace(tzinfo=UTC)
         # the open transaction and what it has written so far (set by __enter__)
         self._transaction: AbstractContextManager[Conn]
         self._conn: Conn
@@ -70,14 +95,29 @@ class Journal:
         """`with journal.transaction() as events:` one write transaction (BEGIN IMMEDIATE …
         COMMIT); `events` collects the events it writes, to be announced once the block has
         committed. A tool's own writes made inside the block join the transaction. Nothing is
-        kept in memory (seq, heartbeat) unless the COMMIT succeeded."""
+        kept in memory (seq) unless the COMMIT succeeded. Raises LeaseLost (nothing written)
+        if this process no longer holds the run's lease."""
         return self
 
     def __enter__(self) -> list[RunEvent]:
-        self._events, self._rows, self._beat = [], [], self.beat
+        self._events, self._rows = [], []
         self._transaction = self._db.write()
         self._conn = self._transaction.__enter__()
+        if self.lease is not None:
+            try:
+                self._fence()
+            except BaseException as refused:
+                self._transaction.__exit__(type(refused), refused, refused.__traceback__)
+                raise
         return self._events
+
+    def _fence(self) -> None:
+        if renew(self._conn, self.run_id, self.lease or "", self._clock()):
+            return
+        found = self._conn.execute("SELECT 1 FROM runs WHERE id = ?", (self.run_id,)).fetchone()
+        if found is None:
+            raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
+        raise LeaseLost(f"run {self.run_id} was taken over by another process")
 
     def __exit__(
         self,
@@ -95,7 +135,6 @@ class Journal:
         self._transaction.__exit__(kind, error, traceback)
         if kind is None:
             self.seq += len(self._events)
-            self.beat = self._beat
 
     def _at(self, now: datetime) -> str:
         # One clock reading serves every write of a transaction: convert it once.
@@ -115,20 +154,11 @@ class Journal:
         if self._conn.execute(sql, params).rowcount == 0:
             raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
 
-    def heartbeat(self, now: datetime, every: timedelta) -> None:
-        """Stamp the run's heartbeat if the last stamp is older than `every`."""
-        if now - self._beat > every:
-            self._change(
-                "UPDATE runs SET heartbeat_at = ? WHERE id = ?", (self._at(now), self.run_id)
-            )
-            self._beat = now
-
     def run_started(self, now: datetime) -> None:
         self._change(
             "UPDATE runs SET status = 'running', heartbeat_at = ? WHERE id = ?",
             (self._at(now), self.run_id),
         )
-        self._beat = now
 
     def run_finished(self, status: RunStatus, answer: str, now: datetime) -> None:
         stamp = self._at(now)

@@ -3,6 +3,11 @@
 `NNN_name.sql` files run in name order, each in its own transaction together with its row in
 `crane_migrations`, under a session advisory lock: processes starting at once queue on the
 lock, and each finds the others' migrations recorded. Adding a table is adding a file.
+
+The job library replicas share work through (procrastinate) keeps its tables in the same schema;
+its schema is applied here too, under the same lock, after our files, and recorded under
+`JOB_SCHEMA` (procrastinate keeps no record itself, and its schema.sql is not idempotent). A
+later procrastinate release brings upgrade files of its own: apply those here, by name.
 """
 
 from __future__ import annotations
@@ -19,6 +24,14 @@ CONNECT_TIMEOUT_S = 5
 FILES = Path(__file__).parent / "pg_migrations"
 LOCK_KEY = 0x6372616E65  # "crane": one lock for every schema of the database
 TABLE = "crane_migrations"
+# procrastinate 3.10's schema.sql is its 3.4.0 schema (its newest migration is 03.04.00_*)
+JOB_SCHEMA = "procrastinate_3.4.0"
+
+
+def _job_schema() -> bytes:
+    from procrastinate.schema import SchemaManager
+
+    return SchemaManager.get_schema().encode()  # no parameters: no %-parsing
 
 
 def describe(url: str) -> str:
@@ -55,7 +68,7 @@ def migrate(url: str) -> list[str]:
         raise unavailable(url, error) from error
     with conn:
         wanted = files()
-        if {path.stem for path in wanted} <= _applied(conn):
+        if {path.stem for path in wanted} | {JOB_SCHEMA} <= _applied(conn):
             return []  # the usual start: one query, no lock
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
@@ -64,19 +77,20 @@ def migrate(url: str) -> list[str]:
                 "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
             done = _applied(conn)
+            steps = [(path.stem, path.read_text().encode) for path in wanted]
             applied = []
-            for path in wanted:
-                if path.stem in done:
+            for name, text in [*steps, (JOB_SCHEMA, _job_schema)]:
+                if name in done:
                     continue
                 with conn.transaction():
-                    conn.execute(path.read_text().encode())  # our own file: no placeholders
+                    conn.execute(text())  # our own files, procrastinate's: no placeholders
                     conn.execute(
                         f"INSERT INTO {TABLE} (name, applied_at) VALUES "
                         "(%s, to_char(now() AT TIME ZONE 'UTC', "
                         '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'))',
-                        (path.stem,),
+                        (name,),
                     )
-                applied.append(path.stem)
+                applied.append(name)
             return applied
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))

@@ -204,6 +204,33 @@ def unfinished(conn: Conn) -> list[Any]:
     ).fetchall()
 
 
+def owner(conn: Conn, run_id: str) -> Any:
+    """The run's status and owner (host, pid, token, heartbeat_at), or None."""
+    return conn.execute(
+        "SELECT status, owner_host, owner_pid, owner_token, heartbeat_at FROM runs WHERE id = ?",
+        (run_id,),
+    ).fetchone()
+
+
+def take(
+    conn: Conn,
+    run_id: str,
+    expected: str | None,
+    owner: tuple[str, int, str],
+    now: datetime,
+    expired_before: datetime,
+) -> bool:
+    """Take the lease of an unfinished run: compare-and-set from the token the caller expects
+    (the one it stored, or a dead owner's), or from any owner whose lease has expired."""
+    cursor = conn.execute(
+        "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ?, heartbeat_at = ? "
+        "WHERE id = ? AND status IN ('pending', 'running') "
+        "AND (owner_token IS NOT DISTINCT FROM ? OR heartbeat_at < ?)",
+        (*owner, iso(now), run_id, expected, iso(expired_before)),
+    )
+    return cursor.rowcount == 1
+
+
 def claim(
     conn: Conn,
     run_id: str,

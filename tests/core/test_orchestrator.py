@@ -453,7 +453,7 @@ def test_recover_leaves_a_run_on_another_host_with_a_fresh_heartbeat_alone(
     clocked_store: Store, toolbox: Toolbox, clock: Clock
 ) -> None:
     run_id = _orphan(clocked_store, toolbox, ("elsewhere.example", 4242, "remote"))
-    clock.advance(timedelta(seconds=30))
+    clock.advance(timedelta(seconds=10))
 
     assert make_crane(clocked_store, toolbox).orchestrator.recover() == []
     assert clocked_store.get_run(run_id).status is RunStatus.pending
@@ -705,7 +705,9 @@ def test_a_steps_end_and_the_next_steps_start_are_committed_before_either_is_ann
     assert [e.type for e in store.events_after(run.id)] == [kind for kind, _, _ in seen]
 
 
-def test_a_run_of_n_steps_takes_n_plus_one_commits(store: Store, toolbox: Toolbox) -> None:
+def test_a_run_of_n_steps_takes_n_plus_one_commits_after_taking_its_lease(
+    store: Store, toolbox: Toolbox
+) -> None:
     crane = make_crane(store, toolbox)
     run_id = start(crane, *[("say", {"n": n}) for n in range(5)]).id
     with store.write() as conn:  # this thread's connection, which the run will use
@@ -718,7 +720,8 @@ def test_a_run_of_n_steps_takes_n_plus_one_commits(store: Store, toolbox: Toolbo
         conn.set_trace_callback(None)
 
     assert run.status is RunStatus.completed
-    assert len(commits) == 6  # start + step 1; 4 × (end of one + start of next); end + finish
+    # the lease; start + step 1; 4 × (end of one + start of next); end + finish
+    assert len(commits) == 7
 
 
 def test_the_tool_runs_only_after_its_start_is_committed_and_announced(

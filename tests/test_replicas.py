@@ -1,0 +1,230 @@
+"""Crane as several `crane serve` replicas on one PostgreSQL database: the job library's schema
+comes with Crane's migrations, a dead replica's runs are taken over by a live one, and a frozen
+replica that wakes up after its lease was taken writes nothing."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import cli
+from core.orchestrator import Orchestrator
+from core.plan import Plan, PlannedStep, RunStatus, Scope
+from core.runtime import Crane
+from core.store import Store
+from tests.api.conftest import SseEvent, parse_sse
+from tests.bot.conftest import CHANNEL, ENTERPRISE, SECRET, TEAM, TOKEN, USER, mention_event
+from tests.fakes.signing import event_body, signed_headers
+from tests.fakes.slack_api import FakeSlack
+from tests.pg import fresh_schema
+from tests.replicas import Replica, replicas
+
+ALICE = Scope(enterprise_id="", team_id="T01", user_id="U01")
+TAKEOVER_S = 30.0
+
+
+@pytest.fixture
+def shared_db() -> Iterator[str]:
+    with fresh_schema() as url:
+        yield url
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _wait_finished(store: Store, run_id: str, within_s: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < within_s:
+        if store.get_run(run_id).status in (RunStatus.completed, RunStatus.failed):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} still {store.get_run(run_id).status} after {within_s}s")
+
+
+def test_crane_db_upgrade_applies_the_job_librarys_schema_too(shared_db: str) -> None:
+    assert cli.main(["db", "upgrade", "--db", shared_db]) == 0
+    store = Store(shared_db)
+    try:
+        with store.write() as conn:
+            row = conn.execute("SELECT to_regclass('procrastinate_jobs') AS t").fetchone()
+        assert row["t"] is not None
+    finally:
+        store.close()
+
+
+def test_a_run_left_by_a_dead_replica_is_taken_over_by_a_live_one(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with replicas(shared_db, tmp_path, 1):
+        store = Store(shared_db)
+        try:  # a replica on this machine died with a run stored, not yet finished
+            dead = Orchestrator(store, owner=(socket.gethostname(), _dead_pid(), "dead"))
+            crane = Crane(store, lambda text, history: Plan(), dead)
+            plan = Plan(steps=[PlannedStep(tool="add_todo", args={"title": "taken over"})])
+            run = crane.start(ALICE, "add a todo: taken over", plan)
+
+            _wait_finished(store, run.id, TAKEOVER_S)
+
+            assert [todo.title for todo in store.list_todos(ALICE)] == ["taken over"]
+            assert store.get_run(run.id).status is RunStatus.completed
+        finally:
+            store.close()
+
+
+def test_a_frozen_replica_writes_nothing_after_its_lease_was_taken(
+    shared_db: str, tmp_path: Path
+) -> None:
+    env = {"CRANE_LEASE_S": "2", "CRANE_WORKERS": "1"}
+    with replicas(shared_db, tmp_path, 2, **env) as (frozen, _live):
+        store = Store(shared_db)
+        try:
+            with frozen.client() as client:
+                titles = "; ".join(f"frozen {n}" for n in range(50))
+                body = client.post("/api/v1/runs", json={"text": f"add todos: {titles}"}).json()
+            frozen.freeze()  # SIGSTOP mid-run (50 commits take far longer than this): its lease
+            at_freeze = store.get_run(body["id"])  # runs out
+            assert at_freeze.status in (RunStatus.pending, RunStatus.running)
+            _wait_finished(store, body["id"], TAKEOVER_S)  # the live replica finished it
+            done = store.get_run(body["id"])
+            events = len(store.events_after(body["id"]))
+            frozen.thaw()  # it wakes up believing it still owns the run
+            time.sleep(3)
+
+            assert store.get_run(body["id"]) == done  # not one write more
+            assert len(store.events_after(body["id"])) == events
+            titles_now = [todo.title for todo in store.list_todos(ALICE)]
+            assert sorted(titles_now) == sorted(f"frozen {n}" for n in range(50))
+        finally:
+            store.close()
+
+
+def test_an_sse_reader_on_one_replica_sees_a_run_executed_on_another(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with replicas(shared_db, tmp_path, 2) as (reading, executing):
+        store = Store(shared_db)
+        store.add_todo(ALICE, "buy milk")
+        store.close()
+        with executing.client() as http:
+            run_id = http.post("/api/v1/runs", json={"text": "delete todo 1"}).json()["id"]
+            _wait_status(http, run_id, "awaiting_approval")
+        seen: list[SseEvent] = []
+
+        def follow() -> None:
+            with (
+                reading.client() as client,
+                client.stream("GET", f"/api/v1/runs/{run_id}/events") as stream,
+            ):
+                seen.extend(parse_sse(stream.iter_lines()))
+
+        follower = threading.Thread(target=follow)
+        follower.start()  # replica A replays what is stored, then waits with the run
+        time.sleep(1)  # (the stream's frames arrive only when it ends: give it time to open)
+        with executing.client() as http:  # replica B executes the rest
+            assert http.post(f"/api/v1/runs/{run_id}/approve").status_code == 200
+        follower.join(15)
+
+        assert not follower.is_alive(), "the stream on the other replica never ended"
+        assert [e.id for e in seen] == list(range(1, len(seen) + 1))
+        assert [e.event for e in seen][-3:] == ["step.started", "step.finished", "run.finished"]
+        assert seen[-1].data["status"] == "completed"
+
+
+def _wait_status(http: httpx.Client, run_id: str, status: str) -> None:
+    _wait_until(lambda: http.get(f"/api/v1/runs/{run_id}").json()["status"] == status)
+
+
+def _wait_until(done: Callable[[], bool], within_s: float = 10.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request_once(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with FakeSlack() as fake, replicas(shared_db, tmp_path, 3, **_slack_env(fake)) as group:
+        survivors, victim = group[:2], group[2]
+        rest: dict[str, str] = {}  # title → run id of each accepted REST request
+        replays: list[tuple[str, str]] = []  # (run id first answered, run id of the replay)
+        mentions: dict[str, str] = {}  # title → ts of its mention
+        big = [f"victim {n}" for n in range(50)]
+        for n in range(24):
+            if n == 12:  # kill -9 mid-burst, in the middle of a long run it accepted
+                with victim.client() as http:
+                    text = "add todos: " + "; ".join(big)
+                    in_flight = http.post("/api/v1/runs", json={"text": text}).json()["id"]
+                victim.kill()
+            alive = group if victim.process.poll() is None else survivors
+            title = f"rest {n}"
+            with alive[n % len(alive)].client() as http:
+                body = {"text": f"add a todo: {title}"}
+                key = {"Idempotency-Key": f"key-{n}"}
+                created = http.post("/api/v1/runs", json=body, headers=key)
+                assert created.status_code == 202, created.text
+                rest[title] = created.json()["id"]
+            if n % 4 == 0:  # the client retries on another replica
+                with survivors[(n + 1) % 2].client() as http:
+                    again = http.post("/api/v1/runs", json=body, headers=key)
+                    replays.append((rest[title], again.json()["id"]))
+            if n % 2 == 0:  # a Slack mention, and Slack's retry of it to another replica
+                title = f"slack {n}"
+                event = mention_event(f"add a todo: {title}")
+                mentions[title] = event["ts"]
+                raw = event_body(event)
+                assert _signed_post(survivors[0], raw).status_code == 200
+                retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+                assert _signed_post(survivors[1], raw, retry).status_code == 200
+
+        store = Store(shared_db)
+        try:
+            _wait_until(lambda: not _unfinished(store), within_s=45)
+            assert all(first == again for first, again in replays)
+            for run_id in rest.values():
+                assert store.get_run(run_id).status is RunStatus.completed
+            titles = [todo.title for todo in store.list_todos(ALICE)]
+            assert sorted(titles) == sorted([*rest, *big])  # each applied once
+            taken = store.get_run(in_flight)
+            assert taken.status is RunStatus.completed
+            assert store.run_owner(in_flight)["owner_pid"] != victim.process.pid
+            slack_titles = [todo.title for todo in store.list_todos(SLACK_USER)]
+            assert sorted(slack_titles) == sorted(mentions)
+            for ts in mentions.values():  # one header, one final answer per request
+                thread = [m for m in fake.messages(CHANNEL) if m.thread_ts == ts]
+                headers = [m for m in thread if "asked:" in m.text]
+                assert len(headers) == 1 and headers[0].text.startswith("✅"), thread
+        finally:
+            store.close()
+
+
+SLACK_USER = Scope(enterprise_id=ENTERPRISE, team_id=TEAM, user_id=USER)
+
+
+def _slack_env(fake: FakeSlack) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.url,
+            "CRANE_SLACK_STREAMING": "off", "CRANE_WORKERS": "2"}  # fmt: skip
+
+
+def _signed_post(
+    replica: Replica, raw: bytes, extra: dict[str, str] | None = None
+) -> httpx.Response:
+    headers = signed_headers(raw, SECRET) | (extra or {})
+    return httpx.post(replica.url + "/slack/events", content=raw, headers=headers, timeout=30)
+
+
+def _unfinished(store: Store) -> list[str]:
+    with store.write() as conn:
+        rows = conn.execute("SELECT id FROM runs WHERE status IN ('pending', 'running')").fetchall()
+    return [row["id"] for row in rows]
