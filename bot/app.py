@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -22,17 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.actions import Actions
 from bot.handling import Handler
 from bot.home import HomeTab
-from bot.installations import bot_token
-from bot.listeners import (
-    Deps,
-    actions,
-    assistant,
-    commands,
-    home,
-    installs,
-    mentions,
-    messages,
-)
+from bot.listeners import Deps, actions, assistant, commands, home, installs, mentions, messages
 from bot.oauth import oauth_parts
 from core.errors import TransientError
 from core.jobs import Jobs
@@ -65,14 +54,8 @@ def web_client(settings: Settings) -> WebClient:
 
 def slack_handler(settings: Settings, crane: Crane) -> Handler:
     """What works on a Slack request after its ack (also resumes those left unplanned)."""
-    many = settings.slack_oauth  # many workspaces, each with its own token
-    return Handler(
-        crane,
-        web_client(settings),
-        usage_line,
-        installed=crane.store.installations.installed if many else None,
-        token_for=partial(bot_token, crane.store.installations) if many else None,
-    )
+    installed = crane.store.installations.installed if settings.slack_oauth else None
+    return Handler(crane, web_client(settings), usage_line, installed)
 
 
 def build_app(

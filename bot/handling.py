@@ -16,12 +16,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import buttons, render
-from bot.installations import with_token
+from bot.installations import bot_token, with_token
 from bot.progress import Target, ThreadProgress, post
 from bot.stream import StreamProgress
 from core.errors import CraneError
-from core.execution import step_record
 from core.plan import FINAL, Run, RunEvent, Scope
+from core.records import step_record
 from core.runtime import Crane
 
 log = logging.getLogger("crane.slack")
@@ -57,7 +57,6 @@ class Handler:
         client: WebClient,
         usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None,
         installed: Callable[[str, str], bool] | None = None,
-        token_for: Callable[[Scope], str | None] | None = None,
     ) -> None:
         self.crane = crane
         self.client = client
@@ -65,13 +64,6 @@ class Handler:
         # OAuth mode: (enterprise, team) → still installed? A request queued before its
         # workspace uninstalled Crane must not bring its rows back.
         self.installed = installed
-        self.token_for = token_for  # OAuth mode: the workspace's bot token, None once gone
-
-    def client_for(self, scope: Scope, token: str | None = None) -> WebClient:
-        """A Web API client for this workspace: its own token (OAuth mode), else the one."""
-        if token is None and self.token_for is not None:
-            token = self.token_for(scope)
-        return with_token(self.client, token) if token else self.client
 
     def __call__(self, request: SlackRequest) -> None:
         store = self.crane.store
@@ -94,7 +86,7 @@ class Handler:
     def _handle(self, request: SlackRequest) -> str | None:
         """Plan, store and run the request, answering in Slack; the stored run's id."""
         # the workspace's own token (OAuth mode), else the one token
-        client = self.client_for(request.scope, request.token)
+        client = with_token(self.client, request.token) if request.token else self.client
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
@@ -225,25 +217,34 @@ class Handler:
             if request is not None:
                 self._reply(client, request, f"Sorry — something went wrong (ref {run_id}).")
 
-    def resume(self, run: Run, place: dict[str, Any]) -> None:
+    def client_for(self, scope: Scope, token: str | None = None) -> WebClient | None:
+        """The Web API client for a workspace: `token` (a click's), else — OAuth mode — its
+        installed bot's (None once uninstalled), else the one token."""
+        if token:
+            return with_token(self.client, token)
+        if self.installed is None:
+            return self.client
+        found = bot_token(self.crane.store.installations, scope)
+        return with_token(self.client, found) if found else None
+
+    def resume(self, client: WebClient, run: Run, place: dict[str, Any]) -> None:
         """An approved run goes on where its prompt is: the same thread and header (messages,
         not a stream — a stream ended at the prompt). Works after a restart too: the place
         was stored with the question."""
         target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
                         run.scope.team_id, place.get("text") or run.text,
                         place.get("header_ts"))  # fmt: skip
-        client = self.client_for(run.scope)
         progress = ThreadProgress(client, target, self.usage_line, self.save_place)
         progress.resume(run.id, [step_record(step) for step in run.steps])
         self._show(client, None, progress, run.id)
 
-    def show_finished(self, run: Run, place: dict[str, Any]) -> None:
+    def show_finished(self, client: WebClient, run: Run, place: dict[str, Any]) -> None:
         """A run that ended without its executor (cancelled or expired while waiting): the
         answer in its thread and the header's final status."""
         target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
                         run.scope.team_id, place.get("text") or run.text,
                         place.get("header_ts"))  # fmt: skip
-        progress = ThreadProgress(self.client_for(run.scope), target, self.usage_line)
+        progress = ThreadProgress(client, target, self.usage_line)
         steps = [step_record(step) for step in run.steps]
         progress.run_id, progress.steps, progress.header_ts = run.id, steps, target.header_ts
         data = {"status": run.status.value, "answer": run.answer, "steps": steps,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk import WebClient
@@ -54,16 +55,22 @@ def home_view(todos: list[Todo], runs: list[Run]) -> dict[str, Any]:
 
 
 class HomeTab:
-    def __init__(self, crane: Crane, client_for: Callable[[Scope], WebClient]) -> None:
+    def __init__(self, crane: Crane, client_for: Callable[[Scope], WebClient | None]) -> None:
         self.crane = crane
-        self.client_for = client_for  # the workspace's client (its own token in OAuth mode)
+        self.client_for = client_for  # the workspace's client (OAuth mode), None if uninstalled
+        # republishing waits for no run: subscribers are told before the run's own Slack view
+        # posts its answer, which must not wait for a views.publish round trip
+        self._later = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crane-home")
 
     def publish(self, scope: Scope) -> None:
         """Publish the user's Home; a failure is logged, never raised."""
         store = self.crane.store
         try:
+            client = self.client_for(scope)
+            if client is None:
+                return
             view = home_view(store.list_todos(scope), store.list_runs(scope, LATEST_RUNS))
-            self.client_for(scope).views_publish(user_id=scope.user_id, view=view)
+            client.views_publish(user_id=scope.user_id, view=view)
         except SlackApiError as error:
             log.info("could not publish the Home tab: %s", error.response.get("error"))
         except Exception:
@@ -81,4 +88,4 @@ class HomeTab:
         if changed:
             run = self.crane.store.get_run(event.run_id)
             if run.scope.team_id:  # a Slack workspace's user (or an API caller named like one)
-                self.publish(run.scope)
+                self._later.submit(self.publish, run.scope)

@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 from bot import buttons, render
 from bot.installations import with_token
 from bot.progress import SavePlace, Target, ThreadProgress, ask, post
-from core.execution import step_record
 from core.plan import RunEvent
+from core.records import step_record
 
 log = logging.getLogger("crane.slack")
 

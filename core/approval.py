@@ -101,6 +101,7 @@ def _decide(
 
 
 def _stale(orchestrator: Orchestrator, run: Run, index: int | None) -> Decision:
+    run = orchestrator.store.get_run(run.id)  # as it is now: another answer may have just won
     last: Any = orchestrator.store.last_decision(run.id)
     if last is None:
         return Decision(Outcome.stale, run, index)

@@ -29,9 +29,9 @@ class Forbidden(CraneError):
     """The caller may not do this."""
 
 
-class Gone(CraneError):
-    """What this was working on was deleted meanwhile (its workspace uninstalled Crane): stop."""
-
-
 class Conflict(CraneError):
     """The thing is not in a state that allows this (approving a run that is not waiting)."""
+
+
+class Gone(CraneError):
+    """What this was working on was deleted meanwhile (its workspace uninstalled Crane): stop."""

@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from core.errors import CraneError, Gone
 from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
 from core.policy import HEARTBEAT_INTERVAL, RetryPolicy
+from core.records import compose_answer, step_record, validation_message
 from core.references import resolve_args
 from core.store import Store
 from core.tool import Tool, ToolContext
@@ -38,50 +38,6 @@ log = logging.getLogger("crane.orchestrator")
 
 Next = tuple[Step, Tool, BaseModel]  # the step that has just started, its tool, its arguments
 STOPPED = (StepStatus.failed, StepStatus.skipped)  # the run stops at such a step
-
-
-def step_record(step: Step) -> dict[str, Any]:
-    duration = (
-        (step.finished_at - step.started_at).total_seconds() * 1000
-        if step.started_at and step.finished_at
-        else None
-    )
-    return {
-        "duration_ms": duration,
-        "index": step.index,
-        "tool": step.tool,
-        "args": step.args,
-        "status": step.status.value,
-        "output": step.output,
-        "error": step.error,
-        "attempts": step.attempts,
-        "private": step.private,
-        "todo_number": step.todo_number,
-        "todo_numbers": step.todo_numbers,
-    }
-
-
-def compose_answer(run: Run) -> str:
-    """Plain text covering every executed step, and for a failure the failing step and why."""
-    lines = [
-        step.output for step in run.steps if step.status is StepStatus.completed and step.output
-    ]
-    for step in run.steps:
-        if step.status is StepStatus.failed:
-            lines.append(f"Step {step.index} ({step.tool}) failed: {step.error}")
-    skipped = [step for step in run.steps if step.status is StepStatus.skipped]
-    if run.status is RunStatus.cancelled and skipped:
-        first = skipped[0]
-        lines.append(f"Cancelled before step {first.index} ({first.tool}); nothing after it ran.")
-    return "\n".join(lines) if lines else (run.answer or "Nothing to do.")
-
-
-def validation_message(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(loc) for loc in item["loc"])
-        parts.append(f"{where}: {item['msg']}" if where else item["msg"])
-    return "invalid arguments — " + "; ".join(parts)
 
 
 class Execution:

@@ -83,8 +83,8 @@ class Crane:
         conversation: str | None = None,
         idempotency: tuple[str, str] | None = None,
         run_id: str | None = None,
-        received: str | None = None,
         approval: bool = False,
+        received: str | None = None,
     ) -> Run:
         """Store a pending run for an accepted plan; `execute` runs it. With an idempotency
         (key, body hash) already used by this caller, the run stored then is returned. With

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import buttons
@@ -39,11 +40,14 @@ def click_from(body: dict[str, Any]) -> Click | None:
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_click(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_click(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         await ack()
         click = click_from(body)
         if click is None or deps.actions is None:
             return
+        click = replace(click, token=context.bot_token)  # the workspace's own (OAuth mode)
         if not deps.jobs.try_submit(deps.actions, click) and click.channel:
             deps.later(client.chat_postEphemeral(channel=click.channel,
                                                  user=click.scope.user_id, text=BUSY))  # fmt: skip

@@ -206,7 +206,7 @@ class PgTransaction:
 
 
 class PgDatabase:
-    """A bounded pool of connections to one PostgreSQL database (schema migrated first)."""
+    """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url

@@ -84,8 +84,8 @@ def answers(fake: FakeSlack, channel: str, thread: str) -> list[str]:
     return [m.text for m in fake.messages(channel) if m.thread_ts == thread]
 
 
-def private_answer(fake: FakeSlack, channel: str) -> str:
-    """The last answer only the requester sees (todo titles in a channel are private)."""
+def whispered(fake: FakeSlack, channel: str) -> str:
+    """The last text shown to one person only (a listing in a channel is private)."""
     return str(fake.ephemerals(channel)[-1]["text"])
 
 
@@ -94,7 +94,7 @@ def tokens_used(fake: FakeSlack, channel: str) -> set[str | None]:
 
 
 def rows(store: Store, column: str, value: str) -> dict[str, int]:
-    with store.write() as conn:
+    with store.write() as conn:  # either backend
         found = {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {column} = ?",
                                  (value,)).fetchone()[0] for t in TENANT_TABLES}  # fmt: skip
     return {table: count for table, count in found.items() if count}
@@ -128,11 +128,12 @@ def test_a_second_workspace_has_its_own_token_and_its_own_todos(oauth: LiveServe
     mention(oauth, "add a todo to buy milk", "T222")
     mention(oauth, "add a todo to fix the roof", "T333")
 
-    mention(oauth, "list my todos", "T333")
-    # titles go only to the requester in a channel: the listing is ephemeral
-    listing = private_answer(oauth.fake, "C333")
+    thread = mention(oauth, "list my todos", "T333")
+    assert "shown only to you" in answers(oauth.fake, "C333", thread)[-1]  # a channel
+    listing = [e["text"] for e in oauth.fake.ephemerals("C333")][-1]  # to the requester alone
     assert "fix the roof" in listing and "milk" not in listing
-    assert {c.token for c in oauth.fake.calls("chat.postEphemeral")} == {"xoxb-t333"}
+    whispered = {c.token for c in oauth.fake.calls("chat.postEphemeral")}
+    assert whispered == {"xoxb-t333"}
     assert tokens_used(oauth.fake, "C222") == {"xoxb-t222"}
     assert tokens_used(oauth.fake, "C333") == {"xoxb-t333"}
     assert todos(oauth, "T222") == ["buy milk"] and todos(oauth, "T333") == ["fix the roof"]
@@ -145,7 +146,7 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org(oauth: LiveServer
     mention(oauth, "add a todo to buy milk", "T501", ORG, org_wide=True)
     mention(oauth, "list my todos", "T502", ORG, org_wide=True)
 
-    assert private_answer(oauth.fake, "C502") == "You have no open todos."
+    assert whispered(oauth.fake, "C502") == "You have no open todos."
     assert tokens_used(oauth.fake, "C501") == tokens_used(oauth.fake, "C502") == {"xoxb-org"}
     assert todos(oauth, "T501", ORG) == ["buy milk"] and todos(oauth, "T502", ORG) == []
 
@@ -198,7 +199,7 @@ def test_an_uninstalled_workspace_leaves_no_rows_and_gets_no_answer(oauth: LiveS
     mention(oauth, "list my todos", "T222")
     assert oauth.fake.messages("C222") == [] and rows(oauth.store, "team_id", "T222") == {}
     mention(oauth, "list my todos", "T333")
-    assert "buy milk" in private_answer(oauth.fake, "C333")
+    assert "buy milk" in whispered(oauth.fake, "C333")
 
 
 def test_a_request_still_queued_when_its_workspace_uninstalls_is_dropped(
@@ -229,7 +230,7 @@ def test_a_workspace_installing_again_starts_empty(oauth: LiveServer) -> None:
     uninstall(oauth, "T222")
     install(oauth, "code-2", token="xoxb-new", team_id="T222")
     mention(oauth, "list my todos", "T222")
-    assert private_answer(oauth.fake, "C222") == "You have no open todos."
+    assert whispered(oauth.fake, "C222") == "You have no open todos."
     assert {c.token for c in oauth.fake.calls("chat.postMessage")} >= {"xoxb-new"}
 
 
@@ -268,7 +269,7 @@ def test_revoked_bot_token_is_deleted_and_the_org_no_longer_answered(oauth: Live
 
 
 def nothing_installed(server: LiveServer) -> bool:
-    with server.store.write() as conn:
+    with server.store.write() as conn:  # either backend
         return not any(
             conn.execute(f"SELECT 1 FROM {table}").fetchone()
             for table in ("slack_installations", "slack_bots")

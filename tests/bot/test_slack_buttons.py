@@ -247,10 +247,13 @@ def test_a_typed_reply_never_answers_the_question(server: LiveServer) -> None:
 
 
 def test_a_click_after_expiry_does_nothing_and_the_prompt_says_it_expired(
-    start_server: Callable[..., LiveServer], fake: FakeSlack, tmp_path: Path
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
 ) -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    settings = settings_for(fake, tmp_path, approval_ttl_s=60)
+    settings = settings_for(fake, tmp_path, approval_ttl_s=60, db=databases(tmp_path))
     store = Store(settings.db, clock=lambda: now[0])
     crane = Crane(store, pattern_plan, Orchestrator(store, retry_base_s=0, approval_ttl_s=60))
     server = start_server(settings=settings, crane=crane)
@@ -267,12 +270,15 @@ def test_a_click_after_expiry_does_nothing_and_the_prompt_says_it_expired(
 
 
 def test_the_expiry_sweep_cancels_an_unanswered_question_and_updates_its_prompt(
-    start_server: Callable[..., LiveServer], fake: FakeSlack, tmp_path: Path
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
 ) -> None:
     from bot.app import expiry_sweeper
 
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    settings = settings_for(fake, tmp_path, approval_ttl_s=60)
+    settings = settings_for(fake, tmp_path, approval_ttl_s=60, db=databases(tmp_path))
     store = Store(settings.db, clock=lambda: now[0])
     crane = Crane(store, pattern_plan, Orchestrator(store, retry_base_s=0, approval_ttl_s=60))
     server = start_server(settings=settings, crane=crane)
@@ -287,9 +293,12 @@ def test_the_expiry_sweep_cancels_an_unanswered_question_and_updates_its_prompt(
 
 
 def test_a_click_after_a_restart_goes_on_in_the_same_thread(
-    start_server: Callable[..., LiveServer], fake: FakeSlack, tmp_path: Path
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
 ) -> None:
-    settings = settings_for(fake, tmp_path)
+    settings = settings_for(fake, tmp_path, db=databases(tmp_path))
     first = start_server(settings=settings)
     root, prompt = ask_delete(first)
     second = start_server(settings=settings)  # a new process on the same database
@@ -375,8 +384,137 @@ def test_done_on_the_home_tab_completes_the_todo_through_a_run(server: LiveServe
 
     click(server, "crane_todo_done", done[0]["value"], channel=None)
     server.settle()
+    server.fake.wait_for("views.publish", count=2)  # republished in the background
     (run,) = server.runs()
     assert run.status is RunStatus.completed and run.steps[0].tool == "complete_todo"
     assert [t.title for t in server.store.list_todos(scope())] == ["call mom"]
     republished = json.dumps(server.fake.home_view(USER))
     assert "buy milk" not in republished and "complete todo 1" in republished
+
+
+# ------------------------------------------------------------------- DMs and response_url
+
+
+def test_in_a_dm_the_stream_stops_at_the_question_and_approval_goes_on_in_messages(
+    server: LiveServer,
+) -> None:
+    from tests.bot.conftest import message_event
+
+    server.store.add_todo(scope(), "buy milk")
+    root = new_ts()
+    server.event(message_event("delete todo 1", ts=root, channel="D111", channel_type="im"))
+    server.settle()
+    streamed, prompt = server.fake.messages("D111")
+    assert streamed.streamed and not streamed.streaming
+    assert "Waiting for your approval." in streamed.text
+    assert "buy milk" in prompt.text or "buy milk" in json.dumps(prompt.blocks)  # a 1:1 DM
+    assert prompt.thread_ts == root and server.fake.ephemerals() == []
+
+    approve = button_of(prompt, "crane_approve")
+    assert approve
+    click(server, "crane_approve", approve["value"], channel="D111", message=prompt)
+    server.settle()
+    (run,) = server.runs()
+    assert run.status is RunStatus.completed and server.store.list_todos(scope()) == []
+    answer = server.fake.messages("D111")[-1]
+    assert answer.thread_ts == root and "Deleted todo #1: buy milk" in answer.text
+
+
+def test_where_crane_cannot_post_the_question_comes_by_response_url(
+    server: LiveServer,
+) -> None:
+    server.store.add_todo(scope(), "buy milk")
+    server.fake.fail("chat.postMessage", "not_in_channel")
+    server.command("delete todo 1")
+    server.settle()
+    note, asked = (call.params for call in server.fake.calls("response_url"))
+    assert "/invite" in note["text"]
+    assert asked["response_type"] == "ephemeral" and "Delete todo #1?" in asked["text"]
+    approve = next(e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == "crane_approve")  # fmt: skip
+    click(server, "crane_approve", approve["value"])
+    server.settle()
+
+    (run,) = server.runs()
+    assert run.status is RunStatus.completed and server.store.list_todos(scope()) == []
+    replaced, result = (call.params for call in server.fake.calls("response_url")[2:])
+    assert replaced["replace_original"] is True and "Approved" in replaced["text"]
+    assert "Deleted todo #1" in result["text"]
+
+
+def test_stop_ends_a_running_run_after_the_step_in_flight(
+    start_server: Callable[..., LiveServer],
+    fake: FakeSlack,
+    tmp_path: Path,
+    databases: Callable[[Path], str],
+) -> None:
+    from pydantic import BaseModel
+
+    from core.plan import History, Plan, PlannedStep, ToolResult
+    from core.tool import Tool, ToolContext
+    from core.tools import REGISTRY
+
+    class Nothing(BaseModel):
+        pass
+
+    entered, opened = threading.Event(), threading.Event()
+
+    def wait(args: Nothing, ctx: ToolContext) -> ToolResult:
+        entered.set()
+        opened.wait(10)
+        return ToolResult(text="waited")
+
+    def planner(text: str, history: History) -> Plan:
+        return Plan(steps=[PlannedStep(tool="wait"),
+                           PlannedStep(tool="add_todo", args={"title": "never"})])  # fmt: skip
+
+    settings = settings_for(fake, tmp_path, db=databases(tmp_path))
+    store = Store(settings.db)
+    tools = {**REGISTRY, "wait": Tool("wait", Nothing, wait, "waits for the test")}
+    crane = Crane(store, planner, Orchestrator(store, tools=tools, retry_base_s=0))
+    server = start_server(settings=settings, crane=crane)
+    root = new_ts()
+    server.event(mention_event("wait, then add a todo", ts=root))
+    assert entered.wait(10), "the first step never started"
+    header = fake.wait_for("chat.postMessage")[0]  # the header, with Stop
+    stop = next(e for b in header.params["blocks"] if b["type"] == "actions"
+                for e in b["elements"] if e["action_id"] == "crane_stop")  # fmt: skip
+    click(server, "crane_stop", stop["value"], user=OTHER)  # not theirs
+    click(server, "crane_stop", stop["value"])
+    fake.wait_for("chat.postEphemeral", count=2)
+    opened.set()
+    server.settle()
+
+    assert f"Only <@{USER}> can stop this." in whispers(fake, OTHER)
+    assert "Stopping after the step that is running now." in whispers(fake)
+    (run,) = server.runs()
+    assert run.status is RunStatus.cancelled
+    assert [s.status.value for s in run.steps] == ["completed", "skipped"]
+    assert store.list_todos(scope()) == []
+    assert "Status: *cancelled*" in json.dumps(header_of(server, root).blocks)
+
+
+def test_the_click_is_read_from_the_verified_payload() -> None:
+    from bot.listeners.actions import click_from
+
+    body = load_payload("block_actions")
+    found = click_from(body)
+    assert found is not None
+    assert found.scope == scope() and found.action_id == "a" and found.value == "click_me_123"
+    assert found.channel == CHANNEL and found.message_ts == "111.222"
+    assert click_from({"type": "block_actions", "actions": []}) is None
+
+
+def test_forged_or_unknown_button_values_change_nothing(server: LiveServer) -> None:
+    _, prompt = ask_delete(server)
+    (run,) = server.runs()
+    for action_id, value in [("crane_approve", "nope:1"), ("crane_approve", ""),
+                             ("crane_cancel", f"{run.id}:99"), ("crane_feedback", "sideways:x"),
+                             ("crane_todo_done", "-1"), ("crane_stop", "<!channel>")]:  # fmt: skip
+        click(server, action_id, value, message=prompt)
+    server.settle()
+    (after,) = server.runs()
+    assert after.status is RunStatus.awaiting_approval and after.feedback.up == 0
+    assert len(server.store.list_todos(scope())) == 1
+    assert all("Traceback" not in text and "<!channel>" not in text
+               for text in whispers(server.fake))  # fmt: skip

@@ -48,15 +48,14 @@ def fill(store: Store, who: Scope) -> None:
     plan = Plan(steps=[PlannedStep(tool="add_todo", args={"title": "buy milk"})])
     run = crane.start(who, "add a todo", plan, "C1:1.0", idempotency=(f"k-{who.user_id}", "h"))
     crane.execute(run.id)
-    store.vote(run.id, who, "up")
-    delete = Plan(steps=[PlannedStep(tool="delete_todo", args={"number": 1})])
-    waiting = crane.start(who, "delete todo 1", delete, "C1:1.0", approval=True)
-    assert crane.execute(waiting.id).status.value == "awaiting_approval"
+    crane.vote(run.id, who, "up")
+    deleting = Plan(steps=[PlannedStep(tool="delete_todo", args={"number": 1})])
+    crane.execute(crane.start(who, "delete todo 1", deleting, approval=True).id)
     store.claim_delivery(f"msg:{who.team_id}:C1:1.0", who)
     # a request acknowledged and not planned yet (durable intake)
-    waiting = Received(id=f"i-{who.team_id}", scope=who, text="add a todo to call mom",
+    received = Received(id=f"i-{who.team_id}", scope=who, text="add a todo to call mom",
                        conversation="C1:2.0", channel="C1", received_at=store.clock())  # fmt: skip
-    store.receive(waiting, f"msg:{who.team_id}:C1:2.0", ("host", 1, "token"))
+    store.receive(received, f"msg:{who.team_id}:C1:2.0", ("host", 1, "token"))
     install = store.installations
     install.save_installation(who.enterprise_id, who.team_id, who.user_id, False, "{}")
     install.save_bot(who.enterprise_id, who.team_id, False, "{}")

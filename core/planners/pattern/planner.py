@@ -16,7 +16,7 @@ from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, U
 from core.planners.pattern.arithmetic import check
 from core.planners.pattern.references import earlier_value, todo_numbers
 from core.planners.pattern.splitting import GREETING, SOFT, normalize, segments
-from core.planners.pattern.talk import clean
+from core.planners.pattern.talk import asks_gerunds
 from core.planners.pattern.titles import clean_title
 from core.planners.pattern.units import Parser, Unit
 
@@ -76,13 +76,13 @@ def plan(text: str, history: History | None = None) -> Plan:
     normalized = normalize(text)
     if not normalized or GREETING.fullmatch(normalized):
         return Plan(answer=HELP_TEXT)
-    parser = Parser(history)
+    parser = Parser(history, gerunds="ing " in normalized and asks_gerunds(normalized))
     parts = [(listed, part) for listed, part in segments(normalized) if part.strip()]
     units: list[Unit] = []
     index = 0
     while index < len(parts):
         part = parts[index][1]
-        many = titles.ADD_MANY.fullmatch(clean(part))
+        many = titles.ADD_MANY.fullmatch(parser.clean(part))
         if many:
             items = [many["rest"]]
             while index + 1 < len(parts) and parts[index + 1][0]:

@@ -111,7 +111,8 @@ _BASES = {_gerund(verb): verb for verb in _VERBS}
 _FIRST_WORD = re.compile(r"[a-z]+", _F)
 
 
-def _strip_lead(text: str) -> str:
+def _lead(text: str) -> tuple[str, bool]:
+    """The text after its openers, and whether the last asked for a gerund ("would you mind")."""
     gerund_next = False
     while match := _LEAD_ONE.match(text):
         if not match.end():
@@ -119,11 +120,25 @@ def _strip_lead(text: str) -> str:
         taker = _GERUND_TAKERS.fullmatch(match.group().rstrip(" ,:;!.—–-"))
         gerund_next = gerund_next or bool(taker)
         text = text[match.end() :]
-    if gerund_next and (word := _FIRST_WORD.match(text)):
-        base = _BASES.get(word.group().lower())
-        if base:
-            text = base + text[word.end() :]
-    return text
+    return text, gerund_next
+
+
+def base_form(text: str) -> str:
+    """ "adding a todo …" → "add a todo …", for the verbs requests start with; else unchanged."""
+    word = _FIRST_WORD.match(text)
+    base = _BASES.get(word.group().lower()) if word else None
+    return base + text[word.end() :] if word and base else text
+
+
+def asks_gerunds(text: str) -> bool:
+    """Whether the message opens with words that take gerunds: "how about adding … and listing
+    …" — its later requests may then be gerunds too."""
+    return _lead(text.strip())[1]
+
+
+def _strip_lead(text: str) -> str:
+    text, gerund_next = _lead(text)
+    return base_form(text) if gerund_next else text
 
 
 def filler(piece: str) -> bool:

@@ -19,7 +19,7 @@ from core.planners.pattern.answers import ASK_TITLE, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import Expr
 from core.planners.pattern.calculation import calculation
 from core.planners.pattern.splitting import MAX_SOFT_SPLITS, SOFT
-from core.planners.pattern.talk import clean, filler
+from core.planners.pattern.talk import base_form, clean, filler
 from core.planners.pattern.targets import Target, parse_target, title_target
 from core.planners.pattern.titles import balanced, clean_title
 
@@ -60,8 +60,10 @@ def _add_todo(title: str) -> Unit:
 class Parser:
     """Parses one message; memoises chains so every suffix is parsed once."""
 
-    def __init__(self, history: History | None) -> None:
+    def __init__(self, history: History | None, gerunds: bool = False) -> None:
         self.history = history
+        self.gerunds = gerunds  # "how about adding … and listing …": every piece may be one
+        self.cleaned: dict[str, str] = {}
         self.memo: dict[tuple[str, bool, bool], tuple[Unit, ...] | None] = {}
 
     def chain(self, text: str, bare_ok: bool, title_first: bool = False) -> tuple[Unit, ...] | None:
@@ -94,9 +96,16 @@ class Parser:
             return (unit, *rest)
         return None if whole is None else (whole,)
 
+    def clean(self, piece: str) -> str:
+        """The piece without talk around it; each piece is cleaned once per message."""
+        if piece not in self.cleaned:
+            text = clean(piece)
+            self.cleaned[piece] = base_form(text) if self.gerunds else text
+        return self.cleaned[piece]
+
     def single(self, piece: str, bare_ok: bool) -> Unit | None:
         """What one piece asks for, or None when it is not a request understood here."""
-        text = clean(piece)
+        text = self.clean(piece)
         if not text:  # only talk ("thanks!", "hi crane"): nothing to do, nothing to stop a plan
             return Unit("filler") if filler(piece) else None
         if phrases.BULK.fullmatch(text):
