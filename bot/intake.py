@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.handling import Handler, SlackRequest
+from bot.installations import bot_token
 from core.plan import Received, RunEvent
 from core.runtime import new_run_id
 
@@ -64,8 +65,11 @@ def resume_unanswered(handler: Handler, tell: Callable[[RunEvent], None]) -> int
 
 def resume_received(handler: Handler) -> int:
     """Plan and answer the requests dead processes acked but never planned; how many."""
-    taken = handler.crane.orchestrator.take_received()
+    crane = handler.crane
+    taken = crane.orchestrator.take_received()
     for received in taken:
-        # (OAuth mode: the handler finds the workspace's token itself: Handler.client_for)
-        handler(request_from(received))
+        request = request_from(received)
+        if handler.installed is not None:  # OAuth mode: the workspace's own token, if any left
+            request = replace(request, token=bot_token(crane.store.installations, received.scope))
+        handler(request)
     return len(taken)
