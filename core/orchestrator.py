@@ -104,6 +104,7 @@ class Orchestrator:
         in the queue, so no other replica takes it over meanwhile."""
         with self._lease_lock:
             self._leases[run_id] = self.owner[2]
+        self._start_heartbeat()
 
     def _take(self, run_id: str, expected: str) -> str | None:
         """The fencing token of this execution, if the run's lease could be taken."""
@@ -134,8 +135,9 @@ class Orchestrator:
             time.sleep(self.lease.total_seconds() / 3)
             with self._lease_lock:
                 held = dict(self._leases)
-            if not held:
-                continue
+                if not held:  # idle: the next execution starts another beat
+                    self._heartbeat = None
+                    return
             try:
                 for run_id in self.store.renew_leases(held):
                     log.warning("lease lost: run taken over elsewhere", extra={"run_id": run_id})

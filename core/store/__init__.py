@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.plan import Feedback, History, Received, Run, RunEvent, RunStatus, Scope, Todo
+from core.plan import Feedback, History, Received, Run, RunEvent, RunStatus, Scope, Todo, iso
 from core.store import approvals, conversations, intake, journal, runs, tenants, todos
 from core.store.conn import Backend, Conn
 from core.store.installations import Installations
@@ -292,7 +292,7 @@ class Store:
 
     def claim_unanswered(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
         with self.write() as conn:
-            return intake.claim_unanswered(conn, run_id, previous_token, owner)
+            return intake.claim_unanswered(conn, run_id, previous_token, owner, iso(self.clock()))
 
     def forget_old_requests(self) -> int:
         """Delivery records and idempotency keys past their 24 h are no longer needed."""

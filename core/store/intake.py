@@ -84,12 +84,13 @@ def unanswered(conn: Conn) -> list[Any]:
 
 
 def claim_unanswered(
-    conn: Conn, run_id: str, previous_token: str | None, owner: tuple[str, int, str]
+    conn: Conn, run_id: str, previous_token: str | None, owner: tuple[str, int, str], now: str
 ) -> bool:
-    """Take over the answer of a dead process's run; compare-and-set, so one process posts it."""
+    """Take over the answer of a dead process's run; compare-and-set, so one process posts it.
+    Its heartbeat is stamped too: the answer now has a live owner (no one else's to take)."""
     cursor = conn.execute(
-        "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ? "
+        "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ?, heartbeat_at = ? "
         "WHERE id = ? AND owner_token IS NOT DISTINCT FROM ? AND answered = 0",
-        (*owner, run_id, previous_token),
+        (*owner, now, run_id, previous_token),
     )
     return cursor.rowcount == 1
