@@ -135,14 +135,15 @@ class Orchestrator:
             time.sleep(self.lease.total_seconds() / 3)
             with self._lease_lock:
                 held = dict(self._leases)
-                if not held:  # idle: the next execution starts another beat
-                    self._heartbeat = None
+                if not held or self.store.closed:  # idle (the next execution starts another
+                    self._heartbeat = None  # beat), or the runtime was shut down
                     return
             try:
                 for run_id in self.store.renew_leases(held):
                     log.warning("lease lost: run taken over elsewhere", extra={"run_id": run_id})
             except Exception:  # a database gone for a moment: the next beat tries again
-                log.warning("renewing leases failed", exc_info=True)
+                if not self.store.closed:
+                    log.warning("renewing leases failed", exc_info=True)
 
     def execution(self, run: Run, lease: str | None = None) -> Execution:
         """The one pass over `run` this process would make under `lease` (core.approval

@@ -1,10 +1,6 @@
-"""The store: every SQL statement of Crane lives in this package, one text per operation for
-both backends — SQLite (a file path: `core.store.db`) and PostgreSQL (a `postgresql://` URL:
-`core.store.pg`).
-
-`Store` is the one object the rest of the code holds; it opens reads and write transactions
-on its backend and stamps rows with its injected clock.
-"""
+"""The store: every SQL statement of Crane, one text per operation for SQLite (a file path:
+`core.store.db`) and PostgreSQL (a URL: `core.store.pg`). `Store` is the one object the rest
+of the code holds: reads and write transactions on its backend, rows stamped by its clock."""
 
 from __future__ import annotations
 
@@ -76,6 +72,7 @@ class Store:
     def __init__(self, path: str, clock: Clock = utc_now, pool_size: int = 10) -> None:
         self.path = path
         self.clock = clock
+        self.closed = False
         self._db = open_backend(path, pool_size)
         self.installations = Installations(self._db, clock)
 
@@ -88,6 +85,7 @@ class Store:
         self._db.ping()
 
     def close(self) -> None:
+        self.closed = True  # background threads (lease heartbeats) stop on it
         self._db.close()
 
     # todos — called by the todo tools inside the step's transaction
