@@ -1,6 +1,7 @@
 """The SQLite schema, as sqlite-utils migrations, applied under BEGIN IMMEDIATE by `Connections`.
 PostgreSQL has the same tables in `pg_migrations/NNN_name.sql`: a step `mNNN_name` here and a
-file `NNN_name.sql` there, added together.
+file `NNN_name.sql` there, added together. From 003 on the DDL is portable, so both backends
+run the same file.
 
 sqlite-utils is imported only when a migration is pending: an up-to-date database is
 recognised with one query, which keeps `crane ask` cold start short.
@@ -8,6 +9,7 @@ recognised with one query, which keeps `crane ask` cold start short.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from sqlite_utils.migrations import Migrations
 
 SET_NAME = "crane"
+PG_MIGRATIONS = Path(__file__).parent / "pg_migrations"
 
 
 def m001_initial(db: Database) -> None:
@@ -118,124 +121,29 @@ def m002_idempotency(db: Database) -> None:
     )
 
 
+def _shared(name: str) -> str:
+    """A later migration's DDL, written once in portable SQL for both backends."""
+    return (PG_MIGRATIONS / f"{name}.sql").read_text(encoding="utf-8")
+
+
 def m003_todo_counters(db: Database) -> None:
-    # see pg_migrations/003_todo_counters.sql: the next number is an upsert on this row
-    db.executescript(
-        """
-        CREATE TABLE todo_counters (
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            last_number INTEGER NOT NULL,
-            PRIMARY KEY (enterprise_id, team_id, user_id)
-        );
-        INSERT INTO todo_counters (enterprise_id, team_id, user_id, last_number)
-        SELECT enterprise_id, team_id, user_id, MAX(number) FROM todos
-        GROUP BY enterprise_id, team_id, user_id;
-        """
-    )
+    db.executescript(_shared("003_todo_counters"))  # the next number is an upsert on this row
 
 
 def m004_intake(db: Database) -> None:
-    # see pg_migrations/004_intake.sql
-    db.executescript(INTAKE)
-
-
-INTAKE = """
-    CREATE TABLE intake (
-        id TEXT PRIMARY KEY,
-        enterprise_id TEXT NOT NULL,
-        team_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        text TEXT NOT NULL,
-        conversation TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        thread_ts TEXT,
-        response_url TEXT,
-        options TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        owner_host TEXT NOT NULL,
-        owner_pid INTEGER NOT NULL,
-        owner_token TEXT NOT NULL
-    );
-"""
-
-
-def m020_installations(db: Database) -> None:
-    # Slack installations (OAuth mode): one row per installer and one bot per workspace, or per
-    # enterprise for an org-wide install (team_id ''); `data` is the rest of slack_sdk's
-    # Installation / Bot, tokens included, as JSON. Deliveries learn their tenant, so an
-    # uninstall can forget them with the rest of the workspace's rows.
-    db.executescript(
-        """
-        CREATE TABLE slack_installations (
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            is_enterprise_install INTEGER NOT NULL,
-            data TEXT NOT NULL,
-            installed_at TEXT NOT NULL,
-            PRIMARY KEY (enterprise_id, team_id, user_id)
-        );
-        CREATE TABLE slack_bots (
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            is_enterprise_install INTEGER NOT NULL,
-            data TEXT NOT NULL,
-            installed_at TEXT NOT NULL,
-            PRIMARY KEY (enterprise_id, team_id)
-        );
-        CREATE TABLE slack_oauth_states (
-            state TEXT PRIMARY KEY,
-            expires_at TEXT NOT NULL
-        );
-        ALTER TABLE deliveries ADD COLUMN enterprise_id TEXT NOT NULL DEFAULT '';
-        ALTER TABLE deliveries ADD COLUMN team_id TEXT NOT NULL DEFAULT '';
-        """
-    )
+    db.executescript(_shared("004_intake"))
 
 
 def m005_answered(db: Database) -> None:
-    # see pg_migrations/005_answered.sql
-    db.executescript("ALTER TABLE runs ADD COLUMN answered INTEGER NOT NULL DEFAULT 1;")
+    db.executescript(_shared("005_answered"))
 
 
 def m010_approvals_feedback(db: Database) -> None:
-    # approval: the run pauses before each destructive step (Slack, REST; never the CLI);
-    # stop_requested: a Stop/cancel the executor honours at its next step boundary
-    db.executescript(
-        """
-        ALTER TABLE runs ADD COLUMN approval INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE runs ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE steps ADD COLUMN private_output INTEGER NOT NULL DEFAULT 0;
-        CREATE TABLE approvals (
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            idx INTEGER NOT NULL,
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            status TEXT NOT NULL,
-            question TEXT NOT NULL,
-            detail TEXT NOT NULL,
-            requested_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL,
-            decided_at TEXT,
-            decided_by TEXT,
-            place TEXT,
-            PRIMARY KEY (run_id, idx)
-        );
-        CREATE INDEX approvals_waiting ON approvals (status, expires_at);
-        CREATE TABLE feedback (
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            value TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (run_id, enterprise_id, team_id, user_id)
-        );
-        """
-    )
+    db.executescript(_shared("010_approvals_feedback"))
+
+
+def m020_installations(db: Database) -> None:
+    db.executescript(_shared("020_installations"))
 
 
 STEPS = (
