@@ -87,6 +87,7 @@ class Orchestrator:
             lease = self._take(run_id, ticket or self.owner[2])
             run = self.store.get_run(run_id)
             if lease is None or run.status in FINAL or run.status is RunStatus.awaiting_approval:
+                self._release(run_id, self.owner[2])  # its place in this process's queue ends
                 return run  # elsewhere, finished, or waiting for its requester (core.approval)
             with self._lease_lock:
                 self._leases[run_id] = lease
@@ -94,8 +95,7 @@ class Orchestrator:
             try:
                 return self.execution(run, lease)()
             finally:
-                with self._lease_lock:
-                    self._leases.pop(run_id, None)
+                self._release(run_id, lease)
         finally:
             self.announce.set_local(None)
 
@@ -105,6 +105,12 @@ class Orchestrator:
         with self._lease_lock:
             self._leases[run_id] = self.owner[2]
         self._start_heartbeat()
+
+    def _release(self, run_id: str, lease: str) -> None:
+        """Stop renewing `run_id`, unless an execution here holds it under another lease."""
+        with self._lease_lock:
+            if self._leases.get(run_id) == lease:
+                del self._leases[run_id]
 
     def _take(self, run_id: str, expected: str) -> str | None:
         """The fencing token of this execution, if the run's lease could be taken."""
@@ -124,7 +130,7 @@ class Orchestrator:
             if self._heartbeat is not None:
                 return
             self._heartbeat = threading.Thread(
-                target=self._beat, name="crane-heartbeat", daemon=True
+                target=self._beat, name=f"crane-heartbeat-{self.owner[2]}", daemon=True
             )
         self._heartbeat.start()
 
@@ -141,6 +147,7 @@ class Orchestrator:
             try:
                 for run_id in self.store.renew_leases(held):
                     log.warning("lease lost: run taken over elsewhere", extra={"run_id": run_id})
+                    self._release(run_id, held[run_id])
             except Exception:  # a database gone for a moment: the next beat tries again
                 if not self.store.closed:
                     log.warning("renewing leases failed", exc_info=True)

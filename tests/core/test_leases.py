@@ -4,6 +4,8 @@ database under its own owner token; "frozen past its lease" is the shared clock 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -159,3 +161,23 @@ def test_crane_ask_on_a_shared_database_takes_over_nothing(database: str) -> Non
     store.close()
     # SQLite has one machine and no servers to take over: the CLI resumes orphans there
     assert (row["owner_token"] == "gone") is is_url(database)
+
+
+def test_a_queued_run_taken_over_elsewhere_is_no_longer_renewed_here(
+    shared: Store, clock: Clock
+) -> None:
+    frozen = make_crane(shared, _box(), owner=("replica-a", 1, "frozen-queue"))
+    frozen.orchestrator.lease = timedelta(seconds=0.3)  # its heartbeat beats every 0.1 s
+    run_id = start(frozen, ("say", {})).id  # stored and held while it waits in A's queue
+    clock.advance(PAST_LEASE)
+    taker = make_crane(shared, _box(), owner=("replica-b", 2, "b"))
+    assert taker.orchestrator.recover(is_alive=lambda pid: True) == [run_id]
+
+    def beating() -> bool:
+        return any(t.name == "crane-heartbeat-frozen-queue" for t in threading.enumerate())
+
+    deadline = time.monotonic() + 5
+    while beating() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not beating()  # A saw it lost the run once, and stopped writing for it
+    assert frozen.execute(run_id).status is RunStatus.completed  # B's result, untouched
