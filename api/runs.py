@@ -12,6 +12,7 @@ import base64
 import binascii
 import contextvars
 import hashlib
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -29,6 +30,8 @@ from core.runtime import Crane, new_run_id
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
 FINISHED = FINAL  # completed, failed, cancelled
+
+log = logging.getLogger("crane.api")
 
 
 class RunCreate(BaseModel):
@@ -86,6 +89,18 @@ async def read_body(request: Request) -> RunCreate:
         raise Problem(422, detail or "invalid body") from error
 
 
+def _dispatched(crane: Crane, run_id: str) -> bool:
+    """Handed to the cluster's job queue (replicas on PostgreSQL); False: run it here."""
+    if crane.dispatch is None:
+        return False
+    try:
+        crane.dispatch(run_id)
+    except Exception:  # the queue refused it: this replica executes it itself
+        log.exception("dispatching failed; running here", extra={"run_id": run_id})
+        return False
+    return True
+
+
 class Runs:
     """The run routes' state: the runtime, its work pool, and how to follow a new run."""
 
@@ -110,15 +125,16 @@ class Runs:
         try:
             run_id = new_run_id()
 
-            def plan_and_store() -> Run:
+            def plan_and_store() -> tuple[Run, bool]:
                 # off the event loop: an LLM planner is slow, and storing may wait on a lock
                 text, plan = crane.plan(caller, body.text, body.thread)
                 idempotency = (key, body_hash) if key is not None else None
                 # pauses before each destructive step until the caller approves (api.decisions)
-                return crane.start(caller, text, plan, body.thread, idempotency, run_id,
-                                   approval=True)  # fmt: skip
+                run = crane.start(caller, text, plan, body.thread, idempotency, run_id,
+                                  approval=True)  # fmt: skip
+                return run, run.id == run_id and _dispatched(crane, run_id)
 
-            run = await asyncio.to_thread(plan_and_store)
+            run, dispatched = await asyncio.to_thread(plan_and_store)
         except BaseException:
             jobs.release()
             raise
@@ -127,8 +143,12 @@ class Runs:
             stored = crane.store.idempotent_run(caller, key)
             return self._replay(caller, stored or ("", run.id), body_hash)
         self.track(run.id, caller)
-        # the run's log lines carry this request's id (api.logs.request_id)
-        jobs.submit_reserved(contextvars.copy_context().run, crane.execute, run.id)
+        if dispatched:  # a worker of the cluster executes it; SSE follows it from any replica
+            jobs.release()
+        else:
+            crane.orchestrator.hold(run.id)  # this replica's, while it waits for a worker
+            # the run's log lines carry this request's id (api.logs.request_id)
+            jobs.submit_reserved(contextvars.copy_context().run, crane.execute, run.id)
         return JSONResponse(run_body(run), status_code=202)
 
     def _replay(self, caller: Scope, found: tuple[str, str], body_hash: str) -> Response:

@@ -21,7 +21,7 @@ from bot.progress import Target, ThreadProgress, post
 from bot.stream import StreamProgress
 from core.errors import CraneError
 from core.plan import FINAL, Run, RunEvent, Scope
-from core.records import step_record
+from core.records import finished_record, step_record
 from core.runtime import Crane
 
 log = logging.getLogger("crane.slack")
@@ -76,15 +76,16 @@ class Handler:
                 return  # a retry or the twin of a message already handled
             self._handle(request)
             return
-        run_id = self._handle(request)
+        run_id, answered = self._handle(request)
         if run_id is None:
             # answered without a run, or not at all (thread chatter): nothing left to do
             store.forget_received(request.intake_id)
-        else:  # its intake record went with the run's insert; its answer is out now
+        elif answered:  # its intake record went with the run's insert; its answer is out now
             store.mark_answered(run_id)
 
-    def _handle(self, request: SlackRequest) -> str | None:
-        """Plan, store and run the request, answering in Slack; the stored run's id."""
+    def _handle(self, request: SlackRequest) -> tuple[str | None, bool]:
+        """Plan, store and run the request, answering in Slack: the stored run's id, and
+        whether its answer is out (not when a job of the cluster executes and answers it)."""
         # the workspace's own token (OAuth mode), else the one token
         client = with_token(self.client, request.token) if request.token else self.client
         run_id = None
@@ -92,7 +93,7 @@ class Handler:
             if not request.text.strip():  # a bare "@Crane": say what it can do
                 if not request.silent_if_nothing:
                     self._reply(client, request, render.USAGE)
-                return None
+                return None, True
             if request.assistant_thread:
                 self._thinking(client, request)
             try:
@@ -100,18 +101,18 @@ class Handler:
             except CraneError as error:
                 if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
                     log.info("unplanned thread message left unanswered: %s", error)
-                    return None
+                    return None, True
                 self._reply(client, request, f"Sorry — {error}")
-                return None
+                return None, True
             if not plan.steps and request.silent_if_nothing:
-                return None
+                return None, True
             if not plan.steps:
                 # stored in the conversation: Crane answered in this thread, so it follows up
                 run = self.crane.start(request.scope, text, plan, request.conversation,
                                        received=request.intake_id)  # fmt: skip
                 self.crane.execute(run.id)
                 self._reply(client, request, plan.answer or render.USAGE)
-                return run.id
+                return run.id, True
             target = self._target(client, request, text)
             # a command's thread hangs off the header it just posted; everything else already
             # names its conversation (the thread, or a DM's rolling one)
@@ -124,12 +125,19 @@ class Handler:
             run_id = run.id
             if target is None:
                 self._answer_by_response_url(request, run_id)
-            else:
-                self._run(client, request, target, run_id)
+                return run_id, True
+            self.crane.store.save_shown(run_id, target.shown(request.stream))
+            if self.crane.dispatch is not None:  # the worker that fetches it shows it (bot.shown)
+                try:
+                    self.crane.dispatch(run_id)
+                    return run_id, False
+                except Exception:  # the job queue refused it: this replica runs it itself
+                    log.exception("dispatching failed; running here", extra={"run_id": run_id})
+            self._run(client, request, target, run_id)
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})
             self._reply(client, request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
-        return run_id
+        return run_id, True
 
     def _thinking(self, client: WebClient, request: SlackRequest) -> None:
         """Assistant status while planning; a threaded DM outside the Assistant pane may
@@ -190,7 +198,7 @@ class Handler:
 
     def _run(self, client: WebClient, request: SlackRequest, target: Target, run_id: str) -> None:
         progress = (StreamProgress if request.stream else ThreadProgress)(
-            client, target, self.usage_line, self.save_place
+            client, target, self.usage_line, self.save_place, self.crane.store.save_shown
         )
         self._show(client, request, progress, run_id)
 
@@ -234,7 +242,8 @@ class Handler:
         target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
                         run.scope.team_id, place.get("text") or run.text,
                         place.get("header_ts"))  # fmt: skip
-        progress = ThreadProgress(client, target, self.usage_line, self.save_place)
+        progress = ThreadProgress(client, target, self.usage_line, self.save_place,
+                                  self.crane.store.save_shown)  # fmt: skip
         progress.resume(run.id, [step_record(step) for step in run.steps])
         self._show(client, None, progress, run.id)
 
@@ -247,10 +256,9 @@ class Handler:
         progress = ThreadProgress(client, target, self.usage_line)
         steps = [step_record(step) for step in run.steps]
         progress.run_id, progress.steps, progress.header_ts = run.id, steps, target.header_ts
-        data = {"status": run.status.value, "answer": run.answer, "steps": steps,
-                "usage": run.usage.model_dump() if run.usage else None}  # fmt: skip
         try:
-            progress(RunEvent(run_id=run.id, seq=0, type="run.finished", data=data,
+            progress(RunEvent(run_id=run.id, seq=0, type="run.finished",
+                              data=finished_record(run),
                               created_at=run.finished_at or run.created_at))  # fmt: skip
         except SlackApiError as error:
             log.warning("could not show the cancelled run: %s", error.response.get("error"))

@@ -28,6 +28,9 @@ log = logging.getLogger("crane.slack")
 
 # (run id, step index, where the prompt is: JSON) → stored, so a click can update it later
 SavePlace = Callable[[str, int, str], None]
+# (run id, where it is shown and the ts of each message posted for it) → stored right after
+# each post, so whichever process executes the run next edits those messages (`bot.shown`)
+Record = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -44,6 +47,16 @@ class Target:
     @property
     def shared(self) -> bool:
         return buttons.is_shared(self.channel)
+
+    def shown(self, stream: bool = False) -> dict[str, Any]:
+        return {"channel": self.channel, "thread_ts": self.thread_ts, "user_id": self.user_id,
+                "team_id": self.team_id, "text": self.text, "header_ts": self.header_ts,
+                "stream": stream}  # fmt: skip
+
+    @classmethod
+    def from_shown(cls, shown: dict[str, Any]) -> Target:
+        return cls(shown["channel"], shown.get("thread_ts"), shown["user_id"],
+                   shown["team_id"], shown["text"], shown.get("header_ts"))  # fmt: skip
 
 
 def post(client: WebClient, **kwargs: Any) -> dict[str, Any]:
@@ -85,12 +98,14 @@ class ThreadProgress:
     target: Target
     usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None
     save_place: SavePlace = lambda run_id, index, place: None
+    record: Record = lambda run_id, shown: None
     clock: Callable[[], float] = time.monotonic
     header_ts: str | None = None
     run_id: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
     step_ts: dict[int, str] = field(default_factory=dict)
     group_ts: str | None = None
+    answer_ts: str | None = None
     last_group_update: float = float("-inf")
 
     @property
@@ -106,6 +121,37 @@ class ThreadProgress:
         self.run_id, self.steps, self.header_ts = run_id, steps, self.target.header_ts
         if self.header_ts:
             self.client.chat_update(ts=self.header_ts, **self._header("running"))
+
+    def restore(self, run_id: str, steps: list[dict[str, Any]], shown: dict[str, Any]) -> None:
+        """Go on showing a run another process was showing (taken over, or its answer still
+        owed), from what it recorded: its messages are edited, and only those it died
+        before recording are posted again."""
+        self.run_id, self.steps = run_id, steps
+        self.step_ts = {int(index): ts for index, ts in (shown.get("step_ts") or {}).items()}
+        self.group_ts, self.answer_ts = shown.get("group_ts"), shown.get("answer_ts")
+        self.header_ts = self.target.header_ts
+        if self.header_ts:
+            self.client.chat_update(ts=self.header_ts, **self._header("running"))
+        else:
+            self._post_header()
+        if self.grouped and not self.group_ts:
+            self.group_ts = post(self.client, **self._group_message())["ts"]
+            self._recorded()
+
+    def shown(self) -> dict[str, Any]:
+        return self.target.shown() | {
+            "header_ts": self.header_ts, "group_ts": self.group_ts, "answer_ts": self.answer_ts,
+            "step_ts": {str(index): ts for index, ts in self.step_ts.items()},
+        }  # fmt: skip
+
+    def _recorded(self) -> None:
+        if self.run_id is not None:
+            self.record(self.run_id, self.shown())
+
+    def _post_header(self) -> None:
+        reply = post(self.client, thread_ts=self.target.thread_ts, **self._header("running"))
+        self.header_ts = self.target.header_ts = reply["ts"]
+        self._recorded()
 
     def __call__(self, event: RunEvent) -> None:
         self.run_id = event.run_id
@@ -133,10 +179,10 @@ class ThreadProgress:
         if self.header_ts:
             self.client.chat_update(ts=self.header_ts, **self._header("running"))
         else:
-            reply = post(self.client, thread_ts=self.target.thread_ts, **self._header("running"))
-            self.header_ts = self.target.header_ts = reply["ts"]
+            self._post_header()
         if self.grouped:
             self.group_ts = post(self.client, **self._group_message())["ts"]
+            self._recorded()
             self.last_group_update = self.clock()
 
     def _group_message(self) -> dict[str, Any]:
@@ -165,6 +211,7 @@ class ThreadProgress:
             reply = post(self.client, channel=self.target.channel, thread_ts=self.thread_ts,
                          text=render.truncate(line, 3000), blocks=blocks)  # fmt: skip
             self.step_ts[step["index"]] = reply["ts"]
+            self._recorded()
         else:
             self.client.chat_update(channel=self.target.channel, ts=ts,
                                     text=render.truncate(line, 3000), blocks=blocks)  # fmt: skip
@@ -198,12 +245,14 @@ class ThreadProgress:
         answer = data["answer"] or ""
         if self.target.shared:
             answer = render.public_answer(data.get("steps", []), answer)
-        post(
-            self.client,
-            channel=self.target.channel,
-            thread_ts=self.thread_ts,
-            text=render.plain(answer),
-            blocks=render.answer_blocks(answer, status, self.usage_line(data), self.run_id),
-        )
+        if self.answer_ts is None:  # else posted by a process that died before marking it so
+            self.answer_ts = post(
+                self.client,
+                channel=self.target.channel,
+                thread_ts=self.thread_ts,
+                text=render.plain(answer),
+                blocks=render.answer_blocks(answer, status, self.usage_line(data), self.run_id),
+            )["ts"]
+            self._recorded()
         if self.header_ts:
             self.client.chat_update(ts=self.header_ts, **self._header(status))

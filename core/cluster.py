@@ -1,18 +1,21 @@
 """Replicas on one PostgreSQL database: the work they share goes through procrastinate.
 
-Every `crane serve` on PostgreSQL runs a procrastinate worker on its event loop. A run is
-executed by the replica that accepted it (its in-process pool, so its Slack thread and SSE
-readers see it live); what the cluster shares is everything else:
+Every `crane serve` on PostgreSQL runs a procrastinate worker on its event loop, and the
+cluster shares its work through procrastinate's queue:
 
+- `crane.resume_run(run_id, ticket)`: a run a replica accepted (a Slack request, `POST
+  /api/v1/runs`) is stored, then deferred (`dispatch`); whichever worker fetches it takes the
+  run's lease from `ticket` (the accepting replica's token) and executes it, showing it in its
+  Slack thread from the messages recorded with the run (`bot.shown`); SSE readers on any replica
+  follow it through the events table (`server.live`). Deferred again by `crane.take_over`, it
+  resumes an orphaned run from its last committed step (a run whose owner came back is left
+  alone: the lease is a compare-and-set).
 - `crane.take_over` (periodic, every few seconds, once per tick for the whole cluster):
-  procrastinate jobs whose worker stopped beating (a `kill -9`ed replica) are retried, and every
+  procrastinate jobs whose worker stopped beating (a `kill -9`ed replica) are dropped, and every
   unfinished run whose owner is gone — a dead process on its host, or a lease past its expiry
   (`core.orchestrator`) — is deferred as `crane.resume_run`, one waiting job per run
   (queueing lock) and never two at once (lock). Slack requests a dead replica acknowledged but
   never planned (durable intake) are planned by the worker that runs the tick (`received`).
-- `crane.resume_run(run_id)`: whichever worker fetches it takes the run's lease (a
-  compare-and-set: a run whose owner came back is left alone) and executes it from its last
-  committed step.
 - `crane.prune` (periodic, every ten minutes, once for the cluster): delivery records and
   idempotency keys past their 24 h.
 
@@ -23,12 +26,14 @@ procrastinate's tables live in Crane's schema, applied by Crane's migrations
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Callable
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, exceptions
+from procrastinate.jobs import Status
 
 from core.orchestrator import Listener
 from core.runtime import Crane
@@ -44,6 +49,7 @@ HEARTBEAT_S = 2.0  # procrastinate's worker heartbeat…
 STALLED_S = 8.0  # …and when a worker that stopped beating counts as dead
 POLL_S = 1.0  # a retried job waits at most this long for a worker
 RESTART_MAX_S = 30.0
+DEFER_TIMEOUT_S = 10.0
 
 
 class Cluster:
@@ -67,6 +73,7 @@ class Cluster:
             periodic_defaults={"max_delay": 60},  # after an outage, skip ticks long past
         )
         self.worker: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.serving = False  # the worker is running (not between restarts)
         self._tasks()
 
@@ -74,8 +81,10 @@ class Cluster:
         app = self.app
 
         @app.task(name="crane.resume_run", queue=QUEUE)
-        def resume_run(run_id: str) -> None:  # sync: procrastinate runs it in a thread
-            self.crane.orchestrator.execute(run_id, self.tell)
+        def resume_run(run_id: str, ticket: str | None = None) -> None:  # sync: in a thread
+            self.crane.orchestrator.execute(run_id, self.tell, ticket)
+
+        self.resume_run = resume_run
 
         @app.periodic(cron=TAKE_OVER_CRON, periodic_id="take-over")
         @app.task(name="crane.take_over", queue=QUEUE, queueing_lock="crane.take_over",
@@ -83,16 +92,12 @@ class Cluster:
         async def take_over(context: Any, timestamp: int) -> None:
             jobs = context.app.job_manager
             for job in await jobs.get_stalled_jobs(seconds_since_heartbeat=STALLED_S):
-                log.warning("retrying job %s of a dead worker", job.id)
-                await jobs.retry_job(job)
+                # dropped, not retried: its run, orphaned now, is deferred afresh below (a
+                # retry would clash with that job's queueing lock), a periodic task ticks again
+                log.warning("dropping job %s of a dead worker", job.id)
+                await jobs.finish_job(job, status=Status.FAILED, delete_job=True)
             for run_id in await asyncio.to_thread(self.crane.orchestrator.orphans):
-                key = f"run:{run_id}"
-                try:
-                    await resume_run.configure(lock=key, queueing_lock=key).defer_async(
-                        run_id=run_id
-                    )
-                except exceptions.AlreadyEnqueued:
-                    continue  # one is waiting already
+                await self._defer(run_id, None)
             if self.received is not None:
                 await asyncio.to_thread(self.received)
 
@@ -102,8 +107,25 @@ class Cluster:
             forgotten = self.crane.store.forget_old_requests()
             log.info("pruned %d delivery records and idempotency keys", forgotten)
 
+    async def _defer(self, run_id: str, ticket: str | None) -> None:
+        key = f"run:{run_id}"  # one job waiting per run, and never two executing it
+        # one waiting already takes the run from whoever holds it then
+        with contextlib.suppress(exceptions.AlreadyEnqueued):
+            await self.resume_run.configure(lock=key, queueing_lock=key).defer_async(
+                run_id=run_id, ticket=ticket
+            )
+
+    def dispatch(self, run_id: str) -> None:
+        """Queue a run this replica just stored (from a worker thread, not the event loop):
+        returns once the job is in the database."""
+        assert self.loop is not None, "dispatch before start"
+        ticket = self.crane.orchestrator.owner[2]  # the token it was stored with
+        done = asyncio.run_coroutine_threadsafe(self._defer(run_id, ticket), self.loop)
+        done.result(timeout=DEFER_TIMEOUT_S)
+
     async def start(self) -> None:
         await self.app.open_async()
+        self.loop = asyncio.get_running_loop()
         self.worker = asyncio.create_task(self._supervise(), name="crane-cluster-worker")
 
     async def _supervise(self) -> None:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from core.errors import CraneError, Gone
 from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
 from core.policy import RetryPolicy
-from core.records import compose_answer, step_record, validation_message
+from core.records import compose_answer, finished_record, step_record, validation_message
 from core.references import resolve_args
 from core.store import Store
 from core.tool import Tool, ToolContext
@@ -233,11 +233,4 @@ class Execution:
         run.answer = compose_answer(run)
         run.finished_at = now
         self.journal.run_finished(run.status, run.answer, now)
-        self.journal.event("run.finished", {
-            "status": run.status.value,
-            "answer": run.answer,
-            "steps": [step_record(step) for step in run.steps],
-            "usage": run.usage.model_dump() if run.usage else None,
-            "planner": run.planner,
-            "fallback_reason": run.fallback_reason,
-        }, now)  # fmt: skip
+        self.journal.event("run.finished", finished_record(run), now)

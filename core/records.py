@@ -31,6 +31,18 @@ def step_record(step: Step) -> dict[str, Any]:
     }
 
 
+def finished_record(run: Run) -> dict[str, Any]:
+    """The data of a finished run's `run.finished` event."""
+    return {
+        "status": run.status.value,
+        "answer": run.answer,
+        "steps": [step_record(step) for step in run.steps],
+        "usage": run.usage.model_dump() if run.usage else None,
+        "planner": run.planner,
+        "fallback_reason": run.fallback_reason,
+    }
+
+
 def compose_answer(run: Run) -> str:
     """Plain text covering every executed step, and for a failure the failing step and why."""
     lines = [

@@ -52,6 +52,9 @@ class Crane:
         self.store = store
         self.planner = planner
         self.orchestrator = orchestrator
+        # Replicas (core.cluster): hands a run stored here to the cluster's job queue, whose
+        # first free worker on any replica executes it. None: front ends execute runs here.
+        self.dispatch: Callable[[str], None] | None = None
 
     def plan(self, scope: Scope, text: str, conversation: str | None = None) -> tuple[str, Plan]:
         """Clean the request and plan it against this user's part of the conversation."""
@@ -117,7 +120,6 @@ class Crane:
         stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency, received)
         if stored_id != run.id:
             return self.store.get_run(stored_id)
-        self.orchestrator.hold(run.id)
         return run
 
     def execute(self, run_id: str, on_event: Listener | None = None) -> Run:

@@ -29,7 +29,6 @@ from core.app import build
 from core.errors import InvalidInput
 from core.jobs import Jobs
 from core.orchestrator import Listener
-from core.plan import RunEvent
 from core.runtime import Crane
 from core.settings import Settings
 from core.store import is_url
@@ -128,35 +127,24 @@ def _slack_handler(settings: Settings, crane: Crane) -> Handler:
     return slack_handler(settings, crane)
 
 
-def _slack_reporter(settings: Settings, crane: Crane) -> Listener:
-    # Slack's SDKs load only when Slack is configured
-    from bot.app import web_client
-    from bot.installations import bot_token
-    from bot.stream import ResumedRuns
+def _shown_runs(work: Handler) -> Listener:
+    from bot.shown import ShownRuns
 
-    tokens = partial(bot_token, crane.store.installations) if settings.slack_oauth else None
-    return ResumedRuns(web_client(settings), crane.store.get_run, tokens)
+    return ShownRuns(work)
 
 
 def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -> None:
     """What a dead process left resumes in the background (the server is serving meanwhile):
-    unfinished runs (Slack runs report their outcome in their thread), finished runs whose
-    answer it never posted, then Slack requests it acknowledged but never planned (planned and
-    answered now)."""
-
-    def told(event: RunEvent) -> None:
-        assert tell is not None
-        tell(event)
-        if event.type == "run.finished":  # its thread has the answer now
-            crane.store.mark_answered(event.run_id)
+    unfinished runs (Slack runs go on in their thread), finished runs whose answer it never
+    posted, then Slack requests it acknowledged but never planned (planned and answered now)."""
 
     def resume() -> None:
         try:
-            crane.orchestrator.recover(on_event=None if tell is None else told)
+            crane.orchestrator.recover(on_event=tell)
             if work is not None and tell is not None:
                 from bot.intake import resume_received, resume_unanswered
 
-                resume_unanswered(work, told)
+                resume_unanswered(work, tell)
                 resume_received(work)
         except Exception:  # the database went away meanwhile: the next start tries again
             log.exception("resuming what a dead process left failed")
@@ -243,7 +231,8 @@ def create(
     # Now and then, cancel questions left unanswered past their time (CRANE_APPROVAL_TTL_S);
     # clicks on an expired prompt are refused on their own, this also tells the prompt.
     chores = [_every(min(60.0, settings.approval_ttl_s / 2), sweep, "expiring questions")]
-    tell = None if missing else _slack_reporter(settings, crane)
+    # shows in Slack the runs executed here for another process (bot.shown)
+    tell = None if work is None else _shown_runs(work)
     cluster, pruning = _cluster(crane, tell, work, replica)
     chores += pruning
 
@@ -252,6 +241,7 @@ def create(
         live = None
         if cluster is not None:
             await cluster.start()
+            crane.dispatch = cluster.dispatch  # new runs go to the cluster's queue
             api.state.worker_problem = cluster.problem  # /ready
             from server.live import follow_replicas
 

@@ -73,6 +73,7 @@ def replicas(db: str, folder: Path, count: int, **env: str) -> Iterator[list[Rep
     """`count` servers on the database `db`, ready; all killed afterwards."""
     script = Path(sys.executable).with_name("crane")
     started: list[Replica] = []
+    folder.mkdir(parents=True, exist_ok=True)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CRANE_", "SLACK_"))}
     try:
         for n in range(count):

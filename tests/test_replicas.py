@@ -145,10 +145,12 @@ def _wait_status(http: httpx.Client, run_id: str, status: str) -> None:
     _wait_until(lambda: http.get(f"/api/v1/runs/{run_id}").json()["status"] == status)
 
 
-def _wait_until(done: Callable[[], bool], within_s: float = 10.0) -> None:
+def _wait_until(
+    done: Callable[[], bool], within_s: float = 10.0, state: Callable[[], object] = str
+) -> None:
     deadline = time.monotonic() + within_s
     while not done():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out: {state()}"
         time.sleep(0.05)
 
 
@@ -161,11 +163,15 @@ def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request
         replays: list[tuple[str, str]] = []  # (run id first answered, run id of the replay)
         mentions: dict[str, str] = {}  # title → ts of its mention
         big = [f"victim {n}" for n in range(50)]
+        slack_big = [f"slack victim {n}" for n in range(12)]
         for n in range(24):
-            if n == 12:  # kill -9 mid-burst, in the middle of a long run it accepted
+            if n == 12:  # kill -9 mid-burst, in the middle of long runs it accepted
                 with victim.client() as http:
                     text = "add todos: " + "; ".join(big)
                     in_flight = http.post("/api/v1/runs", json={"text": text}).json()["id"]
+                event = mention_event("add todos: " + "; ".join(slack_big))
+                mentions[slack_big[0]] = event["ts"]
+                assert _signed_post(victim, event_body(event)).status_code == 200
                 victim.kill()
             alive = group if victim.process.poll() is None else survivors
             title = f"rest {n}"
@@ -183,14 +189,23 @@ def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request
                 title = f"slack {n}"
                 event = mention_event(f"add a todo: {title}")
                 mentions[title] = event["ts"]
-                raw = event_body(event)
-                assert _signed_post(survivors[0], raw).status_code == 200
+                raw = event_body(event)  # to the victim too, while it lives
+                assert _signed_post(alive[(n + 1) % len(alive)], raw).status_code == 200
                 retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-                assert _signed_post(survivors[1], raw, retry).status_code == 200
+                assert _signed_post(survivors[n % 4 // 2], raw, retry).status_code == 200
 
         store = Store(shared_db)
         try:
-            _wait_until(lambda: not _unfinished(store), within_s=45)
+
+            def answered(ts: str) -> bool:
+                return any(m.thread_ts == ts and m.text.startswith("Added todo")
+                           for m in fake.messages(CHANNEL))  # fmt: skip
+
+            def state() -> object:
+                return _unfinished(store), [t for t, ts in mentions.items() if not answered(ts)]
+
+            _wait_until(lambda: not any(state()), within_s=60, state=state)
+            time.sleep(1)  # a second answer would have come by now
             assert all(first == again for first, again in replays)
             for run_id in rest.values():
                 assert store.get_run(run_id).status is RunStatus.completed
@@ -200,16 +215,46 @@ def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request
             assert taken.status is RunStatus.completed
             assert store.run_owner(in_flight)["owner_pid"] != victim.process.pid
             slack_titles = [todo.title for todo in store.list_todos(SLACK_USER)]
-            assert sorted(slack_titles) == sorted(mentions)
+            assert sorted(slack_titles) == sorted([*mentions, *slack_big[1:]])
             for ts in mentions.values():  # one header, one final answer per request
                 thread = [m for m in fake.messages(CHANNEL) if m.thread_ts == ts]
                 headers = [m for m in thread if "asked:" in m.text]
                 assert len(headers) == 1 and headers[0].text.startswith("✅"), thread
+                answers = [m for m in thread if m.text.startswith("Added todo")]
+                assert len(answers) == 1, thread
         finally:
             store.close()
 
 
 SLACK_USER = Scope(enterprise_id=ENTERPRISE, team_id=TEAM, user_id=USER)
+
+
+def test_a_slack_run_whose_replica_died_is_finished_by_another_in_the_same_messages(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with FakeSlack() as fake, replicas(shared_db, tmp_path / "a", 1, **_slack_env(fake)) as group:
+        (victim,) = group
+        fake.delay("chat.postMessage", 1.5)  # seven posts: the run lasts ten seconds or more
+        event = mention_event("add todos: " + "; ".join(f"slow {n}" for n in range(1, 6)))
+        assert _signed_post(victim, event_body(event)).status_code == 200
+        fake.wait_for("chat.postMessage", count=2, timeout=30)  # its header and first step
+        with replicas(shared_db, tmp_path / "b", 1, **_slack_env(fake)) as (live,):
+            victim.kill()  # mid-run: its worker's job stalls, its run's owner is gone
+            fake.delay("chat.postMessage", 0)
+            store = Store(shared_db)
+            try:
+                (run_id,) = [run.id for run in store.list_runs(SLACK_USER)]
+                took = _wait_finished(store, run_id, TAKEOVER_S)
+                time.sleep(1)  # a second answer would have come by now
+                assert store.run_owner(run_id)["owner_pid"] == live.process.pid, took
+                titles = sorted(todo.title for todo in store.list_todos(SLACK_USER))
+            finally:
+                store.close()
+        assert titles == [f"slow {n}" for n in range(1, 6)]  # each step applied once
+        thread = [m for m in fake.messages(CHANNEL) if m.thread_ts == event["ts"]]
+        headers = [m for m in thread if "asked:" in m.text]
+        assert len(headers) == 1 and headers[0].text.startswith("✅"), thread
+        assert len([m for m in thread if m.text.startswith("Added todo")]) == 1, thread
 
 
 def _slack_env(fake: FakeSlack) -> dict[str, str]:

@@ -176,6 +176,15 @@ class Store:
         with self._db.read() as conn:
             return runs.events_after(conn, run_id, after_seq)
 
+    def save_shown(self, run_id: str, shown_in: dict[str, Any]) -> None:
+        """Where a front end shows the run and what it posted for it (see `runs.shown_in`)."""
+        with self.write() as conn:
+            runs.save_shown(conn, run_id, shown_in)
+
+    def shown(self, run_id: str) -> dict[str, Any] | None:
+        with self._db.read() as conn:
+            return runs.shown(conn, run_id)
+
     def unfinished_runs(self) -> list[Any]:
         with self._db.read() as conn:
             return runs.unfinished(conn)

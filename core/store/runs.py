@@ -245,3 +245,12 @@ def claim(
         (*owner, iso(now), run_id, previous_token),
     )
     return cursor.rowcount == 1
+
+
+def save_shown(conn: Conn, run_id: str, shown_in: dict[str, Any]) -> None:
+    conn.execute("UPDATE runs SET shown_in = ? WHERE id = ?", (dump(shown_in), run_id))
+
+
+def shown(conn: Conn, run_id: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT shown_in FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return load(row["shown_in"]) if row is not None and row["shown_in"] else None

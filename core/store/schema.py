@@ -146,6 +146,10 @@ def m020_installations(db: Database) -> None:
     db.executescript(_shared("020_installations"))
 
 
+def m040_shown_in(db: Database) -> None:
+    db.executescript(_shared("040_shown_in"))
+
+
 STEPS = (
     m001_initial,
     m002_idempotency,
@@ -154,6 +158,7 @@ STEPS = (
     m005_answered,
     m010_approvals_feedback,
     m020_installations,
+    m040_shown_in,
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -155,3 +156,37 @@ def test_while_the_database_is_gone_slack_gets_503_not_an_ack_and_its_retry_is_a
             running.uv.should_exit = True
             running.thread.join(15)
             proxy.cut()
+
+
+def test_a_run_taken_over_after_kill_9_goes_on_editing_the_messages_of_its_thread(
+    start: Callable[..., CraneProcess], fake: FakeSlack
+) -> None:
+    first = start()
+    fake.delay("chat.postMessage", SLOW_SLACK_S)  # a step or so every 0.6 s
+    thread, ack = first.mention("add todos: milk; eggs; bread; jam")
+    assert ack.status_code == 200
+    fake.wait_for("chat.postMessage", count=3, timeout=30)  # the header and two steps
+    first.stop(signal.SIGKILL)
+    fake.delay("chat.postMessage", 0)
+
+    second = start()
+    wait_answered(fake, {"jam": thread})
+    time.sleep(1)  # a second answer, or a second header, would have come by now
+
+    replies = [m for m in fake.messages(CHANNEL) if m.thread_ts == thread and m.ts != thread]
+    headers = [m for m in replies if "asked:" in m.text]
+    assert len(headers) == 1 and headers[0].text.startswith("✅"), replies  # edited, not again
+    steps = sorted((m for m in replies if "add_todo" in m.text and "asked:" not in m.text),
+                   key=lambda m: float(m.ts))  # fmt: skip
+    posted = Counter(_step_index(m.text) for m in steps)
+    assert sorted(posted) == [1, 2, 3, 4]
+    # a step message is posted twice only if its process died between posting and recording
+    assert sum(posted.values()) <= 5 and max(posted.values()) <= 2, posted
+    latest = {_step_index(m.text): m.text for m in steps}
+    assert all(text.startswith("✅") for text in latest.values()), latest
+    assert len(answers(fake, thread)) == 1
+    assert todo_titles(second.db) == ["bread", "eggs", "jam", "milk"]
+
+
+def _step_index(text: str) -> int:
+    return int(text.split("*")[1].split(".")[0])  # "✅ *2. add_todo* `…`"

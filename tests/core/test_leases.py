@@ -168,7 +168,8 @@ def test_a_queued_run_taken_over_elsewhere_is_no_longer_renewed_here(
 ) -> None:
     frozen = make_crane(shared, _box(), owner=("replica-a", 1, "frozen-queue"))
     frozen.orchestrator.lease = timedelta(seconds=0.3)  # its heartbeat beats every 0.1 s
-    run_id = start(frozen, ("say", {})).id  # stored and held while it waits in A's queue
+    run_id = start(frozen, ("say", {})).id
+    frozen.orchestrator.hold(run_id)  # held while it waits in A's queue
     clock.advance(PAST_LEASE)
     taker = make_crane(shared, _box(), owner=("replica-b", 2, "b"))
     assert taker.orchestrator.recover(is_alive=lambda pid: True) == [run_id]
