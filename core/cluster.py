@@ -50,6 +50,8 @@ STALLED_S = 8.0  # …and when a worker that stopped beating counts as dead
 POLL_S = 1.0  # a retried job waits at most this long for a worker
 RESTART_MAX_S = 30.0
 DEFER_TIMEOUT_S = 10.0
+APPLICATION_NAME = "crane-jobs"
+WORKER_TASK = "crane-cluster-worker"
 
 
 class Cluster:
@@ -68,7 +70,10 @@ class Cluster:
         self.received = received  # plans requests dead replicas acked (bot.intake)
         self.concurrency = concurrency
         self.app = App(
-            connector=PsycopgConnector(conninfo=url, min_size=1, max_size=concurrency + 3),
+            connector=PsycopgConnector(
+                conninfo=url, min_size=1, max_size=concurrency + 3,
+                kwargs={"application_name": APPLICATION_NAME},  # pg_stat_activity tells it apart
+            ),  # fmt: skip
             worker_defaults={"install_signal_handlers": False},
             periodic_defaults={"max_delay": 60},  # after an outage, skip ticks long past
         )
@@ -126,7 +131,7 @@ class Cluster:
     async def start(self) -> None:
         await self.app.open_async()
         self.loop = asyncio.get_running_loop()
-        self.worker = asyncio.create_task(self._supervise(), name="crane-cluster-worker")
+        self.worker = asyncio.create_task(self._supervise(), name=WORKER_TASK)
 
     async def _supervise(self) -> None:
         """The worker stops by itself when one of its side tasks dies (the database gone

@@ -4,24 +4,38 @@ replica that wakes up after its lease was taken writes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from procrastinate import App, PsycopgConnector
 
 import cli
+from core.cluster import QUEUE, WORKER_TASK
 from core.orchestrator import Orchestrator
 from core.plan import Plan, PlannedStep, RunStatus, Scope
 from core.runtime import Crane
 from core.store import Store
 from tests.api.conftest import SseEvent, parse_sse
-from tests.bot.conftest import CHANNEL, ENTERPRISE, SECRET, TEAM, TOKEN, USER, mention_event
+from tests.bot.conftest import (
+    CHANNEL,
+    ENTERPRISE,
+    SECRET,
+    TEAM,
+    TOKEN,
+    USER,
+    _serve,
+    mention_event,
+    settings_for,
+)
 from tests.fakes.signing import event_body, signed_headers
 from tests.fakes.slack_api import FakeSlack
 from tests.pg import fresh_schema
@@ -273,3 +287,52 @@ def _unfinished(store: Store) -> list[str]:
     with store.write() as conn:
         rows = conn.execute("SELECT id FROM runs WHERE status IN ('pending', 'running')").fetchall()
     return [row["id"] for row in rows]
+
+
+def test_ready_says_503_while_the_replicas_job_worker_is_not_running(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with FakeSlack() as fake:
+        live, running = _serve(settings_for(fake, tmp_path, db=shared_db), fake, replica=True)
+        try:
+            _wait_until(lambda: live.http.get("/ready").status_code == 200)
+
+            async def worker_dies() -> None:
+                (worker,) = [t for t in asyncio.all_tasks() if t.get_name() == WORKER_TASK]
+                worker.cancel()
+
+            asyncio.run_coroutine_threadsafe(worker_dies(), live.loop).result(5)
+
+            def not_ready() -> bool:  # the load balancer stops sending it work
+                answer = live.http.get("/ready")
+                return answer.status_code == 503 and answer.json() == {
+                    "ok": False, "error": "the job worker is not running"}  # fmt: skip
+
+            _wait_until(not_ready)
+        finally:
+            running.uv.should_exit = True
+            running.thread.join(15)
+
+
+def test_the_cluster_prunes_old_slack_delivery_records_with_its_prune_job(
+    shared_db: str, tmp_path: Path
+) -> None:
+    day_before_yesterday = datetime.now(UTC) - timedelta(hours=49)
+    old, fresh = Store(shared_db, clock=lambda: day_before_yesterday), Store(shared_db)
+    try:
+        with replicas(shared_db, tmp_path, 1):
+            assert old.claim_delivery("old-delivery", ALICE)
+            assert fresh.claim_delivery("fresh-delivery", ALICE)
+            jobs = App(connector=PsycopgConnector(conninfo=shared_db))
+            with jobs.open():  # what the periodic tick defers, once per period for the cluster
+                jobs.configure_task("crane.prune", queue=QUEUE).defer(timestamp=0)
+
+            def kept() -> list[str]:
+                with fresh.write() as conn:
+                    rows = conn.execute("SELECT key FROM deliveries ORDER BY key").fetchall()
+                return [row["key"] for row in rows]
+
+            _wait_until(lambda: kept() == ["fresh-delivery"], within_s=15, state=kept)
+    finally:
+        old.close()
+        fresh.close()

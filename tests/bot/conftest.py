@@ -192,9 +192,9 @@ class _Running:
 
 
 def _serve(
-    settings: Settings, fake: FakeSlack, crane: Crane | None = None
+    settings: Settings, fake: FakeSlack, crane: Crane | None = None, replica: bool = False
 ) -> tuple[LiveServer, _Running]:
-    server = create(settings, crane)
+    server = create(settings, crane, replica=replica)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
