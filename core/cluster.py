@@ -71,9 +71,11 @@ class Cluster:
         self.concurrency = concurrency
         self.app = App(
             connector=PsycopgConnector(
-                conninfo=url, min_size=1, max_size=concurrency + 3,
+                conninfo=url,
+                min_size=1,
+                max_size=concurrency + 3,
                 kwargs={"application_name": APPLICATION_NAME},  # pg_stat_activity tells it apart
-            ),  # fmt: skip
+            ),
             worker_defaults={"install_signal_handlers": False},
             periodic_defaults={"max_delay": 60},  # after an outage, skip ticks long past
         )

@@ -106,6 +106,14 @@ class Orchestrator:
             self._leases[run_id] = self.owner[2]
         self._start_heartbeat()
 
+    def let_go_queued(self) -> None:
+        """Shutting down: stop renewing the runs held in the queue that will not start here,
+        so their leases run out and another process takes them over."""
+        with self._lease_lock:
+            for run_id, lease in list(self._leases.items()):
+                if lease == self.owner[2]:
+                    del self._leases[run_id]
+
     def _release(self, run_id: str, lease: str) -> None:
         """Stop renewing `run_id`, unless an execution here holds it under another lease."""
         with self._lease_lock:
@@ -137,6 +145,7 @@ class Orchestrator:
     def _beat(self) -> None:
         """Renew the leases of the runs executing here, every third of the lease: a tool may
         take longer than a lease between two writes of its run."""
+        failing_since: float | None = None
         while True:
             time.sleep(self.lease.total_seconds() / 3)
             with self._lease_lock:
@@ -148,9 +157,19 @@ class Orchestrator:
                 for run_id in self.store.renew_leases(held):
                     log.warning("lease lost: run taken over elsewhere", extra={"run_id": run_id})
                     self._release(run_id, held[run_id])
+                failing_since = None
             except Exception:  # a database gone for a moment: the next beat tries again
-                if not self.store.closed:
+                if self.store.closed:
+                    continue
+                if failing_since is None:
+                    failing_since = time.monotonic()
                     log.warning("renewing leases failed", exc_info=True)
+                elif time.monotonic() - failing_since > self.lease.total_seconds():
+                    # past a lease without renewal they may be another's already: the runs'
+                    # own writes say so (fenced); renewing them from here is over
+                    log.warning("renewing leases failed for longer than a lease; stopped")
+                    for run_id, lease in held.items():
+                        self._release(run_id, lease)
 
     def execution(self, run: Run, lease: str | None = None) -> Execution:
         """The one pass over `run` this process would make under `lease` (core.approval

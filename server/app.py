@@ -256,6 +256,7 @@ def create(
             await cluster.stop()
         # stop taking work; let running runs finish for a bounded time (the rest resume later)
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
+        crane.orchestrator.let_go_queued()  # runs it will not start: another process's soon
         if jobs.wait_idle(0):  # nothing left using it: give back PostgreSQL's connections
             crane.store.close()
 

@@ -182,3 +182,21 @@ def test_a_queued_run_taken_over_elsewhere_is_no_longer_renewed_here(
         time.sleep(0.05)
     assert not beating()  # A saw it lost the run once, and stopped writing for it
     assert frozen.execute(run_id).status is RunStatus.completed  # B's result, untouched
+
+
+def test_runs_left_in_the_queue_at_shutdown_are_no_longer_renewed(shared: Store) -> None:
+    leaving = make_crane(shared, _box(), owner=("replica-a", 1, "leaving"))
+    leaving.orchestrator.lease = timedelta(seconds=0.3)
+    run_id = start(leaving, ("say", {})).id
+    leaving.orchestrator.hold(run_id)  # queued here, never started: the server shuts down
+
+    leaving.orchestrator.let_go_queued()
+
+    def beating() -> bool:
+        return any(t.name == "crane-heartbeat-leaving" for t in threading.enumerate())
+
+    deadline = time.monotonic() + 5
+    while beating() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not beating()  # its lease runs out: another process may take the run over
+    assert shared.get_run(run_id).status is RunStatus.pending
