@@ -36,7 +36,7 @@ from tests.bot.conftest import (
     mention_event,
     settings_for,
 )
-from tests.fakes.signing import event_body, signed_headers
+from tests.fakes.signing import event_body, signed_headers, slash_command_body
 from tests.fakes.slack_api import FakeSlack
 from tests.pg import fresh_schema
 from tests.replicas import Replica, replicas
@@ -176,6 +176,7 @@ def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request
         rest: dict[str, str] = {}  # title → run id of each accepted REST request
         replays: list[tuple[str, str]] = []  # (run id first answered, run id of the replay)
         mentions: dict[str, str] = {}  # title → ts of its mention
+        commands: list[str] = []  # titles of slash commands
         big = [f"victim {n}" for n in range(50)]
         slack_big = [f"slack victim {n}" for n in range(12)]
         for n in range(24):
@@ -199,6 +200,12 @@ def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request
                 with survivors[(n + 1) % 2].client() as http:
                     again = http.post("/api/v1/runs", json=body, headers=key)
                     replays.append((rest[title], again.json()["id"]))
+            if n % 3 == 1:  # a slash command: its header starts the thread
+                title = f"command {n:02d}"
+                raw = slash_command_body(text=f"add a todo: {title}", trigger_id=f"trigger-{n}",
+                                         response_url=fake.response_url(f"r{n}"))  # fmt: skip
+                assert _signed_post(alive[(n + 2) % len(alive)], raw).status_code == 200
+                commands.append(title)
             if n % 2 == 0:  # a Slack mention, and Slack's retry of it to another replica
                 title = f"slack {n}"
                 event = mention_event(f"add a todo: {title}")
@@ -215,8 +222,14 @@ def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request
                 return any(m.thread_ts == ts and m.text.startswith("Added todo")
                            for m in fake.messages(CHANNEL))  # fmt: skip
 
+            def command_threads() -> dict[str, str]:  # title → ts of the header it posted
+                return {title: m.ts for m in fake.messages(CHANNEL) for title in commands
+                        if m.thread_ts is None and title in m.text}  # fmt: skip
+
             def state() -> object:
-                return _unfinished(store), [t for t, ts in mentions.items() if not answered(ts)]
+                threads = {**mentions, **command_threads()}
+                return (_unfinished(store), _received(store), set(commands) - set(threads),
+                        [title for title, ts in threads.items() if not answered(ts)])  # fmt: skip
 
             _wait_until(lambda: not any(state()), within_s=60, state=state)
             time.sleep(1)  # a second answer would have come by now
@@ -229,13 +242,24 @@ def test_a_burst_over_three_replicas_with_one_killed_answers_every_acked_request
             assert taken.status is RunStatus.completed
             assert store.run_owner(in_flight)["owner_pid"] != victim.process.pid
             slack_titles = [todo.title for todo in store.list_todos(SLACK_USER)]
-            assert sorted(slack_titles) == sorted([*mentions, *slack_big[1:]])
+            assert sorted(slack_titles) == sorted([*mentions, *slack_big[1:], *commands])
             for ts in mentions.values():  # one header, one final answer per request
                 thread = [m for m in fake.messages(CHANNEL) if m.thread_ts == ts]
                 headers = [m for m in thread if "asked:" in m.text]
                 assert len(headers) == 1 and headers[0].text.startswith("✅"), thread
                 answers = [m for m in thread if m.text.startswith("Added todo")]
                 assert len(answers) == 1, thread
+            for title in commands:  # one header in the channel, one answer in its thread
+                (header,) = [m for m in fake.messages(CHANNEL)
+                             if m.thread_ts is None and title in m.text]  # fmt: skip
+                assert header.text.startswith("✅"), header
+                thread = [m for m in fake.messages(CHANNEL) if m.thread_ts == header.ts]
+                assert len([m for m in thread if m.text.startswith("Added todo")]) == 1, thread
+            with survivors[0].client() as http:  # its events, in order, on any replica
+                stream = http.get(f"/api/v1/runs/{in_flight}/events").text
+            events = parse_sse(iter(stream.split("\n")))
+            assert [event.id for event in events] == list(range(1, len(events) + 1))
+            assert events[-1].event == "run.finished"
         finally:
             store.close()
 
@@ -281,6 +305,12 @@ def _signed_post(
 ) -> httpx.Response:
     headers = signed_headers(raw, SECRET) | (extra or {})
     return httpx.post(replica.url + "/slack/events", content=raw, headers=headers, timeout=30)
+
+
+def _received(store: Store) -> int:
+    """Slack requests acked and not yet planned."""
+    with store.write() as conn:
+        return int(conn.execute("SELECT COUNT(*) AS n FROM intake").fetchone()["n"])
 
 
 def _unfinished(store: Store) -> list[str]:
