@@ -14,8 +14,9 @@ cluster shares its work through procrastinate's queue:
   procrastinate jobs whose worker stopped beating (a `kill -9`ed replica) are dropped, and every
   unfinished run whose owner is gone — a dead process on its host, or a lease past its expiry
   (`core.orchestrator`) — is deferred as `crane.resume_run`, one waiting job per run
-  (queueing lock) and never two at once (lock). Slack requests a dead replica acknowledged but
-  never planned (durable intake) are planned by the worker that runs the tick (`received`).
+  (queueing lock; two running at once are kept apart by the run's lease). Slack requests a
+  dead replica acknowledged but never planned (durable intake) are planned by the worker that
+  runs the tick (`received`).
 - `crane.prune` (periodic, every ten minutes, once for the cluster): delivery records and
   idempotency keys past their 24 h.
 
@@ -34,9 +35,11 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector, exceptions
 from procrastinate.jobs import Status
+from psycopg import AsyncConnection
 
 from core.orchestrator import Listener
 from core.runtime import Crane
+from core.store.pg import IDLE_IN_TRANSACTION
 
 log = logging.getLogger("crane.cluster")
 # procrastinate logs every job start and end at INFO: its warnings are what an operator needs
@@ -52,6 +55,11 @@ RESTART_MAX_S = 30.0
 DEFER_TIMEOUT_S = 10.0
 APPLICATION_NAME = "crane-jobs"
 WORKER_TASK = "crane-cluster-worker"
+
+
+async def _configure(conn: AsyncConnection[Any]) -> None:
+    await conn.execute(IDLE_IN_TRANSACTION)  # a frozen replica's fetch must not lock a job
+    await conn.commit()
 
 
 class Cluster:
@@ -75,6 +83,7 @@ class Cluster:
                 min_size=1,
                 max_size=concurrency + 3,
                 kwargs={"application_name": APPLICATION_NAME},  # pg_stat_activity tells it apart
+                configure=_configure,
             ),
             worker_defaults={"install_signal_handlers": False},
             periodic_defaults={"max_delay": 60},  # after an outage, skip ticks long past
@@ -115,10 +124,12 @@ class Cluster:
             log.info("pruned %d delivery records and idempotency keys", forgotten)
 
     async def _defer(self, run_id: str, ticket: str | None) -> None:
-        key = f"run:{run_id}"  # one job waiting per run, and never two executing it
+        # One job waiting per run. No procrastinate lock: a dead worker's job would hold it until
+        # dropped as stalled; two jobs of one run are kept apart by the run's lease instead.
+        key = f"run:{run_id}"
         # one waiting already takes the run from whoever holds it then
         with contextlib.suppress(exceptions.AlreadyEnqueued):
-            await self.resume_run.configure(lock=key, queueing_lock=key).defer_async(
+            await self.resume_run.configure(queueing_lock=key).defer_async(
                 run_id=run_id, ticket=ticket
             )
 

@@ -27,6 +27,10 @@ from psycopg_pool import ConnectionPool
 from core.errors import TransientError
 from core.store.pg_migrate import CONNECT_TIMEOUT_S, unavailable
 
+# A process frozen (SIGSTOP, a VM paused) inside a transaction would hold its row locks for good,
+# and every other replica would queue behind them: PostgreSQL ends such a session after this.
+# Crane's transactions last milliseconds; a takeover is due within 30 s.
+IDLE_IN_TRANSACTION = "SET idle_in_transaction_session_timeout = '10s'"
 POOL_WAIT_S = 10.0  # a caller waits this long for a free connection, then gets a 503
 LOST_WAIT_S = 0.5  # … but only this long while the server is known to be gone
 # A lost connection, a server shutting down, a pool that cannot connect: worth retrying.
@@ -205,6 +209,10 @@ class PgTransaction:
             db.pool.putconn(raw)
 
 
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(IDLE_IN_TRANSACTION)  # autocommit: in effect for the session at once
+
+
 class PgDatabase:
     """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
 
@@ -226,6 +234,7 @@ class PgDatabase:
             kwargs={"autocommit": True, "row_factory": by_name,
                     "connect_timeout": CONNECT_TIMEOUT_S},
             timeout=POOL_WAIT_S,
+            configure=_configure,
             name="crane",
             open=True,
         )  # fmt: skip
