@@ -111,7 +111,7 @@ class Handler:
                 run = self.crane.start(request.scope, text, plan, request.conversation,
                                        received=request.intake_id)  # fmt: skip
                 self.crane.execute(run.id)
-                self._reply(client, request, plan.answer or render.USAGE)
+                self._reply(client, request, plan.answer or render.USAGE, plan.private)
                 return run.id, True
             target = self._target(client, request, text)
             # a command's thread hangs off the header it just posted; everything else already
@@ -263,13 +263,15 @@ class Handler:
         except SlackApiError as error:
             log.warning("could not show the cancelled run: %s", error.response.get("error"))
 
-    def _reply(self, client: WebClient, request: SlackRequest, text: str) -> None:
-        """A short answer outside a run view; never raises (this is the last word)."""
+    def _reply(
+        self, client: WebClient, request: SlackRequest, text: str, private: bool = False
+    ) -> None:
+        """A short answer outside a run view; never raises (this is the last word). `private`
+        (it quotes the requester's todos): where others can read, only the requester sees it."""
         try:
-            if request.from_command:
-                client.chat_postEphemeral(
-                    channel=request.channel, user=request.scope.user_id, text=text
-                )
+            if request.from_command or (private and buttons.is_shared(request.channel)):
+                client.chat_postEphemeral(channel=request.channel, user=request.scope.user_id,
+                                          thread_ts=request.thread_ts, text=text)  # fmt: skip
             else:
                 post(client, channel=request.channel, thread_ts=request.thread_ts, text=text)
         except Exception as error:  # Slack refused or is unreachable: try the response_url once

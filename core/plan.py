@@ -76,6 +76,8 @@ class Plan(BaseModel):
 
     steps: list[PlannedStep] = Field(default_factory=list)
     answer: str | None = None
+    # the answer quotes the requester's own todos: where others can read, only they see it
+    private: bool = False
     planner: str = "pattern"
     fallback_reason: str | None = None
     usage: Usage | None = None

@@ -287,6 +287,19 @@ def test_in_a_shared_thread_another_user_cannot_act_on_my_listing(server: LiveSe
     assert all(not run.steps for run in server.runs(bob))
 
 
+def test_which_todo_question_quoting_my_titles_is_shown_only_to_me_in_a_channel(
+    server: LiveServer,
+) -> None:
+    root = ask_in_channel(server, "add todos: finish the report; write the report")
+    server.event(mention_event("complete the report", thread_ts=root))
+    server.settle()
+
+    (question,) = [text for text in whispers(server.fake) if "More than one todo" in text]
+    assert '"finish the report"' in question and '"write the report"' in question
+    assert not any("More than one" in m.text for m in in_thread(server.fake, root))
+    assert not any(todo.done for todo in server.store.list_todos(scope(), include_done=True))
+
+
 # --------------------------------------------------------------------------------- tenancy
 
 

@@ -88,6 +88,13 @@ def test_several_matches_are_a_question_listing_them() -> None:
     assert "complete todo 3" in answer
 
 
+def test_a_question_quoting_the_users_titles_is_marked_private_and_no_other_is() -> None:
+    assert plan("complete the report", MINE).private  # it lists two of their titles
+    assert plan("complete buy oat milk", MINE).private  # "… is already done"
+    assert not plan("delete the dentist todo", MINE).private  # only their own words
+    assert not plan("what can you do?", MINE).private
+
+
 def test_no_match_says_so_and_acts_on_nothing() -> None:
     assert "No todo matches" in asks("delete the dentist todo")
     assert "No todo matches" in asks("complete walk the dog")

@@ -39,3 +39,4 @@ class Ask:
 
     text: str
     weak: bool = False  # "no todo matches …": another reading of the words may still apply
+    private: bool = False  # it quotes the user's own todo titles

@@ -135,13 +135,15 @@ def _one(phrase: str, todos: Sequence[Todo], tool: str, exact_only: bool) -> Tar
         verb = {"complete_todo": "complete", "delete_todo": "delete"}.get(tool, "show")
         return Ask(
             f'More than one todo matches "{phrase}": {_quoted(usable)}. Which one? '
-            f'Say its number, e.g. "{verb} todo {usable[0].number}".'
+            f'Say its number, e.g. "{verb} todo {usable[0].number}".',
+            private=True,
         )
     if found:
         return Ask(
             f'No open todo matches "{phrase}" — {_quoted(found)} is already done, '
             "so I haven't changed anything.",
             weak=True,
+            private=True,
         )
     return Ask(
         f'No todo matches "{phrase}", so I haven\'t changed anything. '

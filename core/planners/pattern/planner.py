@@ -30,7 +30,7 @@ def _lone_number(unit: Unit) -> bool:
 def _resolve(units: list[Unit], history: History | None) -> Plan:
     for unit in units:
         if unit.kind in ("unsupported", "ask"):
-            return Plan(answer=unit.text)
+            return Plan(answer=unit.text, private=unit.private)
     steps: list[PlannedStep] = []
     for unit in units:
         if unit.kind == "step":

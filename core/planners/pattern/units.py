@@ -34,6 +34,7 @@ class Unit:
     text: str = ""
     title: bool = False  # free text that a soft split may end
     weak: bool = False  # "no todo matches …": a soft split may still find the real requests
+    private: bool = False  # an "ask" quoting the user's own todo titles
 
     @property
     def solid(self) -> bool:
@@ -188,7 +189,7 @@ class Parser:
         else:
             found = naming.match(phrase, history.todos, tool, exact_only=exact_only)
         if isinstance(found, Ask):
-            return Unit("ask", text=found.text, weak=found.weak)
+            return Unit("ask", text=found.text, weak=found.weak, private=found.private)
         return None if found is None else Unit("todo", tool=tool, target=found)
 
     @staticmethod
