@@ -74,14 +74,14 @@ def decisions_router(crane: Crane, jobs: Jobs) -> APIRouter:
             jobs.release()
         else:
             jobs.submit_reserved(contextvars.copy_context().run, crane.execute, run_id)
-        return answer(decision, REFUSED[Outcome.stale])
+        return await asyncio.to_thread(answer, decision, REFUSED[Outcome.stale])
 
     @router.post("/runs/{run_id}/cancel")
     async def cancel(run_id: str, caller: Caller) -> dict[str, Any]:
         """Cancel a waiting run, or stop a running one after the step in flight."""
         await asyncio.to_thread(store.get_run, run_id, caller)
         decision = await asyncio.to_thread(crane.cancel, run_id, caller.user_id)
-        return answer(decision, "the run has already finished")
+        return await asyncio.to_thread(answer, decision, "the run has already finished")
 
     body_schema = {"application/json": {"schema": Vote.model_json_schema()}}
 

@@ -23,7 +23,7 @@ def build_router(crane: Crane, jobs: Jobs, hub: EventHub) -> APIRouter:
     router.include_router(decisions_router(crane, jobs))
 
     @router.get("/api/v1/todos", tags=["todos"])
-    async def list_todos(caller: Caller) -> dict[str, Any]:
+    def list_todos(caller: Caller) -> dict[str, Any]:  # in FastAPI's thread pool
         todos = crane.store.list_todos(caller, include_done=True)
         return {"items": [todo.record() for todo in todos]}
 

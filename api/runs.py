@@ -114,8 +114,11 @@ class Runs:
             return Response(status_code=400)  # nobody is left to read it
         body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         crane, jobs = self.crane, self.jobs
-        if key is not None and (found := crane.store.idempotent_run(caller, key)):
-            return self._replay(caller, found, body_hash)
+        # the store off the event loop: a slow database must not hold up acks and streams
+        if key is not None and (
+            found := await asyncio.to_thread(crane.store.idempotent_run, caller, key)
+        ):
+            return await asyncio.to_thread(self._replay, caller, found, body_hash)
         if not jobs.reserve():
             if jobs.closed:  # shutting down: another instance (or this one, restarted) will do
                 raise Problem(
@@ -140,8 +143,8 @@ class Runs:
             raise
         if run.id != run_id and key is not None:
             jobs.release()  # another request with this key won the race: its body decides
-            stored = crane.store.idempotent_run(caller, key)
-            return self._replay(caller, stored or ("", run.id), body_hash)
+            stored = await asyncio.to_thread(crane.store.idempotent_run, caller, key)
+            return await asyncio.to_thread(self._replay, caller, stored or ("", run.id), body_hash)
         self.track(run.id, caller)
         if dispatched:  # a worker of the cluster executes it; SSE follows it from any replica
             jobs.release()
@@ -181,12 +184,13 @@ def runs_router(runs: Runs) -> APIRouter:
         """Start a run; it proceeds in the background (follow it at links.events)."""
         return await runs.create(request, caller, idempotency_key)
 
+    # plain `def` routes: FastAPI runs them in its thread pool, off the event loop
     @router.get("/runs/{run_id}")
-    async def get_run(run_id: str, caller: Caller) -> dict[str, Any]:
+    def get_run(run_id: str, caller: Caller) -> dict[str, Any]:
         return run_body(store.get_run(run_id, caller))
 
     @router.get("/runs")
-    async def list_runs(
+    def list_runs(
         caller: Caller,
         status: RunStatus | None = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -7,6 +7,7 @@ StreamingResponse lets go of the stream when the client disconnects."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -75,7 +76,8 @@ async def sse(
                 yield KEEPALIVE
                 past = []
             else:  # the next events in order come from the hub; after a gap, read the store
-                past = live if _follows(live, after) else stored_frames(store, run_id, after)
+                gap = not _follows(live, after)
+                past = await asyncio.to_thread(stored_frames, store, run_id, after) if gap else live
     finally:
         hub.unwatch(run_id, channel)
 
@@ -91,13 +93,13 @@ def events_router(store: Store, hub: EventHub) -> APIRouter:
     ) -> StreamingResponse:
         """Server-Sent Events: past events replayed, then live ones, until run.finished."""
         if hub.owner(run_id) != caller:  # known to be the caller's: no need to look
-            store.get_run(run_id, caller)  # 404 for unknown and foreign ids alike
+            await asyncio.to_thread(store.get_run, run_id, caller)  # 404 for others' ids too
         after = resume_after(last_event_id)
         # watch before reading the store: nothing published meanwhile is lost
         channel, past = hub.watch(run_id)
         try:
             if past is None:
-                past = stored_frames(store, run_id, after)
+                past = await asyncio.to_thread(stored_frames, store, run_id, after)
         except BaseException:
             hub.unwatch(run_id, channel)
             raise

@@ -230,3 +230,37 @@ def test_runs_not_finished_in_time_stay_resumable(
     assert restarted.orchestrator.recover() == [queued]
     assert restarted.store.get_run(queued).status is RunStatus.completed
     restarted.store.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("list_todos", "/api/v1/todos"), ("list_runs", "/api/v1/runs"),
+     ("idempotent_run", "/api/v1/runs")],
+)  # fmt: skip
+def test_a_slow_database_call_never_holds_up_other_requests(
+    api: LiveApi, monkeypatch: pytest.MonkeyPatch, method: str, path: str
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+    slow = getattr(api.store, method)
+
+    def stuck(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(30)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(api.store, method, stuck)
+    client = api.client()
+    posting = path == "/api/v1/runs" and method == "idempotent_run"
+    waiting = threading.Thread(
+        target=lambda: client.post(path, json={"text": "calculate 1+1"},
+                                   headers={"Idempotency-Key": "k1"}) if posting
+        else client.get(path)
+    )  # fmt: skip
+    waiting.start()
+    try:
+        assert entered.wait(10)
+        # the event loop is free: a probe (and Slack's acks) are answered meanwhile
+        assert api.client().get("/health", timeout=5).status_code == 200
+    finally:
+        release.set()
+        waiting.join(10)
