@@ -34,10 +34,11 @@ from tests.bot.conftest import (
     USER,
     _serve,
     mention_event,
+    message_event,
     settings_for,
 )
 from tests.fakes.signing import event_body, signed_headers, slash_command_body
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, Message
 from tests.pg import fresh_schema
 from tests.replicas import Replica, replicas
 
@@ -366,3 +367,21 @@ def test_the_cluster_prunes_old_slack_delivery_records_with_its_prune_job(
     finally:
         old.close()
         fresh.close()
+
+
+def test_a_dm_to_a_replica_is_streamed_by_whichever_worker_runs_it(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with FakeSlack() as fake:
+        env = _slack_env(fake) | {"CRANE_SLACK_STREAMING": "auto"}
+        with replicas(shared_db, tmp_path, 2, **env) as group:
+            event = message_event("calculate 2+3", channel="D111", channel_type="im")
+            assert _signed_post(group[0], event_body(event)).status_code == 200
+
+            def answered() -> list[Message]:
+                return [m for m in fake.messages("D111") if m.streamed and not m.streaming]
+
+            _wait_until(lambda: bool(answered()), within_s=20, state=fake.messages)
+        (answer,) = answered()
+        assert answer.thread_ts == event["ts"] and "5" in answer.text
+        assert fake.messages("D111") == [answer]  # no header, no second answer
