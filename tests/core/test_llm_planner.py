@@ -645,7 +645,7 @@ def test_crane_ask_json_records_planner_usage_and_fallback_reason(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("CRANE_PLANNER", "auto")
-    monkeypatch.setenv("CRANE_LLM_TIMEOUT", "0.2")
+    monkeypatch.setenv("CRANE_LLM_TIMEOUT", "5")
     db = str(tmp_path / "cli.db")
     server.script(CALC, error(401, "no key"))
     records = []
