@@ -761,7 +761,7 @@ def test_dev_set_case_through_the_llm_planner(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("CRANE_PLANNER", "llm")
     monkeypatch.setenv("OPENAI_BASE_URL", dev_server.base_url)
-    monkeypatch.setenv("CRANE_LLM_TIMEOUT", "0.2")
+    monkeypatch.setenv("CRANE_LLM_TIMEOUT", "5")
     crane = build(db=str(tmp_path / "eval.db"))  # every setting from the environment
     assert isinstance(crane.planner, LLMPlanner)
     scope, expect = Scope(user_id="eval"), case["expect"]
