@@ -145,10 +145,12 @@ class Runs:
             jobs.release()  # another request with this key won the race: its body decides
             stored = await asyncio.to_thread(crane.store.idempotent_run, caller, key)
             return await asyncio.to_thread(self._replay, caller, stored or ("", run.id), body_hash)
-        self.track(run.id, caller)
         if dispatched:  # a worker of the cluster executes it; SSE follows it from any replica
+            # (not tracked: the hub keeps only frames executed here, and this run's may be
+            # committed elsewhere before anyone watches; its readers start from the store)
             jobs.release()
         else:
+            self.track(run.id, caller)
             crane.orchestrator.hold(run.id)  # this replica's, while it waits for a worker
             # the run's log lines carry this request's id (api.logs.request_id)
             jobs.submit_reserved(contextvars.copy_context().run, crane.execute, run.id)

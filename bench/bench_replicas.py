@@ -77,22 +77,23 @@ def _wait(url: str, run_id: str, status: str) -> None:
 
 def takeover(db: str, folder: Path, kills: int) -> list[float]:
     times = []
-    with replica(db, folder) as (_, survivor):
+    with replica(db, folder) as (survivor_process, survivor):
         for round_ in range(kills):
             with replica(db, folder) as (victim, url):
-                titles = "; ".join(f"r{round_} t{n}" for n in range(50))
-                run_id = httpx.post(f"{url}/api/v1/runs", json={"text": f"add todos: {titles}"},
-                                    headers=AUTH, timeout=10).json()["id"]  # fmt: skip
-                # any replica's worker may fetch the job: kill the victim only mid-run of its own
-                executor = _executor(db, run_id)
+                # the survivor is paused while the run is queued, so the victim's worker takes it
+                survivor_process.send_signal(signal.SIGSTOP)
+                try:
+                    titles = "; ".join(f"r{round_} t{n}" for n in range(50))
+                    body = {"text": f"add todos: {titles}"}
+                    run_id = httpx.post(f"{url}/api/v1/runs", headers=AUTH, timeout=10,
+                                        json=body).json()["id"]  # fmt: skip
+                    executor = _executor(db, run_id)
+                finally:
+                    survivor_process.send_signal(signal.SIGCONT)
                 victim.send_signal(signal.SIGKILL)
                 killed = time.perf_counter()
                 victim.wait(10)
-            if executor != victim.pid:
-                say(f"  round {round_}: the survivor's worker took the run; not counted")
-                _wait(survivor, run_id, "completed")
-                continue
-            if _status(survivor, run_id) in ("completed", "failed"):
+            if executor != victim.pid or _status(survivor, run_id) in ("completed", "failed"):
                 say(f"  round {round_}: the run finished before the kill; not counted")
                 continue
             while _status(survivor, run_id) not in ("completed", "failed"):

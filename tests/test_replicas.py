@@ -385,3 +385,27 @@ def test_a_dm_to_a_replica_is_streamed_by_whichever_worker_runs_it(
         (answer,) = answered()
         assert answer.thread_ts == event["ts"] and "5" in answer.text
         assert fake.messages("D111") == [answer]  # no header, no second answer
+
+
+def test_a_finished_run_replays_whole_on_the_replica_that_accepted_it_wherever_it_ran(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with replicas(shared_db, tmp_path, 2) as (accepting, other):
+        store = Store(shared_db)
+        executors = set()
+        try:
+            with accepting.client() as http:
+                for n in range(10):  # either replica's worker runs each: both, most likely
+                    run_id = http.post("/api/v1/runs", json={"text": f"calculate {n}+1"}).json()[
+                        "id"
+                    ]
+                    _wait_finished(store, run_id, 15)
+                    executors.add(store.run_owner(run_id)["owner_pid"])
+                    # a stream left waiting for what already happened gets no frame: timed out
+                    replay = http.get(f"/api/v1/runs/{run_id}/events", timeout=5).text
+                    events = parse_sse(iter(replay.split("\n")))
+                    assert [e.event for e in events][-1] == "run.finished", (n, events)
+                    assert events[-1].data["answer"] == f"{n}+1 = {n + 1}"
+        finally:
+            store.close()
+        assert executors <= {accepting.process.pid, other.process.pid}
