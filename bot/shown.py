@@ -58,11 +58,11 @@ class ShownRuns:
             log.warning("could not show a run in Slack: %s", error.response.get("error"),
                         extra={"run_id": event.run_id})  # fmt: skip
         finally:
-            if event.type == "run.finished":
+            if event.type in ("run.finished", "run.awaiting_approval"):  # this pass ends here
                 with self._lock:
                     shown = self._showing.pop(event.run_id, None)
-                if shown is not None:  # its answer is out: nobody is to post it again
-                    store.mark_answered(event.run_id)
+                if shown is not None and event.type == "run.finished":  # its answer is out:
+                    store.mark_answered(event.run_id)  # nobody is to post it again
 
     def _begin(self, event: RunEvent, run: Run) -> Show | None:
         handler, store = self.handler, self.handler.crane.store
