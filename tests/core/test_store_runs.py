@@ -103,3 +103,16 @@ def test_an_orphaned_run_is_handed_over_to_exactly_one_claimant(store: Store) ->
     assert not store.claim_run("r1", "dead", ("other", 3, "theirs"))  # it is mine now
     assert store.unfinished_runs()[0]["owner_token"] == "mine"
     assert not store.claim_run("r1", None, ("other", 3, "theirs"))
+
+
+def test_where_a_run_is_shown_is_kept_with_it_and_goes_with_its_workspace(store: Store) -> None:
+    stored(store, "r1")
+    assert store.shown("r1") is None and store.shown("nope") is None
+    shown = {"channel": "C1", "thread_ts": "1.0", "header_ts": "1.1", "step_ts": {"1": "1.2"},
+             "answer_ts": None, "text": "add a todo: ü ✅"}  # fmt: skip
+    store.save_shown("r1", shown)
+    store.save_shown("r1", shown | {"step_ts": {"1": "1.2", "2": "1.3"}})  # the latest wins
+
+    assert store.shown("r1") == shown | {"step_ts": {"1": "1.2", "2": "1.3"}}
+    store.forget_tenant("E1", "T1")  # uninstalled: nothing of it is left
+    assert store.shown("r1") is None
