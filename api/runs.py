@@ -12,7 +12,6 @@ import base64
 import binascii
 import contextvars
 import hashlib
-import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -30,8 +29,6 @@ from core.runtime import Crane, new_run_id
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
 FINISHED = FINAL  # completed, failed, cancelled
-
-log = logging.getLogger("crane.api")
 
 
 class RunCreate(BaseModel):
@@ -89,18 +86,6 @@ async def read_body(request: Request) -> RunCreate:
         raise Problem(422, detail or "invalid body") from error
 
 
-def _dispatched(crane: Crane, run_id: str) -> bool:
-    """Handed to the cluster's job queue (replicas on PostgreSQL); False: run it here."""
-    if crane.dispatch is None:
-        return False
-    try:
-        crane.dispatch(run_id)
-    except Exception:  # the queue refused it: this replica executes it itself
-        log.exception("dispatching failed; running here", extra={"run_id": run_id})
-        return False
-    return True
-
-
 class Runs:
     """The run routes' state: the runtime, its work pool, and how to follow a new run."""
 
@@ -135,7 +120,7 @@ class Runs:
                 # pauses before each destructive step until the caller approves (api.decisions)
                 run = crane.start(caller, text, plan, body.thread, idempotency, run_id,
                                   approval=True)  # fmt: skip
-                return run, run.id == run_id and _dispatched(crane, run_id)
+                return run, run.id == run_id and crane.dispatched(run_id)
 
             run, dispatched = await asyncio.to_thread(plan_and_store)
         except BaseException:

@@ -127,12 +127,8 @@ class Handler:
                 self._answer_by_response_url(request, run_id)
                 return run_id, True
             self.crane.store.save_shown(run_id, target.shown(request.stream))
-            if self.crane.dispatch is not None:  # the worker that fetches it shows it (bot.shown)
-                try:
-                    self.crane.dispatch(run_id)
-                    return run_id, False
-                except Exception:  # the job queue refused it: this replica runs it itself
-                    log.exception("dispatching failed; running here", extra={"run_id": run_id})
+            if self.crane.dispatched(run_id):  # the worker that fetches it shows it (bot.shown)
+                return run_id, False
             self._run(client, request, target, run_id)
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})

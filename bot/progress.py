@@ -129,14 +129,7 @@ class ThreadProgress:
         self.run_id, self.steps = run_id, steps
         self.step_ts = {int(index): ts for index, ts in (shown.get("step_ts") or {}).items()}
         self.group_ts, self.answer_ts = shown.get("group_ts"), shown.get("answer_ts")
-        self.header_ts = self.target.header_ts
-        if self.header_ts:
-            self.client.chat_update(ts=self.header_ts, **self._header("running"))
-        else:
-            self._post_header()
-        if self.grouped and not self.group_ts:
-            self.group_ts = post(self.client, **self._group_message())["ts"]
-            self._recorded()
+        self._open()
 
     def shown(self) -> dict[str, Any]:
         return self.target.shown() | {
@@ -175,12 +168,17 @@ class ThreadProgress:
 
     def _started(self, data: dict[str, Any]) -> None:
         self.steps = [dict(step) for step in data["run"]["steps"]]
+        self._open()
+
+    def _open(self) -> None:
+        """The header at "running" (posted unless it is there already) and, past five steps,
+        the progress message (unless it is there already)."""
         self.header_ts = self.target.header_ts
         if self.header_ts:
             self.client.chat_update(ts=self.header_ts, **self._header("running"))
         else:
             self._post_header()
-        if self.grouped:
+        if self.grouped and not self.group_ts:
             self.group_ts = post(self.client, **self._group_message())["ts"]
             self._recorded()
             self.last_group_update = self.clock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Annotated
@@ -16,6 +17,7 @@ from core.plan import MAX_REQUEST_CHARS, History, Plan, Run, RunStatus, Scope, S
 from core.references import check_references
 from core.store import Store
 
+log = logging.getLogger("crane.runtime")
 Planner = Callable[[str, History], Plan]
 # One request stays readable in a Slack thread and bounded in work ("add todos: a;a;a;…").
 MAX_PLAN_STEPS = 50
@@ -121,6 +123,18 @@ class Crane:
         if stored_id != run.id:
             return self.store.get_run(stored_id)
         return run
+
+    def dispatched(self, run_id: str) -> bool:
+        """Handed to the cluster's job queue (`dispatch`); False: the caller executes it here,
+        also when the queue refused it."""
+        if self.dispatch is None:
+            return False
+        try:
+            self.dispatch(run_id)
+        except Exception:
+            log.exception("dispatching failed; running here", extra={"run_id": run_id})
+            return False
+        return True
 
     def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
         return self.orchestrator.execute(run_id, on_event)
