@@ -130,6 +130,14 @@ class ThreadProgress:
         self.step_ts = {int(index): ts for index, ts in (shown.get("step_ts") or {}).items()}
         self.group_ts, self.answer_ts = shown.get("group_ts"), shown.get("answer_ts")
         self._open()
+        # the steps that moved on while nobody was showing them (their process died between
+        # committing a step and editing its message): each shown as it stands now
+        if self.grouped:
+            self._update_group()
+        else:
+            for step in steps:
+                if step["status"] != "pending":
+                    self._show_step(step)
 
     def shown(self) -> dict[str, Any]:
         return self.target.shown() | {
@@ -202,6 +210,10 @@ class ThreadProgress:
             if self.clock() - self.last_group_update >= 1.0:
                 self._update_group()
             return
+        self._show_step(step)
+
+    def _show_step(self, step: dict[str, Any]) -> None:
+        """Its message as the step is now: edited if it was posted, else posted."""
         line = render.step_line(step, self.target.shared)
         blocks = [render.section(line)]
         ts = self.step_ts.get(step["index"])
