@@ -29,9 +29,9 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
     app.state.auth = auth
     problems.install(app)
     hub = app.state.hub = EventHub()  # who follows which run (tests look too)
-    crane.orchestrator.subscribe(hub.publish)
-    crane.orchestrator.subscribe(metrics.observe)
-    metrics.count_votes(crane.store.vote_totals)
+    crane.subscribe(hub.publish)
+    crane.subscribe(metrics.observe)
+    metrics.count_votes(crane.reads.vote_totals)
     app.include_router(build_router(crane, jobs, hub))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -49,12 +49,8 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
         """Ready when the database takes a write transaction (and, on PostgreSQL, this
         replica's job worker runs)."""
 
-        def write() -> None:
-            with crane.store.write():
-                pass
-
         try:  # off the event loop: a database that is down may take seconds to say so
-            await asyncio.to_thread(write)
+            await asyncio.to_thread(crane.ready)
         except Exception as error:  # any failure here means "not ready", said plainly
             return JSONResponse({"ok": False, "error": str(error)}, status_code=503)
         problem = getattr(app.state, "worker_problem", lambda: None)()

@@ -5,7 +5,6 @@ is not waiting (approve) or has finished (cancel) is a 409."""
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -51,36 +50,36 @@ async def read_vote(request: Request) -> Vote:
 
 def decisions_router(crane: Crane, jobs: Jobs) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["runs"])
-    store = crane.store
+    reads = crane.reads
 
     def answer(decision: Decision, refused: str) -> dict[str, Any]:
         if decision.outcome in (Outcome.stale, Outcome.expired) or decision.earlier is not None:
             detail = REFUSED[Outcome.expired] if decision.outcome is Outcome.expired else refused
             raise Problem(409, detail)
-        return run_body(store.get_run(decision.run.id))
+        return run_body(reads.run(decision.run.id))
 
     @router.post("/runs/{run_id}/approve")
     async def approve(run_id: str, caller: Caller) -> dict[str, Any]:
         """Approve the destructive step a waiting run asks about; the run goes on."""
-        await asyncio.to_thread(store.get_run, run_id, caller)  # 404 for others' runs
+        await asyncio.to_thread(reads.run, run_id, caller)  # 404 for others' runs
         if not jobs.reserve():
             raise Problem(429, "Crane is busy; try again in a moment", {"Retry-After": "1"})
         try:
-            decision = await asyncio.to_thread(crane.approve, run_id, caller.user_id)
+            decision = await asyncio.to_thread(crane.decide, run_id, caller, "approve")
         except BaseException:
             jobs.release()
             raise
         if decision.outcome is not Outcome.approved:
             jobs.release()
-        else:
-            jobs.submit_reserved(contextvars.copy_context().run, crane.execute, run_id)
+        else:  # goes on like a new run: the cluster's queue, or executed here
+            crane.launch(run_id)
         return await asyncio.to_thread(answer, decision, REFUSED[Outcome.stale])
 
     @router.post("/runs/{run_id}/cancel")
     async def cancel(run_id: str, caller: Caller) -> dict[str, Any]:
         """Cancel a waiting run, or stop a running one after the step in flight."""
-        await asyncio.to_thread(store.get_run, run_id, caller)
-        decision = await asyncio.to_thread(crane.cancel, run_id, caller.user_id)
+        await asyncio.to_thread(reads.run, run_id, caller)
+        decision = await asyncio.to_thread(crane.decide, run_id, caller, "cancel")
         return await asyncio.to_thread(answer, decision, "the run has already finished")
 
     body_schema = {"application/json": {"schema": Vote.model_json_schema()}}
@@ -93,7 +92,7 @@ def decisions_router(crane: Crane, jobs: Jobs) -> APIRouter:
         """Rate the run's answer: one vote per caller, the latest wins."""
         # the body is read here, after the caller is known: who it is first, then what it sent
         vote = await read_vote(request)
-        await asyncio.to_thread(store.get_run, run_id, caller)
+        await asyncio.to_thread(reads.run, run_id, caller)
         return run_body(await asyncio.to_thread(crane.vote, run_id, caller, vote.value))
 
     return router

@@ -19,12 +19,12 @@ from core.runtime import Crane
 def build_router(crane: Crane, jobs: Jobs, hub: EventHub) -> APIRouter:
     router = APIRouter()
     router.include_router(runs_router(Runs(crane, jobs, hub.track)))
-    router.include_router(events_router(crane.store, hub))
+    router.include_router(events_router(crane.reads, hub))
     router.include_router(decisions_router(crane, jobs))
 
     @router.get("/api/v1/todos", tags=["todos"])
     def list_todos(caller: Caller) -> dict[str, Any]:  # in FastAPI's thread pool
-        todos = crane.store.list_todos(caller, include_done=True)
+        todos = crane.reads.todos(caller, include_done=True)
         return {"items": [todo.record() for todo in todos]}
 
     return router

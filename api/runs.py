@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextvars
 import hashlib
 from datetime import datetime
 from typing import Annotated, Any
@@ -24,7 +23,8 @@ from api.auth import Caller
 from api.problems import Problem
 from core.jobs import Jobs
 from core.plan import FINAL, MAX_REQUEST_CHARS, Run, RunStatus, Scope, iso
-from core.runtime import Crane, new_run_id
+from core.requests import new_run_id
+from core.runtime import Crane
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
@@ -101,7 +101,7 @@ class Runs:
         crane, jobs = self.crane, self.jobs
         # the store off the event loop: a slow database must not hold up acks and streams
         if key is not None and (
-            found := await asyncio.to_thread(crane.store.idempotent_run, caller, key)
+            found := await asyncio.to_thread(crane.reads.idempotent_run, caller, key)
         ):
             return await asyncio.to_thread(self._replay, caller, found, body_hash)
         if not jobs.reserve():
@@ -113,45 +113,40 @@ class Runs:
         try:
             run_id = new_run_id()
 
-            def plan_and_store() -> tuple[Run, bool]:
+            def plan_and_store() -> Run:
                 # off the event loop: an LLM planner is slow, and storing may wait on a lock
                 text, plan = crane.plan(caller, body.text, body.thread)
                 idempotency = (key, body_hash) if key is not None else None
                 # pauses before each destructive step until the caller approves (api.decisions)
-                run = crane.start(caller, text, plan, body.thread, idempotency, run_id,
-                                  approval=True)  # fmt: skip
-                return run, run.id == run_id and crane.dispatched(run_id)
+                return crane.start(caller, text, plan, body.thread, idempotency, run_id,
+                                   approval=True)  # fmt: skip
 
-            run, dispatched = await asyncio.to_thread(plan_and_store)
+            run = await asyncio.to_thread(plan_and_store)
         except BaseException:
             jobs.release()
             raise
         if run.id != run_id and key is not None:
             jobs.release()  # another request with this key won the race: its body decides
-            stored = await asyncio.to_thread(crane.store.idempotent_run, caller, key)
+            stored = await asyncio.to_thread(crane.reads.idempotent_run, caller, key)
             return await asyncio.to_thread(self._replay, caller, stored or ("", run.id), body_hash)
-        if dispatched:  # a worker of the cluster executes it; SSE follows it from any replica
-            # (not tracked: the hub keeps only frames executed here, and this run's may be
-            # committed elsewhere before anyone watches; its readers start from the store)
-            jobs.release()
-        else:
+        if not crane.clustered:
+            # followed from memory: its frames are all committed here (a run of the cluster
+            # may be committed elsewhere before anyone watches; its readers start from the store)
             self.track(run.id, caller)
-            crane.orchestrator.hold(run.id)  # this replica's, while it waits for a worker
-            # the run's log lines carry this request's id (api.logs.request_id)
-            jobs.submit_reserved(contextvars.copy_context().run, crane.execute, run.id)
+        crane.launch(run.id)  # in the pool: the cluster's queue, or executed here
         return JSONResponse(run_body(run), status_code=202)
 
     def _replay(self, caller: Scope, found: tuple[str, str], body_hash: str) -> Response:
         stored_hash, run_id = found
         if stored_hash != body_hash:
             raise Problem(422, "this Idempotency-Key was used with a different body")
-        run = self.crane.store.get_run(run_id, caller)
+        run = self.crane.reads.run(run_id, caller)
         return JSONResponse(run_body(run), status_code=200 if run.status in FINISHED else 202)
 
 
 def runs_router(runs: Runs) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["runs"])
-    store = runs.crane.store
+    reads = runs.crane.reads
 
     @router.post(
         "/runs",
@@ -174,7 +169,7 @@ def runs_router(runs: Runs) -> APIRouter:
     # plain `def` routes: FastAPI runs them in its thread pool, off the event loop
     @router.get("/runs/{run_id}")
     def get_run(run_id: str, caller: Caller) -> dict[str, Any]:
-        return run_body(store.get_run(run_id, caller))
+        return run_body(reads.run(run_id, caller))
 
     @router.get("/runs")
     def list_runs(
@@ -184,7 +179,7 @@ def runs_router(runs: Runs) -> APIRouter:
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> dict[str, Any]:
         before = decode_cursor(cursor) if cursor else None
-        found = store.list_runs(caller, limit + 1, status, before)
+        found = reads.runs(caller, limit + 1, status, before)
         page = found[:limit]
         next_cursor = encode_cursor(page[-1]) if len(found) > limit else None
         return {"items": [run_body(run) for run in page], "next_cursor": next_cursor}

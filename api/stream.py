@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from api.auth import Caller
 from api.events import Channel, EventHub, Frame, frame
 from core.plan import FINAL
-from core.store import Store
+from core.reads import Reads
 
 MAX_LAST_EVENT_ID = 20
 MAX_SEQ = 2**63 - 1  # the largest SQLite INTEGER
@@ -35,13 +35,13 @@ def resume_after(last_event_id: str | None) -> int:
     return 0
 
 
-def stored_frames(store: Store, run_id: str, after: int) -> list[Frame]:
+def stored_frames(reads: Reads, run_id: str, after: int) -> list[Frame]:
     """The run's events after seq `after`, from the store."""
     # Resuming a finished run (EventSource reconnects after the stream closes): its
     # run.finished is committed with the status, so if it is not after `after`, nothing
     # more will ever come. (Status first, then events: the other order could miss it.)
-    finished = after and store.get_run(run_id).status in FINISHED
-    past = [frame(event) for event in store.events_after(run_id, after)]
+    finished = after and reads.run(run_id).status in FINISHED
+    past = [frame(event) for event in reads.events_after(run_id, after)]
     return [Frame(after, True, b"")] if finished and not past else past
 
 
@@ -55,7 +55,7 @@ def _follows(frames: list[Frame], after: int) -> bool:
 
 
 async def sse(
-    store: Store, hub: EventHub, run_id: str, after: int, channel: Channel, past: list[Frame]
+    reads: Reads, hub: EventHub, run_id: str, after: int, channel: Channel, past: list[Frame]
 ) -> AsyncIterator[bytes]:
     """The stream's bytes: the frames that arrived together go out in one write."""
     try:
@@ -77,12 +77,12 @@ async def sse(
                 past = []
             else:  # the next events in order come from the hub; after a gap, read the store
                 gap = not _follows(live, after)
-                past = await asyncio.to_thread(stored_frames, store, run_id, after) if gap else live
+                past = await asyncio.to_thread(stored_frames, reads, run_id, after) if gap else live
     finally:
         hub.unwatch(run_id, channel)
 
 
-def events_router(store: Store, hub: EventHub) -> APIRouter:
+def events_router(reads: Reads, hub: EventHub) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["runs"])
 
     @router.get("/runs/{run_id}/events", response_class=StreamingResponse)
@@ -93,18 +93,18 @@ def events_router(store: Store, hub: EventHub) -> APIRouter:
     ) -> StreamingResponse:
         """Server-Sent Events: past events replayed, then live ones, until run.finished."""
         if hub.owner(run_id) != caller:  # known to be the caller's: no need to look
-            await asyncio.to_thread(store.get_run, run_id, caller)  # 404 for others' ids too
+            await asyncio.to_thread(reads.run, run_id, caller)  # 404 for others' ids too
         after = resume_after(last_event_id)
         # watch before reading the store: nothing published meanwhile is lost
         channel, past = hub.watch(run_id)
         try:
             if past is None:
-                past = await asyncio.to_thread(stored_frames, store, run_id, after)
+                past = await asyncio.to_thread(stored_frames, reads, run_id, after)
         except BaseException:
             hub.unwatch(run_id, channel)
             raise
         return StreamingResponse(
-            sse(store, hub, run_id, after, channel, past),
+            sse(reads, hub, run_id, after, channel, past),
             media_type="text/event-stream",
             headers=SSE_HEADERS,
         )

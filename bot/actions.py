@@ -18,14 +18,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import buttons
-from bot.handling import Handler
+from bot.installations import Clients
+from bot.ledger import Ledger
 from core.approval import Decision, Outcome
 from core.errors import NotFound
-from core.plan import Plan, PlannedStep, Run, Scope
+from core.plan import Plan, PlannedStep, Scope
+from core.runtime import Crane, NotYours, Verb
 
 log = logging.getLogger("crane.slack")
 
-VERBS = {buttons.APPROVE: "approve", buttons.CANCEL: "cancel", buttons.STOP: "stop"}
+VERBS: dict[str, Verb] = {buttons.APPROVE: "approve", buttons.CANCEL: "cancel",
+                          buttons.STOP: "stop"}  # fmt: skip
 ANSWERED = {"approved": "approved", "cancelled": "cancelled", "expired": "expired"}
 
 
@@ -44,12 +47,11 @@ class Click:
 
 
 class Actions:
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.crane = handler.crane
+    def __init__(self, crane: Crane, clients: Clients, ledger: Ledger) -> None:
+        self.crane, self.clients, self.ledger = crane, clients, ledger
 
     def __call__(self, click: Click) -> None:
-        client = self.handler.client_for(click.scope, click.token)
+        client = self.clients.for_scope(click.scope, click.token)
         if client is None:
             return  # the workspace uninstalled Crane meanwhile
         try:
@@ -66,51 +68,34 @@ class Actions:
     # --- approve, cancel, stop ----------------------------------------------------------------
 
     def _decide(self, client: WebClient, click: Click) -> None:
+        """The requester's answer (core decides); the thread is updated by the run's view
+        (bot.views) wherever the run goes on — here, or on the cluster's worker."""
         run_id, _, index = click.value.partition(":")
-        run = self._requesters_run(client, click, run_id, VERBS[click.action_id])
-        if run is None:
-            return
         step = int(index) if index.isdigit() else None
-        user = click.scope.user_id
-        if click.action_id == buttons.APPROVE:
-            decision = self.crane.approve(run.id, user, step)
-        else:  # Cancel answers one question; Stop (no step) ends the run whatever it is doing
-            decision = self.crane.cancel(run.id, user, step)
+        verb = VERBS[click.action_id]
+        try:
+            decision = self.crane.decide(run_id, click.scope, verb, step)
+        except NotFound:
+            return _note(client, click, "That request no longer exists.")
+        except NotYours as error:
+            return _note(client, click, f"Only <@{error.requester.user_id}> can {verb} this.")
         outcome = decision.outcome
         if outcome is Outcome.stopping:
-            _note(client, click, "Stopping after the step that is running now.")
-            return
+            return _note(client, click, "Stopping after the step that is running now.")
         if decision.earlier is not None or outcome is Outcome.stale:
             stopped = click.action_id == buttons.STOP and decision.run.status.value != (
                 "awaiting_approval")  # fmt: skip
-            _note(client, click, "This request has already finished." if stopped
-                  else _stale_note(decision))  # fmt: skip
-            return
-        place = self._place(decision, click)
-        _update_prompt(client, place, outcome.value, user)
+            return _note(client, click, "This request has already finished." if stopped
+                         else _stale_note(decision))  # fmt: skip
+        _update_prompt(client, self._place(decision, click), outcome.value, click.scope.user_id)
         if outcome is Outcome.expired:
             _note(client, click, "This question expired — nothing was done.")
         if outcome is Outcome.approved:
-            if "channel" in place:
-                self.handler.resume(client, decision.run, place)
-            else:  # a prompt only the requester saw (Crane could not post in the channel)
-                done = self.crane.execute(run.id)
-                _hook(place, done.answer or "", replace=False)
-        elif "channel" in place:
-            self.handler.show_finished(client, self.crane.store.get_run(run.id), place)
-
-    def _requesters_run(
-        self, client: WebClient, click: Click, run_id: str, verb: str
-    ) -> Run | None:
-        try:
-            run = self.crane.store.get_run(run_id)
-        except NotFound:
-            _note(client, click, "That request no longer exists.")
-            return None
-        if run.scope != click.scope:
-            _note(client, click, f"Only <@{run.scope.user_id}> can {verb} this.")
-            return None
-        return run
+            shown = self.ledger.shown(run_id)
+            if shown is not None and "hook" in shown and click.response_url:
+                # a response_url works five times in 30 minutes: the click's is fresh
+                self.ledger.save_shown(run_id, {**shown, "hook": click.response_url})
+            self.crane.proceed(run_id)
 
     def _place(self, decision: Decision, click: Click) -> dict[str, Any]:
         """Where the prompt is: as stored with the question, else the clicked message."""
@@ -121,22 +106,19 @@ class Actions:
                 "question": "this step"}  # fmt: skip
 
     def expire(self) -> None:
-        """Cancel every question past its time; its prompt says it expired (the sweeper)."""
+        """Cancel every question past its time; its prompt says it expired (the sweeper).
+        The runs' threads are updated by their views, which hear them finish."""
         for decision in self.crane.expire_questions():
-            client = self.handler.client_for(decision.run.scope)
-            if not decision.place or client is None:
-                continue
-            place = json.loads(decision.place)
-            _update_prompt(client, place, Outcome.expired.value, "")
-            if "channel" in place:
-                self.handler.show_finished(client, decision.run, place)
+            client = self.clients.for_scope(decision.run.scope)
+            if decision.place and client is not None:
+                _update_prompt(client, json.loads(decision.place), Outcome.expired.value, "")
 
     # --- feedback and Done --------------------------------------------------------------------
 
     def _feedback(self, client: WebClient, click: Click) -> None:
         value, _, run_id = click.value.partition(":")
         try:
-            run = self.crane.store.get_run(run_id)
+            run = self.crane.reads.run(run_id)
         except NotFound:
             return _note(client, click, "That request no longer exists.")
         same_place = (run.scope.enterprise_id, run.scope.team_id) == (
@@ -154,7 +136,7 @@ class Actions:
         plan = Plan(steps=[PlannedStep(tool="complete_todo", args={"number": number})],
                     planner="app_home")  # fmt: skip
         run = self.crane.start(click.scope, f"complete todo {number}", plan, approval=True)
-        self.crane.execute(run.id)
+        self.crane.proceed(run.id)
 
 
 def _stale_note(decision: Decision) -> str:
@@ -167,6 +149,7 @@ def _stale_note(decision: Decision) -> str:
 
 
 def _update_prompt(client: WebClient, place: dict[str, Any], outcome: str, by: str) -> None:
+    """The prompt says how it was answered (and by whom)."""
     question = place.get("question") or "this step"
     text = buttons.decided_text(question, outcome, by)
     if "response_url" in place:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -21,8 +22,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.actions import Actions
 from bot.handling import Handler
 from bot.home import HomeTab
+from bot.installations import Clients
+from bot.intake import resume_received, resume_unanswered
+from bot.ledger import Ledger
 from bot.listeners import Deps, actions, assistant, commands, home, installs, mentions, messages
 from bot.oauth import oauth_parts
+from bot.views import RunViews
 from core.errors import TransientError
 from core.jobs import Jobs
 from core.runtime import Crane
@@ -52,15 +57,42 @@ def web_client(settings: Settings) -> WebClient:
     )  # fmt: skip
 
 
-def slack_handler(settings: Settings, crane: Crane) -> Handler:
-    """What works on a Slack request after its ack (also resumes those left unplanned)."""
-    installed = crane.store.installations.installed if settings.slack_oauth else None
-    return Handler(crane, web_client(settings), usage_line, installed)
+@dataclass
+class SlackSide:
+    """Everything Slack works with after an ack, on one runtime: the clients, its bookkeeping,
+    the request handler, button clicks, the App Home, and the runs' views."""
+
+    crane: Crane
+    clients: Clients
+    ledger: Ledger
+    handler: Handler
+    actions: Actions
+    views: RunViews
+    home: HomeTab | None = None
+
+    def expire(self) -> None:
+        """Cancel questions left unanswered past CRANE_APPROVAL_TTL_S and say so on their
+        prompts (their threads hear it through the views)."""
+        self.actions.expire()
+
+    def resume(self) -> None:
+        """What a dead process left: answers it owed, then requests it acked but never planned
+        (its unfinished runs are resumed by the lifecycle, shown by the views)."""
+        resume_unanswered(self.crane, self.views)
+        resume_received(self.crane, self.handler)
 
 
-def build_app(
-    settings: Settings, crane: Crane, jobs: Jobs, handler: Handler | None = None
-) -> AsyncApp:
+def slack_side(settings: Settings, crane: Crane) -> SlackSide:
+    """The Slack side of a process; its views hear every run executed or decided here."""
+    ledger = Ledger(crane)
+    clients = Clients(web_client(settings), ledger.installations if settings.slack_oauth else None)
+    views = RunViews(crane, clients, ledger, usage_line)
+    crane.subscribe(views)
+    handler = Handler(crane, clients, ledger)
+    return SlackSide(crane, clients, ledger, handler, Actions(crane, clients, ledger), views)
+
+
+def build_app(settings: Settings, crane: Crane, jobs: Jobs, side: SlackSide) -> AsyncApp:
     """The Bolt app: one bot token (SLACK_BOT_TOKEN), or OAuth — many workspaces, each with
     its own token from Crane's database."""
     client = AsyncWebClient(
@@ -71,7 +103,7 @@ def build_app(
     oauth: dict[str, Any] = {}
     installations = None
     if settings.slack_oauth:
-        flow, authorize, installations = oauth_parts(settings, crane.store, client)
+        flow, authorize, installations = oauth_parts(settings, side.ledger.installations, client)
         oauth = {"oauth_flow": flow, "authorize": authorize, "installation_store": installations}
     app = AsyncApp(
         **oauth,
@@ -84,16 +116,17 @@ def build_app(
         # polling for it every 10 ms.
         process_before_response=True,
     )
-    handler = handler or slack_handler(settings, crane)
-    home_tab = HomeTab(crane, handler.client_for, jobs)
+    side.home = HomeTab(crane, side.clients.for_scope, jobs)
     # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
-    crane.orchestrator.subscribe(home_tab.on_event)
+    crane.subscribe(side.home.on_event)
     deps = Deps(
-        handler=handler,
+        crane=crane,
+        ledger=side.ledger,
+        handler=side.handler,
         jobs=jobs,
         streaming=settings.slack_streaming == "auto",
-        actions=Actions(handler),
-        home=home_tab,
+        actions=side.actions,
+        home=side.home,
     )
     actions.register(app, deps)
     home.register(app, deps)
@@ -121,5 +154,8 @@ def build_app(
 
 
 def expiry_sweeper(settings: Settings, crane: Crane) -> Callable[[], None]:
-    """Cancel questions left unanswered past CRANE_APPROVAL_TTL_S and say so on their prompts."""
-    return Actions(Handler(crane, web_client(settings), usage_line)).expire
+    """Cancel questions left unanswered past CRANE_APPROVAL_TTL_S and say so on their prompts
+    (the threads are updated by the views already subscribed to `crane`)."""
+    ledger = Ledger(crane)
+    clients = Clients(web_client(settings), ledger.installations if settings.slack_oauth else None)
+    return Actions(crane, clients, ledger).expire

@@ -1,13 +1,11 @@
-"""One Slack request, in a worker thread: dedupe → plan → store → run, shown in Slack.
+"""One Slack request, in a worker thread: dedupe → plan → store → go on (`Crane.proceed`).
 
 Listeners only build a `SlackRequest`; everything slow or fallible happens here, after the ack.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,17 +14,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import buttons, render
-from bot.installations import bot_token, with_token
-from bot.progress import Target, ThreadProgress, post
-from bot.stream import StreamProgress
+from bot.installations import Clients
+from bot.ledger import Ledger
+from bot.progress import Target, post
+from bot.views import hook_shown
 from core.errors import CraneError
-from core.plan import FINAL, Run, RunEvent, Scope
-from core.records import finished_record, step_record
+from core.plan import Scope
 from core.runtime import Crane
 
 log = logging.getLogger("crane.slack")
 
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived"}
+# a run answered by its acceptor's reply (no steps): no view to build (bot.views)
+ANSWERED_HERE: dict[str, Any] = {"replied": True}
 INVITE_NOTE = (
     "I can't post in this channel yet, so I'll answer here. "
     "To see each step in the channel, invite me with `/invite @Crane`."
@@ -51,49 +51,38 @@ class SlackRequest:
 
 
 class Handler:
-    def __init__(
-        self,
-        crane: Crane,
-        client: WebClient,
-        usage_line: Callable[[dict[str, Any]], str | None] = lambda data: None,
-        installed: Callable[[str, str], bool] | None = None,
-    ) -> None:
-        self.crane = crane
-        self.client = client
-        self.usage_line = usage_line
-        # OAuth mode: (enterprise, team) → still installed? A request queued before its
-        # workspace uninstalled Crane must not bring its rows back.
-        self.installed = installed
+    """Works on one Slack request after its ack: plan it, store the run with where it is shown,
+    and go on with it (`Crane.proceed`); `bot.views` shows it wherever it executes."""
+
+    def __init__(self, crane: Crane, clients: Clients, ledger: Ledger) -> None:
+        self.crane, self.clients, self.ledger = crane, clients, ledger
 
     def __call__(self, request: SlackRequest) -> None:
-        store = self.crane.store
-        scope = request.scope
-        if self.installed and not self.installed(scope.enterprise_id, scope.team_id):
-            # (an uninstall forgot its intake record along with the workspace's other rows)
-            return
+        if not self.clients.installed(request.scope):
+            return  # (an uninstall forgot its intake record along with the workspace's rows)
         if request.intake_id is None:  # not recorded at the ack (bot.intake.record)
-            if request.delivery_key and not store.claim_delivery(request.delivery_key, scope):
+            if request.delivery_key and not self.ledger.claim_delivery(
+                request.delivery_key, request.scope
+            ):
                 return  # a retry or the twin of a message already handled
             self._handle(request)
             return
-        run_id, answered = self._handle(request)
-        if run_id is None:
+        if self._handle(request) is None:
             # answered without a run, or not at all (thread chatter): nothing left to do
-            store.forget_received(request.intake_id)
-        elif answered:  # its intake record went with the run's insert; its answer is out now
-            store.mark_answered(run_id)
+            self.ledger.forget_received(request.intake_id)
 
-    def _handle(self, request: SlackRequest) -> tuple[str | None, bool]:
-        """Plan, store and run the request, answering in Slack: the stored run's id, and
-        whether its answer is out (not when a job of the cluster executes and answers it)."""
-        # the workspace's own token (OAuth mode), else the one token
-        client = with_token(self.client, request.token) if request.token else self.client
+    def _handle(self, request: SlackRequest) -> str | None:
+        """Plan, store and go on with the request: the stored run's id (its intake record
+        went with the run's insert), or None when it was answered without a run."""
+        client = self.clients.for_scope(request.scope, request.token)
+        if client is None:
+            return None  # its workspace uninstalled Crane meanwhile
         run_id = None
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
                 if not request.silent_if_nothing:
                     self._reply(client, request, render.USAGE)
-                return None, True
+                return None
             if request.assistant_thread:
                 self._thinking(client, request)
             try:
@@ -101,39 +90,42 @@ class Handler:
             except CraneError as error:
                 if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
                     log.info("unplanned thread message left unanswered: %s", error)
-                    return None, True
+                    return None
                 self._reply(client, request, f"Sorry — {error}")
-                return None, True
+                return None
             if not plan.steps and request.silent_if_nothing:
-                return None, True
+                return None
             if not plan.steps:
                 # stored in the conversation: Crane answered in this thread, so it follows up
                 run = self.crane.start(request.scope, text, plan, request.conversation,
-                                       received=request.intake_id)  # fmt: skip
-                self.crane.execute(run.id)
+                                       received=request.intake_id,
+                                       shown_in=ANSWERED_HERE)  # fmt: skip
+                self.crane.proceed(run.id)
                 self._reply(client, request, plan.answer or render.USAGE, plan.private)
-                return run.id, True
+                self.ledger.mark_answered(run.id)
+                return run.id
             target = self._target(client, request, text)
             # a command's thread hangs off the header it just posted; everything else already
             # names its conversation (the thread, or a DM's rolling one)
             conversation = request.conversation
             if target is not None and target.header_ts:
                 conversation = f"{target.channel}:{target.thread_ts}"
+            if target is None:  # Crane cannot post there: answers go by the response_url
+                assert request.response_url
+                shown = hook_shown(request.response_url, request.scope.user_id)
+                WebhookClient(request.response_url).send(text=INVITE_NOTE,
+                                                         response_type="ephemeral")  # fmt: skip
+            else:
+                shown = target.shown(request.stream)
             # pauses before each destructive step until the requester approves (bot.actions)
             run = self.crane.start(request.scope, text, plan, conversation, approval=True,
-                                   received=request.intake_id)  # fmt: skip
+                                   received=request.intake_id, shown_in=shown)  # fmt: skip
             run_id = run.id
-            if target is None:
-                self._answer_by_response_url(request, run_id)
-                return run_id, True
-            self.crane.store.save_shown(run_id, target.shown(request.stream))
-            if self.crane.dispatched(run_id):  # the worker that fetches it shows it (bot.shown)
-                return run_id, False
-            self._run(client, request, target, run_id)
+            self.crane.proceed(run_id)
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})
             self._reply(client, request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
-        return run_id, True
+        return run_id
 
     def _thinking(self, client: WebClient, request: SlackRequest) -> None:
         """Assistant status while planning; a threaded DM outside the Assistant pane may
@@ -165,99 +157,6 @@ class Handler:
             raise
         target.thread_ts = target.header_ts = header["ts"]
         return target
-
-    def _answer_by_response_url(self, request: SlackRequest, run_id: str) -> None:
-        # Slack allows five uses in 30 minutes: one note, one result.
-        assert request.response_url
-        hook = WebhookClient(request.response_url)
-        hook.send(text=INVITE_NOTE, response_type="ephemeral")
-        user = request.scope.user_id
-
-        def ask_here(event: Any) -> None:  # the prompt, ephemeral like everything else here
-            if event.type != "run.awaiting_approval":
-                return
-            data, index = event.data, event.data["step"]["index"]
-            question, detail = data["question"], data.get("detail") or ""
-            blocks = buttons.prompt_blocks(user, run_id, index, question, detail)
-            hook.send(text=buttons.prompt_text(user, question), response_type="ephemeral",
-                      blocks=blocks)  # fmt: skip
-            place = {"response_url": request.response_url, "question": question}
-            self.save_place(run_id, index, json.dumps(place))
-
-        run = self.crane.execute(run_id, on_event=ask_here)
-        if run.status in FINAL:
-            hook.send(text=render.plain(run.answer or ""), response_type="ephemeral")
-
-    def save_place(self, run_id: str, index: int, place: str) -> None:
-        """Remember where a run's approval prompt is, so its answer can update it."""
-        self.crane.store.set_approval_place(run_id, index, place)
-
-    def _run(self, client: WebClient, request: SlackRequest, target: Target, run_id: str) -> None:
-        progress = (StreamProgress if request.stream else ThreadProgress)(
-            client, target, self.usage_line, self.save_place, self.crane.store.save_shown
-        )
-        self._show(client, request, progress, run_id)
-
-    def _show(
-        self, client: WebClient, request: SlackRequest | None, progress: Any, run_id: str
-    ) -> None:
-        broken: list[SlackApiError] = []
-
-        def show(event: Any) -> None:
-            if broken:
-                return
-            try:
-                progress(event)
-            except SlackApiError as error:
-                broken.append(error)
-            if event.type == "run.finished" and request is not None and request.intake_id:
-                # the answer is out: a process dying from here on must not post it again
-                self.crane.store.mark_answered(run_id)
-
-        self.crane.execute(run_id, on_event=show)
-        if broken:
-            error = broken[0].response.get("error")
-            log.error("could not show run in Slack: %s", error, extra={"run_id": run_id})
-            if request is not None:
-                self._reply(client, request, f"Sorry — something went wrong (ref {run_id}).")
-
-    def client_for(self, scope: Scope, token: str | None = None) -> WebClient | None:
-        """The Web API client for a workspace: `token` (a click's), else — OAuth mode — its
-        installed bot's (None once uninstalled), else the one token."""
-        if token:
-            return with_token(self.client, token)
-        if self.installed is None:
-            return self.client
-        found = bot_token(self.crane.store.installations, scope)
-        return with_token(self.client, found) if found else None
-
-    def resume(self, client: WebClient, run: Run, place: dict[str, Any]) -> None:
-        """An approved run goes on where its prompt is: the same thread and header (messages,
-        not a stream — a stream ended at the prompt). Works after a restart too: the place
-        was stored with the question."""
-        target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
-                        run.scope.team_id, place.get("text") or run.text,
-                        place.get("header_ts"))  # fmt: skip
-        progress = ThreadProgress(client, target, self.usage_line, self.save_place,
-                                  self.crane.store.save_shown)  # fmt: skip
-        progress.resume(run.id, [step_record(step) for step in run.steps])
-        self._show(client, None, progress, run.id)
-
-    def show_finished(self, client: WebClient, run: Run, place: dict[str, Any]) -> None:
-        """A run that ended without its executor (cancelled or expired while waiting): the
-        answer in its thread and the header's final status."""
-        target = Target(place["channel"], place.get("thread_ts"), run.scope.user_id,
-                        run.scope.team_id, place.get("text") or run.text,
-                        place.get("header_ts"))  # fmt: skip
-        progress = ThreadProgress(client, target, self.usage_line)
-        steps = [step_record(step) for step in run.steps]
-        progress.run_id, progress.steps, progress.header_ts = run.id, steps, target.header_ts
-        try:
-            progress(RunEvent(run_id=run.id, seq=0, type="run.finished",
-                              data=finished_record(run),
-                              created_at=run.finished_at or run.created_at))  # fmt: skip
-        except SlackApiError as error:
-            log.warning("could not show the cancelled run: %s", error.response.get("error"))
 
     def _reply(
         self, client: WebClient, request: SlackRequest, text: str, private: bool = False

@@ -67,12 +67,13 @@ class HomeTab:
 
     def publish(self, scope: Scope) -> None:
         """Publish the user's Home; a failure is logged, never raised."""
-        store = self.crane.store
         try:
             client = self.client_for(scope)
             if client is None:
                 return
-            view = home_view(store.list_todos(scope), store.list_runs(scope, LATEST_RUNS))
+            view = home_view(
+                self.crane.reads.todos(scope), self.crane.reads.runs(scope, LATEST_RUNS)
+            )
             client.views_publish(user_id=scope.user_id, view=view)
         except SlackApiError as error:
             log.info("could not publish the Home tab: %s", error.response.get("error"))
@@ -83,13 +84,13 @@ class HomeTab:
         """Orchestrator subscriber: once per finished run that changed its user's todos."""
         if event.type != "run.finished":
             return
-        tools = self.crane.orchestrator.tools
+        tools = self.crane.tools
         changed = any(
             step["status"] == "completed" and getattr(tools.get(step["tool"]), "writes", False)
             for step in event.data.get("steps", [])
         )
         if changed:
-            run = self.crane.store.get_run(event.run_id)
+            run = self.crane.reads.run(event.run_id)
             # a Slack workspace's user (or an API caller named like one); a full pool skips
             # it: the next run republishes
             if run.scope.team_id and self.jobs.reserve():

@@ -58,6 +58,30 @@ def bot_token(installations: Installations, scope: Scope) -> str | None:
     return None
 
 
+class Clients:
+    """The Web API client for a workspace: a click's own token, else — OAuth mode — the
+    workspace's installed bot's (None once uninstalled), else the one token."""
+
+    def __init__(self, client: WebClient, installations: Installations | None = None) -> None:
+        self.client = client
+        self.installations = installations  # OAuth mode: each workspace's own token
+
+    def for_scope(self, scope: Scope, token: str | None = None) -> WebClient | None:
+        if token:
+            return with_token(self.client, token)
+        if self.installations is None:
+            return self.client
+        found = bot_token(self.installations, scope)
+        return with_token(self.client, found) if found else None
+
+    def installed(self, scope: Scope) -> bool:
+        """OAuth mode: is the workspace still installed? (A request queued before its
+        workspace uninstalled Crane must not bring its rows back.)"""
+        if self.installations is None:
+            return True
+        return self.installations.installed(scope.enterprise_id, scope.team_id)
+
+
 class CraneInstallationStore(AsyncInstallationStore):
     def __init__(self, installations: Installations) -> None:
         self.rows = installations

@@ -7,25 +7,26 @@ process to start on that database (`resume_received`), and answered in its threa
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot.handling import Handler, SlackRequest
-from bot.installations import bot_token
+from bot.ledger import Ledger
+from core.orchestrator import Listener
 from core.plan import Received, RunEvent
-from core.runtime import new_run_id
+from core.requests import new_run_id
+from core.runtime import Crane
 
 log = logging.getLogger("crane.slack")
 
 OPTIONS = ("silent_if_nothing", "stream", "from_command", "assistant_thread")
 
 
-def received_from(request: SlackRequest, intake_id: str, handler: Handler) -> Received:
+def received_from(request: SlackRequest, intake_id: str, ledger: Ledger) -> Received:
     return Received(
         id=intake_id, scope=request.scope, text=request.text, conversation=request.conversation,
         channel=request.channel, thread_ts=request.thread_ts, response_url=request.response_url,
-        options={name: getattr(request, name) for name in OPTIONS},
-        received_at=handler.crane.store.clock(),
+        options={name: getattr(request, name) for name in OPTIONS}, received_at=ledger.now(),
     )  # fmt: skip
 
 
@@ -42,34 +43,28 @@ def request_from(received: Received) -> SlackRequest:
     )  # fmt: skip
 
 
-def record(handler: Handler, request: SlackRequest) -> SlackRequest | None:
+def record(ledger: Ledger, request: SlackRequest) -> SlackRequest | None:
     """Record the request before the ack; None if its delivery was recorded before."""
-    crane = handler.crane
-    received = received_from(request, new_run_id(), handler)
-    if not crane.store.receive(received, request.delivery_key, crane.orchestrator.owner):
+    received = received_from(request, new_run_id(), ledger)
+    if not ledger.receive(received, request.delivery_key):
         return None
     return replace(request, intake_id=received.id)
 
 
-def resume_unanswered(handler: Handler, tell: Callable[[RunEvent], None]) -> int:
-    """Post the answers of runs a dead process finished but never answered (`tell`: the
-    resumed-run reporter, which posts "Picked up after a restart" and the answer)."""
-    crane = handler.crane
-    taken = crane.orchestrator.take_unanswered()
+def resume_unanswered(crane: Crane, views: Listener) -> int:
+    """Post the answers of runs a dead process finished but never answered: their views
+    (bot.views) post them, with "Picked up after a restart" where nothing was recorded."""
+    taken = crane.take_unanswered()
     for run_id in taken:
-        tell(RunEvent(run_id=run_id, seq=0, type="run.finished", data={},
-                      created_at=crane.store.clock()))  # fmt: skip
-        crane.store.mark_answered(run_id)
+        views(RunEvent(run_id=run_id, seq=0, type="run.finished", data={},
+                       created_at=datetime.now(UTC)))  # fmt: skip
     return len(taken)
 
 
-def resume_received(handler: Handler) -> int:
-    """Plan and answer the requests dead processes acked but never planned; how many."""
-    crane = handler.crane
-    taken = crane.orchestrator.take_received()
+def resume_received(crane: Crane, handler: Handler) -> int:
+    """Plan and answer the requests dead processes acked but never planned; how many. (The
+    handler finds each workspace's own token in OAuth mode, if it is still installed.)"""
+    taken = crane.take_received()
     for received in taken:
-        request = request_from(received)
-        if handler.installed is not None:  # OAuth mode: the workspace's own token, if any left
-            request = replace(request, token=bot_token(crane.store.installations, received.scope))
-        handler(request)
+        handler(request_from(received))
     return len(taken)

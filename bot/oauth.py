@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.installations import CraneInstallationStore, CraneStateStore
 from core.settings import Settings
-from core.store import Store
+from core.store.installations import Installations
 
 log = logging.getLogger("crane.slack")
 
@@ -97,11 +97,11 @@ async def failed(args: AsyncFailureArgs) -> BoltResponse:
 
 
 def oauth_parts(
-    settings: Settings, store: Store, client: AsyncWebClient
+    settings: Settings, stored: Installations, client: AsyncWebClient
 ) -> tuple[AsyncOAuthFlow, AsyncInstallationStoreAuthorize, CraneInstallationStore]:
     """The install flow, the per-workspace authorize and the installation store for AsyncApp."""
     assert settings.slack_client_id and settings.slack_client_secret
-    installations = CraneInstallationStore(store.installations)
+    installations = CraneInstallationStore(stored)
     oauth = AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -110,7 +110,7 @@ def oauth_parts(
         redirect_uri=settings.slack_redirect_uri,
         installation_store=installations,
         installation_store_bot_only=True,
-        state_store=CraneStateStore(store.installations, STATE_SECONDS),
+        state_store=CraneStateStore(stored, STATE_SECONDS),
         state_expiration_seconds=STATE_SECONDS,
         token_rotation_expiration_minutes=REFRESH_MINUTES,
         callback_options=AsyncCallbackOptions(success=installed, failure=failed),

@@ -116,19 +116,22 @@ class ThreadProgress:
     def grouped(self) -> bool:
         return len(self.steps) > render.GROUP_STEPS_ABOVE
 
-    def resume(self, run_id: str, steps: list[dict[str, Any]]) -> None:
-        """Show an approved run going on: its plan as stored, the header where it was."""
-        self.run_id, self.steps, self.header_ts = run_id, steps, self.target.header_ts
-        if self.header_ts:
+    def resume(
+        self, run_id: str, steps: list[dict[str, Any]], shown: dict[str, Any], going_on: bool
+    ) -> None:
+        """Show a run that was waiting for approval: its messages where they are (all up to
+        date when its prompt was posted), the header back at "running" if it is `going_on`
+        (approved; cancelled or expired, it only finishes)."""
+        self._load(run_id, steps, shown)
+        self.header_ts = self.target.header_ts
+        if self.header_ts and going_on:
             self.client.chat_update(ts=self.header_ts, **self._header("running"))
 
     def restore(self, run_id: str, steps: list[dict[str, Any]], shown: dict[str, Any]) -> None:
         """Go on showing a run another process was showing (taken over, or its answer still
         owed), from what it recorded: its messages are edited, and only those it died
         before recording are posted again."""
-        self.run_id, self.steps = run_id, steps
-        self.step_ts = {int(index): ts for index, ts in (shown.get("step_ts") or {}).items()}
-        self.group_ts, self.answer_ts = shown.get("group_ts"), shown.get("answer_ts")
+        self._load(run_id, steps, shown)
         self._open()
         # the steps that moved on while nobody was showing them (their process died between
         # committing a step and editing its message): each shown as it stands now
@@ -138,6 +141,11 @@ class ThreadProgress:
             for step in steps:
                 if step["status"] != "pending":
                     self._show_step(step)
+
+    def _load(self, run_id: str, steps: list[dict[str, Any]], shown: dict[str, Any]) -> None:
+        self.run_id, self.steps = run_id, steps
+        self.step_ts = {int(index): ts for index, ts in (shown.get("step_ts") or {}).items()}
+        self.group_ts, self.answer_ts = shown.get("group_ts"), shown.get("answer_ts")
 
     def shown(self) -> dict[str, Any]:
         return self.target.shown() | {

@@ -21,7 +21,7 @@ _OPENED: list[Crane] = []  # closed by `close_opened` when `main` returns
 
 def close_opened() -> None:
     while _OPENED:
-        _OPENED.pop().store.close()
+        _OPENED.pop().close()
 
 
 def _crane(args: argparse.Namespace) -> Crane:
@@ -45,16 +45,11 @@ def _scope(user: str) -> Scope:
 def _ask_once(crane: Crane, scope: Scope, text: str, thread: str | None, live: bool) -> Run:
     text, plan = crane.plan(scope, text, thread)  # planned here to show the plan's notes
     notes = {index: step.note for index, step in enumerate(plan.steps, 1) if step.note}
-    unsubscribe = crane.orchestrator.subscribe(Live(notes)) if live else None
-    try:
-        return crane.execute(crane.start(scope, text, plan, thread).id)
-    finally:
-        if unsubscribe:
-            unsubscribe()
+    return crane.ask(scope, text, thread, Live(notes) if live else None, plan)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from core.runtime import clean_request
+    from core.requests import clean_request
 
     text = clean_request(args.text)  # refuse before the database is even opened
     scope = _scope(args.user)
@@ -68,7 +63,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from core.errors import InvalidInput
-    from core.runtime import new_run_id
+    from core.requests import new_run_id
 
     crane, scope = _crane(args), _scope(args.user)
     thread = args.thread or f"chat-{new_run_id()}"
@@ -92,7 +87,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_todos(args: argparse.Namespace) -> int:
     scope = _scope(args.user)
-    found = _crane(args).store.list_todos(scope, include_done=args.all)
+    found = _crane(args).reads.todos(scope, include_done=args.all)
     if args.json:
         dump([todo.record() for todo in found])
         return EXIT_OK
@@ -108,14 +103,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
         raise Refused("crane: --limit must be between 1 and 1000")
     crane = _crane(args)
     if args.runs_command == "show":
-        run = crane.store.get_run(args.id)
+        run = crane.reads.run(args.id)
         if args.json:
             dump(run.record())
         else:
             print(shown(describe(run)))
             print(f"answer: {shown(run.answer or '')}")
         return EXIT_OK
-    found = crane.store.list_runs(limit=args.limit)
+    found = crane.reads.runs(limit=args.limit)
     if args.json:
         dump([run.record() for run in found])
     else:

@@ -6,7 +6,7 @@ cluster shares its work through procrastinate's queue:
 - `crane.resume_run(run_id, ticket)`: a run a replica accepted (a Slack request, `POST
   /api/v1/runs`) is stored, then deferred (`dispatch`); whichever worker fetches it takes the
   run's lease from `ticket` (the accepting replica's token) and executes it, showing it in its
-  Slack thread from the messages recorded with the run (`bot.shown`); SSE readers on any replica
+  Slack thread from the messages recorded with the run (`bot.views`); SSE readers on any replica
   follow it through the events table (`server.live`). Deferred again by `crane.take_over`, it
   resumes an orphaned run from its last committed step (a run whose owner came back is left
   alone: the lease is a compare-and-set).
@@ -37,7 +37,6 @@ from procrastinate import App, PsycopgConnector, exceptions
 from procrastinate.jobs import Status
 from psycopg import AsyncConnection
 
-from core.orchestrator import Listener
 from core.runtime import Crane
 from core.store.pg import IDLE_IN_TRANSACTION
 
@@ -68,18 +67,15 @@ class Cluster:
     def __init__(
         self,
         crane: Crane,
-        url: str,
-        tell: Listener | None = None,
         received: Callable[[], object] | None = None,
         concurrency: int = 4,
     ) -> None:
         self.crane = crane
-        self.tell = tell  # hears resumed runs' events (the Slack reporter)
         self.received = received  # plans requests dead replicas acked (bot.intake)
         self.concurrency = concurrency
         self.app = App(
             connector=PsycopgConnector(
-                conninfo=url,
+                conninfo=crane.store.path,
                 min_size=1,
                 max_size=concurrency + 3,
                 kwargs={"application_name": APPLICATION_NAME},  # pg_stat_activity tells it apart
@@ -98,7 +94,7 @@ class Cluster:
 
         @app.task(name="crane.resume_run", queue=QUEUE)
         def resume_run(run_id: str, ticket: str | None = None) -> None:  # sync: in a thread
-            self.crane.orchestrator.execute(run_id, self.tell, ticket)
+            self.crane.orchestrator.execute(run_id, None, ticket)  # subscribers show it
 
         self.resume_run = resume_run
 

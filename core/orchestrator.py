@@ -106,6 +106,10 @@ class Orchestrator:
             self._leases[run_id] = self.owner[2]
         self._start_heartbeat()
 
+    def release(self, run_id: str) -> None:
+        """Stop renewing a run held in the queue (`hold`): it is handed to another worker."""
+        self._release(run_id, self.owner[2])
+
     def let_go_queued(self) -> None:
         """Shutting down: stop renewing the runs held in the queue that will not start here,
         so their leases run out and another process takes them over."""

@@ -1,62 +1,71 @@
-"""The one entry every front end uses (CLI, Slack, REST): validate → plan → store → execute."""
+"""THE run lifecycle, the one entry every front end (CLI, Slack, REST) uses.
+
+- accept: `plan` (clean the request, plan it against the requester's conversation) and
+  `start` (store it with its idempotency key or intake record, and where it is shown);
+- run: `proceed` is the one place that decides where a stored run executes — the cluster's job
+  queue (replicas on PostgreSQL) or here, now; `launch` does that from a request thread, in the
+  work pool (`core.jobs`);
+- decide: `decide` (approve, cancel, stop — by the run's requester only) and `vote`;
+- recover: `recover`, `take_unanswered`, `take_received` (what a dead process left).
+
+Front ends translate their input into these calls and the events (`subscribe`) into output;
+they read through `run`, `runs`, `todos` and write nothing into the store themselves."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
-import secrets
 from collections.abc import Callable
-from typing import Annotated
-
-from pydantic import BaseModel, StringConstraints, ValidationError
+from typing import Any, Literal
 
 from core import approval
 from core.approval import Decision
-from core.errors import InvalidInput
+from core.errors import Forbidden, InvalidInput
+from core.jobs import Jobs
 from core.orchestrator import Listener, Orchestrator
-from core.plan import MAX_REQUEST_CHARS, History, Plan, Run, RunStatus, Scope, Step
-from core.references import check_references
-from core.store import Store
+from core.plan import (
+    History,
+    Plan,
+    Received,
+    Run,
+    RunStatus,
+    Scope,
+    Step,
+)
+from core.reads import Reads
+from core.requests import check_plan, clean_request, new_run_id
+from core.store import Store, is_url
+from core.tool import Tool
 
 log = logging.getLogger("crane.runtime")
 Planner = Callable[[str, History], Plan]
-# One request stays readable in a Slack thread and bounded in work ("add todos: a;a;a;…").
-MAX_PLAN_STEPS = 50
 
 
-class Request(BaseModel):
-    text: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REQUEST_CHARS)
-    ]
+class NotYours(Forbidden):
+    """A decision on someone else's run: only its requester may answer or stop it."""
+
+    def __init__(self, requester: Scope) -> None:
+        super().__init__(f"only <@{requester.user_id}> may decide on this run")
+        self.requester = requester
 
 
-def clean_request(text: str) -> str:
-    """The request text trimmed, or InvalidInput with a message a person can act on."""
-    try:
-        return Request(text=text).text
-    except ValidationError as error:
-        if any(e["type"] == "string_unicode" for e in error.errors()):
-            # lone surrogates: bytes that were not UTF-8 (a terminal, a JSON "\ud800")
-            raise InvalidInput("the request is not valid text (it is not UTF-8)") from error
-        if not text.strip():
-            raise InvalidInput("the request is empty — say what Crane should do") from error
-        raise InvalidInput(
-            f"the request is too long ({len(text.strip())} characters; the limit is "
-            f"{MAX_REQUEST_CHARS})"
-        ) from error
-
-
-def new_run_id() -> str:
-    return secrets.token_hex(8)
+Verb = Literal["approve", "cancel", "stop"]
 
 
 class Crane:
-    def __init__(self, store: Store, planner: Planner, orchestrator: Orchestrator) -> None:
+    def __init__(
+        self, store: Store, planner: Planner, orchestrator: Orchestrator, jobs: Jobs | None = None
+    ) -> None:
         self.store = store
         self.planner = planner
         self.orchestrator = orchestrator
+        self.jobs = jobs  # the work pool of a server; the CLI executes in its own thread
+        self.reads = Reads(store)  # what front ends may read: runs, todos, events
         # Replicas (core.cluster): hands a run stored here to the cluster's job queue, whose
-        # first free worker on any replica executes it. None: front ends execute runs here.
+        # first free worker on any replica executes it. None: runs execute in this process.
         self.dispatch: Callable[[str], None] | None = None
+
+    # --- accept ---------------------------------------------------------------------------------
 
     def plan(self, scope: Scope, text: str, conversation: str | None = None) -> tuple[str, Plan]:
         """Clean the request and plan it against this user's part of the conversation."""
@@ -65,20 +74,8 @@ class Crane:
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
         plan = self.planner(text, history)
-        self._check(plan)
+        check_plan(plan, self.orchestrator.tools)
         return text, plan
-
-    def _check(self, plan: Plan) -> None:
-        if len(plan.steps) > MAX_PLAN_STEPS:
-            raise InvalidInput(
-                f"that would take {len(plan.steps)} steps; Crane runs at most {MAX_PLAN_STEPS} "
-                "per request — split it up"
-            )
-        tools = self.orchestrator.tools
-        unknown = [step.tool for step in plan.steps if step.tool not in tools]
-        if unknown:
-            raise InvalidInput(f"the plan uses unknown tools: {', '.join(unknown)}")
-        check_references(plan.steps, {name: tool.reference_args for name, tool in tools.items()})
 
     def start(
         self,
@@ -90,11 +87,13 @@ class Crane:
         run_id: str | None = None,
         approval: bool = False,
         received: str | None = None,
+        shown_in: dict[str, Any] | None = None,
     ) -> Run:
-        """Store a pending run for an accepted plan; `execute` runs it. With an idempotency
-        (key, body hash) already used by this caller, the run stored then is returned. With
-        `approval` (Slack, REST) the run pauses before each destructive step (core.approval);
-        the CLI's runs never do: they are their operator's own."""
+        """Store a pending run for an accepted plan. With an idempotency (key, body hash)
+        already used by this caller, the run stored then is returned. With `approval` (Slack,
+        REST) the run pauses before each destructive step (core.approval); the CLI's runs never
+        do: they are their operator's own. `received`: the intake record it was planned from;
+        `shown_in`: where a front end shows it, stored with it."""
         tools = self.orchestrator.tools
         run = Run(
             id=run_id or new_run_id(),
@@ -119,32 +118,75 @@ class Crane:
             created_at=self.store.clock(),
             approval=approval,
         )
-        stored_id = self.store.insert_run(run, self.orchestrator.owner, idempotency, received)
+        stored_id = self.store.insert_run(
+            run, self.orchestrator.owner, idempotency, received, shown_in
+        )
         if stored_id != run.id:
             return self.store.get_run(stored_id)
         return run
 
-    def dispatched(self, run_id: str) -> bool:
-        """Handed to the cluster's job queue (`dispatch`); False: the caller executes it here,
-        also when the queue refused it."""
-        if self.dispatch is None:
-            return False
-        try:
-            self.dispatch(run_id)
-        except Exception:
-            log.exception("dispatching failed; running here", extra={"run_id": run_id})
-            return False
-        return True
+    # --- run ------------------------------------------------------------------------------------
 
-    def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
+    def proceed(self, run_id: str, on_event: Listener | None = None) -> Run | None:
+        """Go on with a stored run, new or approved: the one place that decides between the
+        cluster's job queue (None: whichever replica's worker fetches it executes it) and
+        executing it here, now, in this thread (the run as it stands after)."""
+        if self.dispatch is not None:
+            self.orchestrator.release(run_id)  # the worker takes it from this process's token
+            try:
+                self.dispatch(run_id)
+                return None
+            except Exception:
+                log.exception("dispatching failed; running here", extra={"run_id": run_id})
         return self.orchestrator.execute(run_id, on_event)
 
-    def ask(self, scope: Scope, text: str, conversation: str | None = None) -> Run:
-        text, plan = self.plan(scope, text, conversation)
-        return self.execute(self.start(scope, text, plan, conversation).id)
+    def launch(self, run_id: str) -> None:
+        """`proceed` in the work pool, from a request thread that reserved a slot there
+        (`jobs.reserve`); the run's lease is held meanwhile, so no replica takes it over."""
+        assert self.jobs is not None, "launch needs the server's work pool"
+        self.orchestrator.hold(run_id)
+        # the run's log lines carry the request's context (its request id)
+        self.jobs.submit_reserved(contextvars.copy_context().run, self.proceed, run_id)
+
+    def execute(self, run_id: str, on_event: Listener | None = None) -> Run:
+        """Execute (or resume) a stored run here, whatever the cluster (the CLI, tests)."""
+        return self.orchestrator.execute(run_id, on_event)
+
+    def ask(
+        self,
+        scope: Scope,
+        text: str,
+        conversation: str | None = None,
+        on_event: Listener | None = None,
+        plan: Plan | None = None,
+    ) -> Run:
+        """Plan (unless `plan`, made for the cleaned `text`, is given), store and execute
+        here, whatever the cluster (the CLI: its runs are its operator's own): the run."""
+        if plan is None:
+            text, plan = self.plan(scope, text, conversation)
+        return self.execute(self.start(scope, text, plan, conversation).id, on_event)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Hear every committed event of every run this process executes or decides."""
+        return self.orchestrator.subscribe(listener)
+
+    # --- decide ---------------------------------------------------------------------------------
+
+    def decide(self, run_id: str, by: Scope, verb: Verb, index: int | None = None) -> Decision:
+        """The requester's answer: approve or cancel the question (about step `index`, if
+        given), or stop the run at its next step. NotFound, or NotYours for anyone else. On
+        `approved` the caller goes on with `proceed` (or `launch`)."""
+        run = self.store.get_run(run_id)
+        if run.scope != by:
+            raise NotYours(run.scope)
+        if verb == "approve":
+            return approval.approve(self.orchestrator, run_id, by.user_id, index)
+        return approval.cancel(
+            self.orchestrator, run_id, by.user_id, None if verb == "stop" else index
+        )
 
     def approve(self, run_id: str, by: str, index: int | None = None) -> Decision:
-        """Answer a waiting run's question with yes; on `approved`, the caller executes it."""
+        """Answer a waiting run's question with yes; on `approved`, the caller proceeds."""
         return approval.approve(self.orchestrator, run_id, by, index)
 
     def cancel(self, run_id: str, by: str, index: int | None = None) -> Decision:
@@ -152,6 +194,7 @@ class Crane:
         return approval.cancel(self.orchestrator, run_id, by, index)
 
     def expire_questions(self) -> list[Decision]:
+        """Cancel every question past its time; subscribers hear the runs finish."""
         return approval.expire(self.orchestrator)
 
     def vote(self, run_id: str, voter: Scope, value: str) -> Run:
@@ -161,3 +204,51 @@ class Crane:
         self.store.get_run(run_id)  # NotFound for a run that does not exist
         self.store.vote(run_id, voter, value)
         return self.store.get_run(run_id)
+
+    # --- recover --------------------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Resume here the runs whose process died (subscribers hear them); their ids."""
+        return self.orchestrator.recover()
+
+    def take_unanswered(self) -> list[str]:
+        """Finished runs whose answer a dead process never posted, now this process's."""
+        return self.orchestrator.take_unanswered()
+
+    def take_received(self) -> list[Received]:
+        """Requests a dead process acknowledged but never planned, now this process's."""
+        return self.orchestrator.take_received()
+
+    def forget_workspace(self, enterprise_id: str, team_id: str | None) -> dict[str, int]:
+        """An uninstall: every row of the workspace (or the org) goes; its runs stop."""
+        return self.store.forget_tenant(enterprise_id, team_id)
+
+    def prune(self) -> int:
+        """Forget delivery records and idempotency keys past their 24 h."""
+        return self.store.forget_old_requests()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def let_go_queued(self) -> None:
+        """Shutting down: runs held for the pool that will not start here go to others."""
+        self.orchestrator.let_go_queued()
+
+    def ready(self) -> None:
+        """Raise unless the database takes a write transaction now."""
+        with self.store.write():
+            pass
+
+    @property
+    def clustered(self) -> bool:
+        """Runs go to the cluster's job queue (any replica's worker executes them)."""
+        return self.dispatch is not None
+
+    @property
+    def shared(self) -> bool:
+        """On a PostgreSQL database replicas share (else one process's SQLite file)."""
+        return is_url(self.store.path)
+
+    @property
+    def tools(self) -> dict[str, Tool]:
+        return self.orchestrator.tools

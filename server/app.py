@@ -28,13 +28,11 @@ from bot.guard import SlackGuard
 from core.app import build
 from core.errors import InvalidInput
 from core.jobs import Jobs
-from core.orchestrator import Listener
 from core.runtime import Crane
 from core.settings import Settings
-from core.store import is_url
 
 if TYPE_CHECKING:
-    from bot.handling import Handler
+    from bot.app import SlackSide
     from core.cluster import Cluster
 
 log = logging.getLogger("crane.server")
@@ -53,7 +51,7 @@ class Server:
 
 
 def _bolt_endpoint(
-    settings: Settings, crane: Crane, jobs: Jobs, work: Handler
+    settings: Settings, crane: Crane, jobs: Jobs, side: SlackSide
 ) -> tuple[ASGIApp, ASGIApp | None, Any]:
     """POST /slack/events, and in OAuth mode the install pages; and the Bolt app."""
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -61,7 +59,7 @@ def _bolt_endpoint(
     from bot.app import build_app
     from bot.oauth import TROUBLE
 
-    bolt = build_app(settings, crane, jobs, work)
+    bolt = build_app(settings, crane, jobs, side)
     handler = AsyncSlackRequestHandler(bolt)
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,31 +119,22 @@ class SlackFirst:
         return await self.api(scope, receive, send)
 
 
-def _slack_handler(settings: Settings, crane: Crane) -> Handler:
-    from bot.app import slack_handler
+def _slack_side(settings: Settings, crane: Crane) -> SlackSide:
+    from bot.app import slack_side
 
-    return slack_handler(settings, crane)
-
-
-def _shown_runs(work: Handler) -> Listener:
-    from bot.shown import ShownRuns
-
-    return ShownRuns(work)
+    return slack_side(settings, crane)
 
 
-def _resume_orphans(crane: Crane, tell: Listener | None, work: Handler | None) -> None:
+def _resume_orphans(crane: Crane, side: SlackSide | None) -> None:
     """What a dead process left resumes in the background (the server is serving meanwhile):
     unfinished runs (Slack runs go on in their thread), finished runs whose answer it never
     posted, then Slack requests it acknowledged but never planned (planned and answered now)."""
 
     def resume() -> None:
         try:
-            crane.orchestrator.recover(on_event=tell)
-            if work is not None and tell is not None:
-                from bot.intake import resume_received, resume_unanswered
-
-                resume_unanswered(work, tell)
-                resume_received(work)
+            crane.recover()
+            if side is not None:
+                side.resume()
         except Exception:  # the database went away meanwhile: the next start tries again
             log.exception("resuming what a dead process left failed")
 
@@ -168,23 +157,23 @@ def _every(every_s: float, chore: Callable[[], object], name: str) -> threading.
 
 
 def _cluster(
-    crane: Crane, tell: Listener | None, work: Handler | None, replica: bool
+    crane: Crane, side: SlackSide | None, replica: bool
 ) -> tuple[Cluster | None, list[threading.Event]]:
     """On PostgreSQL, a `replica`: its job worker (core.cluster), which also prunes and takes
     over dead replicas' runs, once per period for the whole cluster. On SQLite, the one process
     prunes old delivery records and idempotency keys itself."""
-    if not is_url(crane.store.path):
-        return None, [_every(PRUNE_EVERY_S, crane.store.forget_old_requests, "pruning")]
+    if not crane.shared:
+        return None, [_every(PRUNE_EVERY_S, crane.prune, "pruning")]
     if not replica:
         return None, []
     from core.cluster import Cluster
 
     received = None
-    if work is not None:
+    if side is not None:
         from bot.intake import resume_received
 
-        received = partial(resume_received, work)
-    return Cluster(crane, crane.store.path, tell, received), []
+        received = partial(resume_received, crane, side.handler)
+    return Cluster(crane, received), []
 
 
 def create(
@@ -211,9 +200,10 @@ def create(
     if not auth.tokens:
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
-    work = None if missing else _slack_handler(settings, crane)
+    crane.jobs = jobs
+    side = None if missing else _slack_side(settings, crane)
     endpoint, install, bolt = (
-        (None, None, None) if work is None else _bolt_endpoint(settings, crane, jobs, work)
+        (None, None, None) if side is None else _bolt_endpoint(settings, crane, jobs, side)
     )
     # Socket Mode needs no signing secret, but without one the HTTP endpoint stays shut:
     # an empty HMAC key would let anyone sign requests.
@@ -222,18 +212,11 @@ def create(
         endpoint, settings.slack_signing_secret, settings.max_body_bytes, http_missing
     )
 
-    if missing:
-        sweep: Callable[[], object] = crane.expire_questions
-    else:
-        from bot.app import expiry_sweeper
-
-        sweep = expiry_sweeper(settings, crane)
+    sweep: Callable[[], object] = crane.expire_questions if side is None else side.expire
     # Now and then, cancel questions left unanswered past their time (CRANE_APPROVAL_TTL_S);
     # clicks on an expired prompt are refused on their own, this also tells the prompt.
     chores = [_every(min(60.0, settings.approval_ttl_s / 2), sweep, "expiring questions")]
-    # shows in Slack the runs executed here for another process (bot.shown)
-    tell = None if work is None else _shown_runs(work)
-    cluster, pruning = _cluster(crane, tell, work, replica)
+    cluster, pruning = _cluster(crane, side, replica)
     chores += pruning
 
     @asynccontextmanager
@@ -245,7 +228,7 @@ def create(
             api.state.worker_problem = cluster.problem  # /ready
             from server.live import follow_replicas
 
-            live, _ = follow_replicas(crane.store, api.state.hub)
+            live, _ = follow_replicas(crane.reads, api.state.hub)
         yield
         for chore in chores:
             chore.set()
@@ -256,16 +239,16 @@ def create(
             await cluster.stop()
         # stop taking work; let running runs finish for a bounded time (the rest resume later)
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
-        crane.orchestrator.let_go_queued()  # runs it will not start: another process's soon
+        crane.let_go_queued()  # runs it will not start: another process's soon
         if jobs.wait_idle(0):  # nothing left using it: give back PostgreSQL's connections
-            crane.store.close()
+            crane.close()
 
     api = build_api(crane, jobs, auth, metrics)
     # Slack delivery records and API idempotency keys are written only by the server, so it
     # alone prunes them (not every `crane ask`, whose cold start this write would cost).
-    crane.store.forget_old_requests()
+    crane.prune()
     if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
-        _resume_orphans(crane, tell, work)
+        _resume_orphans(crane, side)
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics)
     app = SlackFirst(slack, api, install)

@@ -9,13 +9,13 @@ import asyncio
 import logging
 
 from api.events import EventHub
-from core.store import Store
+from core.reads import Reads
 from core.store.listen import listen_forever
 
 log = logging.getLogger("crane.live")
 
 
-def follow_replicas(store: Store, hub: EventHub) -> tuple[asyncio.Task[None], asyncio.Event]:
+def follow_replicas(reads: Reads, hub: EventHub) -> tuple[asyncio.Task[None], asyncio.Event]:
     """Start listening (on the running loop); the task, and an event set while connected."""
     connected = asyncio.Event()
 
@@ -26,12 +26,12 @@ def follow_replicas(store: Store, hub: EventHub) -> tuple[asyncio.Task[None], as
         )
         for followed_id, after in runs.items():
             try:
-                events = await asyncio.to_thread(store.events_after, followed_id, after)
+                events = await asyncio.to_thread(reads.events_after, followed_id, after)
             except Exception:  # the database gone for a moment: the next wake-up reads again
                 log.warning("reading events of run %s failed", followed_id, exc_info=True)
                 continue
             for event in events:
                 hub.publish(event)
 
-    task = asyncio.create_task(listen_forever(store.path, on_run, connected), name="crane-live")
+    task = asyncio.create_task(listen_forever(reads.database, on_run, connected), name="crane-live")
     return task, connected

@@ -17,7 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import intake
 from bot.handling import Handler, SlackRequest
+from bot.ledger import Ledger
 from core.jobs import Jobs
+from core.runtime import Crane
 
 BUSY = "I'm busy right now — please try again in a moment."
 BUSY_MEMORY = 1024  # messages recently told "busy" (their twins stay quiet)
@@ -26,6 +28,8 @@ log = logging.getLogger("crane.slack")
 
 @dataclass
 class Deps:
+    crane: Crane
+    ledger: Ledger
     handler: Handler
     jobs: Jobs
     streaming: bool
@@ -42,7 +46,7 @@ class Deps:
         if not jobs.reserve_for_ack():
             return False
         try:
-            recorded = await asyncio.to_thread(intake.record, self.handler, request)
+            recorded = await asyncio.to_thread(intake.record, self.ledger, request)
         except BaseException:
             jobs.release()
             raise

@@ -38,8 +38,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                f"{thread.get('thread_ts')}")  # fmt: skip
 
         async def greet() -> None:
-            store = deps.handler.crane.store
-            if not await asyncio.to_thread(store.claim_delivery, key, event_scope(body, "")):
+            scope = event_scope(body, "")
+            if not await asyncio.to_thread(deps.ledger.claim_delivery, key, scope):
                 return
             await say("Hi! Ask me to calculate something or to keep your todos.")
             await set_suggested_prompts(prompts=PROMPTS)

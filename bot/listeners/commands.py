@@ -11,7 +11,7 @@ from bot import render
 from bot.listeners import BUSY, Deps
 from bot.requests import from_command
 from core.errors import InvalidInput
-from core.runtime import clean_request
+from core.requests import clean_request
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

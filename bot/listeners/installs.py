@@ -28,8 +28,7 @@ def register(app: AsyncApp, deps: Deps, installations: AsyncInstallationStore | 
         if team is None and not enterprise:
             log.warning("app_uninstalled without a workspace or org id: ignored")
             return
-        store = deps.handler.crane.store
-        gone = await asyncio.to_thread(store.forget_tenant, enterprise, team)
+        gone = await asyncio.to_thread(deps.crane.forget_workspace, enterprise, team)
         log.info("uninstalled: %d rows deleted", sum(gone.values()),
                  extra={"tenant": f"{enterprise}/{team or '*'}"})  # fmt: skip
 

@@ -36,9 +36,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             request = from_event(body, bot_user_id, mentioned=mentioned)
             if request is None:
                 return
-            known = deps.handler.crane.store.conversation_exists(
-                event_scope(body, event["user"]), request.conversation
-            )
+            known = deps.crane.reads.follows(event_scope(body, event["user"]), request.conversation)
             if not (known or mentioned):
                 return
         else:

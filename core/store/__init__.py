@@ -9,11 +9,12 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.plan import Feedback, History, Received, Run, RunEvent, RunStatus, Scope, Todo, iso
+from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
 from core.store import approvals, conversations, intake, journal, runs, tenants, todos
 from core.store.conn import Backend, Conn
 from core.store.installations import Installations
 from core.store.journal import Journal
+from core.store.slack import SlackBookkeeping
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -68,7 +69,7 @@ def open_backend(db: str, pool_size: int = 10) -> Backend:
     return Connections(db)
 
 
-class Store:
+class Store(SlackBookkeeping):
     def __init__(self, path: str, clock: Clock = utc_now, pool_size: int = 10) -> None:
         self.path = path
         self.clock = clock
@@ -116,11 +117,13 @@ class Store:
         owner: Owner,
         idempotency: tuple[str, str] | None = None,
         received: str | None = None,
+        shown_in: dict[str, Any] | None = None,
     ) -> str:
         """Store a new run; with (key, body hash), a key this caller used in the last 24 h
         returns the run already stored for it instead (checked inside the same transaction,
         so two concurrent requests with one key cannot both create a run). `received`: the
-        intake record this run was planned from, gone in the same transaction."""
+        intake record this run was planned from, gone in the same transaction; `shown_in`:
+        where a front end shows it, stored with it (`save_shown`)."""
         try:
             with self.write() as conn:
                 if received is not None:
@@ -132,6 +135,8 @@ class Store:
                     if found:
                         return found[1]
                 runs.insert_run(conn, run, owner)
+                if shown_in is not None:
+                    runs.save_shown(conn, run.id, shown_in)
                 if received is not None:  # its requester is answered by the front end
                     intake.owe_answer(conn, run.id)
                 if idempotency and not conversations.claim_idempotent(
@@ -175,15 +180,6 @@ class Store:
     def events_after(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
         with self._db.read() as conn:
             return runs.events_after(conn, run_id, after_seq)
-
-    def save_shown(self, run_id: str, shown_in: dict[str, Any]) -> None:
-        """Where a front end shows the run and what it posted for it (see `runs.shown_in`)."""
-        with self.write() as conn:
-            runs.save_shown(conn, run_id, shown_in)
-
-    def shown(self, run_id: str) -> dict[str, Any] | None:
-        with self._db.read() as conn:
-            return runs.shown(conn, run_id)
 
     def unfinished_runs(self) -> list[Any]:
         with self._db.read() as conn:
@@ -230,10 +226,6 @@ class Store:
         with self._db.read() as conn:
             return approvals.expired(conn, self.clock())
 
-    def set_approval_place(self, run_id: str, index: int, place: str) -> None:
-        with self.write() as conn:
-            approvals.set_place(conn, run_id, index, place)
-
     # feedback
     def vote(self, run_id: str, voter: Scope, value: str) -> None:
         with self.write() as conn:
@@ -247,59 +239,11 @@ class Store:
         with self._db.read() as conn:
             return conversations.conversation_exists(conn, scope, conversation)
 
-    def claim_delivery(self, key: str, tenant: Scope | None = None) -> bool:
-        """Record a delivery (a Slack event, a message) of `tenant`'s workspace; False if it
-        was already recorded."""
-        with self.write() as conn:
-            return conversations.claim_delivery(conn, key, tenant or Scope(), self.clock())
-
     def forget_tenant(self, enterprise_id: str, team_id: str | None) -> dict[str, int]:
         """Delete every row of a workspace (or, team_id None, of a whole org): an uninstall.
         A run of it still executing elsewhere stops at its next write (see `Journal`)."""
         with self.write() as conn:
             return tenants.forget(conn, enterprise_id, team_id)
-
-    # durable intake
-    def receive(self, received: Received, delivery_key: str | None, owner: Owner) -> bool:
-        """Record an acknowledged request, with its delivery key in the same transaction;
-        False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
-        with self.write() as conn:
-            if delivery_key and not conversations.claim_delivery(
-                conn, delivery_key, received.scope, self.clock()
-            ):
-                return False
-            intake.record(conn, received, owner)
-        return True
-
-    def forget_received(self, intake_id: str) -> None:
-        """A received request answered without a run (or not at all: thread chatter)."""
-        with self.write() as conn:
-            intake.forget(conn, intake_id)
-
-    def received_owners(self) -> list[Any]:
-        with self._db.read() as conn:
-            return intake.owners(conn)
-
-    def claim_received(self, intake_id: str, previous_token: str, owner: Owner) -> Received | None:
-        """Take over a received request from a dead process: the request, or None if another
-        process took it first."""
-        with self.write() as conn:
-            if not intake.claim(conn, intake_id, previous_token, owner):
-                return None
-            return intake.load_received(conn, intake_id)
-
-    def mark_answered(self, run_id: str) -> None:
-        """The front end posted this run's answer (see `intake.owe_answer`)."""
-        with self.write() as conn:
-            intake.mark_answered(conn, run_id)
-
-    def unanswered_runs(self) -> list[Any]:
-        with self._db.read() as conn:
-            return intake.unanswered(conn)
-
-    def claim_unanswered(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
-        with self.write() as conn:
-            return intake.claim_unanswered(conn, run_id, previous_token, owner, iso(self.clock()))
 
     def forget_old_requests(self) -> int:
         """Delivery records and idempotency keys past their 24 h are no longer needed."""

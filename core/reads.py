@@ -1,0 +1,48 @@
+"""What front ends read (they write nothing into the store themselves): runs, todos, a run's
+events, conversations, idempotency keys and feedback totals."""
+
+from __future__ import annotations
+
+from core.plan import Feedback, Run, RunEvent, RunStatus, Scope, Todo
+from core.store import Store
+
+
+class Reads:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def run(self, run_id: str, scope: Scope | None = None) -> Run:
+        """One run (NotFound, also for another caller's when `scope` is given)."""
+        return self._store.get_run(run_id, scope)
+
+    def runs(
+        self,
+        scope: Scope | None = None,
+        limit: int = 20,
+        status: RunStatus | None = None,
+        before: tuple[str, str] | None = None,
+    ) -> list[Run]:
+        """The latest runs (of one caller, with `scope`), newest first, before a cursor."""
+        return self._store.list_runs(scope, limit, status, before)
+
+    def events_after(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
+        return self._store.events_after(run_id, after_seq)
+
+    def todos(self, scope: Scope, include_done: bool = False) -> list[Todo]:
+        return self._store.list_todos(scope, include_done)
+
+    def follows(self, scope: Scope, conversation: str) -> bool:
+        """This user has talked with Crane in this conversation (a thread to follow)."""
+        return self._store.conversation_exists(scope, conversation)
+
+    def idempotent_run(self, scope: Scope, key: str) -> tuple[str, str] | None:
+        """(body hash, run id) of this caller's Idempotency-Key, within its 24 hours."""
+        return self._store.idempotent_run(scope, key)
+
+    def vote_totals(self) -> Feedback:
+        return self._store.vote_totals()
+
+    @property
+    def database(self) -> str:
+        """The database's path or URL (a replica listens to it for others' events)."""
+        return self._store.path

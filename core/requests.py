@@ -1,0 +1,56 @@
+"""What a request must be before Crane plans it, and what a plan must be before it is stored."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from pydantic import BaseModel, StringConstraints, ValidationError
+
+from core.errors import InvalidInput
+from core.plan import MAX_REQUEST_CHARS, Plan
+from core.references import check_references
+from core.tool import Tool
+
+# One request stays readable in a Slack thread and bounded in work ("add todos: a;a;a;…").
+MAX_PLAN_STEPS = 50
+
+
+class Request(BaseModel):
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REQUEST_CHARS)
+    ]
+
+
+def clean_request(text: str) -> str:
+    """The request text trimmed, or InvalidInput with a message a person can act on."""
+    try:
+        return Request(text=text).text
+    except ValidationError as error:
+        if any(e["type"] == "string_unicode" for e in error.errors()):
+            # lone surrogates: bytes that were not UTF-8 (a terminal, a JSON "\ud800")
+            raise InvalidInput("the request is not valid text (it is not UTF-8)") from error
+        if not text.strip():
+            raise InvalidInput("the request is empty — say what Crane should do") from error
+        raise InvalidInput(
+            f"the request is too long ({len(text.strip())} characters; the limit is "
+            f"{MAX_REQUEST_CHARS})"
+        ) from error
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(8)
+
+
+def check_plan(plan: Plan, tools: dict[str, Tool]) -> None:
+    """InvalidInput for a plan too long to run, naming tools that do not exist, or with a
+    reference ($N) to a step that is not before it."""
+    if len(plan.steps) > MAX_PLAN_STEPS:
+        raise InvalidInput(
+            f"that would take {len(plan.steps)} steps; Crane runs at most {MAX_PLAN_STEPS} "
+            "per request — split it up"
+        )
+    unknown = [step.tool for step in plan.steps if step.tool not in tools]
+    if unknown:
+        raise InvalidInput(f"the plan uses unknown tools: {', '.join(unknown)}")
+    check_references(plan.steps, {name: tool.reference_args for name, tool in tools.items()})

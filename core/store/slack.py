@@ -1,0 +1,89 @@
+"""Slack's own bookkeeping in the store: delivery records (Slack retries and event twins), the
+durable intake of acknowledged requests, where each run is shown (the ts of every message
+posted for it), where its approval prompt is, and whether its answer is out. Front ends call
+these from one place (`bot.ledger`); the lifecycle (`core.runtime`) never needs them except to
+take over what a dead process left."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from core.plan import Received, Scope, iso
+from core.store import approvals, conversations, intake, runs
+from core.store.conn import Backend, Conn
+
+Owner = tuple[str, int, str]
+
+
+class SlackBookkeeping:
+    """Mixed into `Store`: the same database, clock and transactions."""
+
+    _db: Backend
+    clock: Callable[[], datetime]
+
+    def write(self) -> AbstractContextManager[Conn]:
+        return self._db.write()
+
+    def claim_delivery(self, key: str, tenant: Scope | None = None) -> bool:
+        """Record a delivery (a Slack event, a message) of `tenant`'s workspace; False if it
+        was already recorded."""
+        with self.write() as conn:
+            return conversations.claim_delivery(conn, key, tenant or Scope(), self.clock())
+
+    def save_shown(self, run_id: str, shown_in: dict[str, Any]) -> None:
+        """Where a front end shows the run and what it posted for it (see `runs.shown_in`)."""
+        with self.write() as conn:
+            runs.save_shown(conn, run_id, shown_in)
+
+    def shown(self, run_id: str) -> dict[str, Any] | None:
+        with self._db.read() as conn:
+            return runs.shown(conn, run_id)
+
+    def set_approval_place(self, run_id: str, index: int, place: str) -> None:
+        with self.write() as conn:
+            approvals.set_place(conn, run_id, index, place)
+
+    # durable intake
+    def receive(self, received: Received, delivery_key: str | None, owner: Owner) -> bool:
+        """Record an acknowledged request, with its delivery key in the same transaction;
+        False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
+        with self.write() as conn:
+            if delivery_key and not conversations.claim_delivery(
+                conn, delivery_key, received.scope, self.clock()
+            ):
+                return False
+            intake.record(conn, received, owner)
+        return True
+
+    def forget_received(self, intake_id: str) -> None:
+        """A received request answered without a run (or not at all: thread chatter)."""
+        with self.write() as conn:
+            intake.forget(conn, intake_id)
+
+    def received_owners(self) -> list[Any]:
+        with self._db.read() as conn:
+            return intake.owners(conn)
+
+    def claim_received(self, intake_id: str, previous_token: str, owner: Owner) -> Received | None:
+        """Take over a received request from a dead process: the request, or None if another
+        process took it first."""
+        with self.write() as conn:
+            if not intake.claim(conn, intake_id, previous_token, owner):
+                return None
+            return intake.load_received(conn, intake_id)
+
+    def mark_answered(self, run_id: str) -> None:
+        """The front end posted this run's answer (see `intake.owe_answer`)."""
+        with self.write() as conn:
+            intake.mark_answered(conn, run_id)
+
+    def unanswered_runs(self) -> list[Any]:
+        with self._db.read() as conn:
+            return intake.unanswered(conn)
+
+    def claim_unanswered(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
+        with self.write() as conn:
+            return intake.claim_unanswered(conn, run_id, previous_token, owner, iso(self.clock()))
