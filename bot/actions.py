@@ -98,9 +98,12 @@ class Actions:
             self.crane.proceed(run_id)
 
     def _place(self, decision: Decision, click: Click) -> dict[str, Any]:
-        """Where the prompt is: as stored with the question, else the clicked message."""
+        """Where the prompt is: as stored with the question, else the clicked message. A
+        prompt sent by response_url is replaced through the click's own (fresh) one."""
         if decision.place:
             found: dict[str, Any] = json.loads(decision.place)
+            if "response_url" in found and click.response_url:
+                found["response_url"] = click.response_url
             return found
         return {"channel": click.channel, "ts": click.message_ts, "thread_ts": click.thread_ts,
                 "question": "this step"}  # fmt: skip

@@ -157,7 +157,7 @@ def _every(every_s: float, chore: Callable[[], object], name: str) -> threading.
 
 
 def _cluster(
-    crane: Crane, side: SlackSide | None, replica: bool
+    crane: Crane, side: SlackSide | None, replica: bool, workers: int
 ) -> tuple[Cluster | None, list[threading.Event]]:
     """On PostgreSQL, a `replica`: its job worker (core.cluster), which also prunes and takes
     over dead replicas' runs, once per period for the whole cluster. On SQLite, the one process
@@ -173,7 +173,7 @@ def _cluster(
         from bot.intake import resume_received
 
         received = partial(resume_received, crane, side.handler)
-    return Cluster(crane, received), []
+    return Cluster(crane, received, concurrency=workers), []
 
 
 def create(
@@ -216,7 +216,7 @@ def create(
     # Now and then, cancel questions left unanswered past their time (CRANE_APPROVAL_TTL_S);
     # clicks on an expired prompt are refused on their own, this also tells the prompt.
     chores = [_every(min(60.0, settings.approval_ttl_s / 2), sweep, "expiring questions")]
-    cluster, pruning = _cluster(crane, side, replica)
+    cluster, pruning = _cluster(crane, side, replica, settings.workers)
     chores += pruning
 
     @asynccontextmanager

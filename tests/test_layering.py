@@ -3,6 +3,7 @@ bot/ (Slack) and api/ (REST) never import each other — only the server assembl
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,54 @@ def test_the_check_catches_every_form_of_import(module: str, source: str) -> Non
 )
 def test_the_check_ignores_lookalike_names_and_allowed_layers(module: str, source: str) -> None:
     assert forbidden_imports(source, module) == []
+
+
+# --- the lifecycle is core's: front ends reach the store only through the Slack bookkeeping place
+
+FRONT_ENDS = ("bot", "api", "cli", "server")
+BOOKKEEPING = ROOT / "bot" / "ledger.py"  # Slack's own rows: deliveries, intake, where shown
+
+
+def lifecycle_reaches(source: str) -> list[str]:
+    """Where `source` reaches past the lifecycle (`core.runtime.Crane`): the store or the
+    orchestrator as attributes, or a run executed (`….execute(`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in ("store", "orchestrator"):
+            found.append(f"line {node.lineno}: .{node.attr}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "execute"
+        ):
+            found.append(f"line {node.lineno}: .execute(")
+    return found
+
+
+def _front_end_params() -> list[Any]:
+    paths = [p for layer in FRONT_ENDS for p in sorted((ROOT / layer).rglob("*.py"))]
+    return [pytest.param(p, id=str(p.relative_to(ROOT))) for p in paths if p != BOOKKEEPING]
+
+
+@pytest.mark.parametrize("path", _front_end_params())
+def test_front_ends_neither_write_the_store_nor_execute_runs_themselves(path: Path) -> None:
+    assert lifecycle_reaches(path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "crane.store.add_todo(scope, 'x')",
+        "self.crane.store.save_shown(run_id, {})",
+        "store = crane.store",
+        "crane.orchestrator.subscribe(listener)",
+        "crane.execute(run_id)",
+        "self.orchestrator.execute(run_id, None)",
+    ],
+)
+def test_the_lifecycle_check_catches_every_reach(source: str) -> None:
+    assert lifecycle_reaches(source) != []
+
+
+def test_the_lifecycle_check_lets_the_lifecycles_own_calls_through() -> None:
+    assert lifecycle_reaches("crane.proceed(run.id)\ncrane.reads.run(run_id)\nrestored = 1") == []
