@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -69,6 +69,7 @@ class SlackSide:
     actions: Actions
     views: RunViews
     home: HomeTab | None = None
+    subscriptions: list[Callable[[], None]] = field(default_factory=list)
 
     def expire(self) -> None:
         """Cancel questions left unanswered past CRANE_APPROVAL_TTL_S and say so on their
@@ -81,15 +82,21 @@ class SlackSide:
         resume_unanswered(self.crane, self.views)
         resume_received(self.crane, self.handler)
 
+    def close(self) -> None:
+        """Stop hearing the runtime's events (a server shut down; the runtime may live on)."""
+        while self.subscriptions:
+            self.subscriptions.pop()()
+
 
 def slack_side(settings: Settings, crane: Crane) -> SlackSide:
     """The Slack side of a process; its views hear every run executed or decided here."""
     ledger = Ledger(crane)
     clients = Clients(web_client(settings), ledger.installations if settings.slack_oauth else None)
     views = RunViews(crane, clients, ledger, usage_line)
-    crane.subscribe(views)
     handler = Handler(crane, clients, ledger)
-    return SlackSide(crane, clients, ledger, handler, Actions(crane, clients, ledger), views)
+    side = SlackSide(crane, clients, ledger, handler, Actions(crane, clients, ledger), views)
+    side.subscriptions.append(crane.subscribe(views))
+    return side
 
 
 def build_app(settings: Settings, crane: Crane, jobs: Jobs, side: SlackSide) -> AsyncApp:
@@ -118,7 +125,7 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs, side: SlackSide) -> 
     )
     side.home = HomeTab(crane, side.clients.for_scope, jobs)
     # once per run that changed someone's todos, from anywhere (a failed publish is only logged)
-    crane.subscribe(side.home.on_event)
+    side.subscriptions.append(crane.subscribe(side.home.on_event))
     deps = Deps(
         crane=crane,
         ledger=side.ledger,

@@ -29,7 +29,7 @@ log = logging.getLogger("crane.slack")
 # (run id, step index, where the prompt is: JSON) → stored, so a click can update it later
 SavePlace = Callable[[str, int, str], None]
 # (run id, where it is shown and the ts of each message posted for it) → stored right after
-# each post, so whichever process executes the run next edits those messages (`bot.shown`)
+# each post, so whichever process executes the run next edits those messages (`bot.views`)
 Record = Callable[[str, dict[str, Any]], None]
 
 

@@ -9,7 +9,7 @@
 - recover: `recover`, `take_unanswered`, `take_received` (what a dead process left).
 
 Front ends translate their input into these calls and the events (`subscribe`) into output;
-they read through `run`, `runs`, `todos` and write nothing into the store themselves."""
+they read through `reads` (core.reads) and write nothing into the store themselves."""
 
 from __future__ import annotations
 
@@ -220,22 +220,20 @@ class Crane:
         return self.orchestrator.take_received()
 
     def forget_workspace(self, enterprise_id: str, team_id: str | None) -> dict[str, int]:
-        """An uninstall: every row of the workspace (or the org) goes; its runs stop."""
+        """An uninstall: every row of the workspace (or org) goes; its runs stop."""
         return self.store.forget_tenant(enterprise_id, team_id)
 
-    def prune(self) -> int:
-        """Forget delivery records and idempotency keys past their 24 h."""
+    def prune(self) -> int:  # delivery records and idempotency keys past their 24 h
         return self.store.forget_old_requests()
 
-    def close(self) -> None:
+    def close(self) -> None:  # the database's connections (shutdown, the end of a command)
         self.store.close()
 
     def let_go_queued(self) -> None:
         """Shutting down: runs held for the pool that will not start here go to others."""
         self.orchestrator.let_go_queued()
 
-    def ready(self) -> None:
-        """Raise unless the database takes a write transaction now."""
+    def ready(self) -> None:  # raises unless the database takes a write transaction now
         with self.store.write():
             pass
 
@@ -245,8 +243,7 @@ class Crane:
         return self.dispatch is not None
 
     @property
-    def shared(self) -> bool:
-        """On a PostgreSQL database replicas share (else one process's SQLite file)."""
+    def shared(self) -> bool:  # a PostgreSQL database replicas share (not a SQLite file)
         return is_url(self.store.path)
 
     @property

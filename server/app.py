@@ -240,6 +240,8 @@ def create(
         # stop taking work; let running runs finish for a bounded time (the rest resume later)
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
         crane.let_go_queued()  # runs it will not start: another process's soon
+        if side is not None:
+            side.close()
         if jobs.wait_idle(0):  # nothing left using it: give back PostgreSQL's connections
             crane.close()
 

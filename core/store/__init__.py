@@ -120,10 +120,9 @@ class Store(SlackBookkeeping):
         shown_in: dict[str, Any] | None = None,
     ) -> str:
         """Store a new run; with (key, body hash), a key this caller used in the last 24 h
-        returns the run already stored for it instead (checked inside the same transaction,
-        so two concurrent requests with one key cannot both create a run). `received`: the
-        intake record this run was planned from, gone in the same transaction; `shown_in`:
-        where a front end shows it, stored with it (`save_shown`)."""
+        returns the run already stored for it instead (checked in the same transaction, so
+        two concurrent requests with one key cannot both create a run). `received`: its intake
+        record, gone in the same transaction; `shown_in`: where a front end shows it."""
         try:
             with self.write() as conn:
                 if received is not None:
