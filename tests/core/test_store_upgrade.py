@@ -8,6 +8,7 @@ these databases: `STORE_CONTRACT`, tests/conftest.py.)"""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from core.store import Store, pg_migrate, schema, upgrade
 from tests.core import old_databases
 from tests.pg import fresh_schema
 
+README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 ADA = Scope(enterprise_id="E-old", team_id="T-old", user_id="ada")
 BOB = Scope(enterprise_id="E-old", team_id="T-old", user_id="bob")
 BOOKKEEPING = {"crane_migrations", "_sqlite_migrations"}
@@ -158,17 +160,25 @@ def test_the_app_goes_on_with_the_old_rows(old_db: str) -> None:
         store.close()
 
 
-def test_a_column_added_as_one_more_file_lands_on_an_old_database(
+def test_the_readmes_new_column_is_one_more_file_and_lands_on_an_old_database(
     old_db: str, more_files: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (more_files / A_COLUMN[0]).write_text(A_COLUMN[1], encoding="utf-8")
+    section = README.split("## Adding a column")[1].split("\n## ")[0]
+    assert "`core/store/migrations/NNN_what.sql`" in section
+    assert "`core/store/schema.py`" in section and f"`{schema.POSTGRESQL_ONLY}`" in section
+    example = re.search(
+        r"`(\d{3}_\w+)\.sql`: `(ALTER TABLE (\w+) ADD COLUMN (\w+) [^`]+)`", section
+    )
+    assert example is not None
+    name, sql, table, column = example.groups()
+    (more_files / f"{name}.sql").write_text(sql + "\n", encoding="utf-8")
 
     assert cli.main(["db", "upgrade", "--db", old_db]) == 0
 
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "applied 900_todo_colour" and out[1].endswith("is up to date")
-    colours = _query(old_db, "SELECT title, colour FROM todos ORDER BY id")
-    assert colours[0] == ("buy milk", "none") and len(colours) == 5
+    assert out[0] == f"applied {name}" and out[1].endswith("is up to date")
+    assert column in _column_names(old_db, table)
+    assert len(_query(old_db, f"SELECT {column} FROM {table}")) == 5  # every old row has it
 
 
 def test_a_file_that_fails_half_way_leaves_no_half_written_schema(
