@@ -206,6 +206,16 @@ def _column_names(db: str, table: str) -> list[str]:
     return [column[1] for column in _columns(db)[table]]
 
 
+def test_a_semicolon_in_a_comment_or_a_string_does_not_split_a_statement(
+    old_db: str, more_files: Path
+) -> None:
+    sql = "-- a note; with a semicolon\nALTER TABLE todos ADD COLUMN note TEXT DEFAULT 'a; b'"
+    (more_files / "900_note.sql").write_text(sql, encoding="utf-8")  # and no last `;`
+
+    assert upgrade(old_db) == ["900_note"]
+    assert {row[0] for row in _query(old_db, "SELECT note FROM todos")} == {"a; b"}
+
+
 def _upgrade_with(db: str, folder: str) -> list[str]:
     schema.FILES = Path(folder)  # a spawned process: the parent's monkeypatch is not here
     return upgrade(db)
