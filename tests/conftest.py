@@ -98,12 +98,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield str(tmp_path / "data.db")
     elif request.param == "sqlite-made-by-old-crane":
         yield old_databases.sqlite_copy(tmp_path)
+    elif request.param == "postgresql-made-by-old-crane":
+        with old_databases.postgresql_copy() as url:
+            yield url
     else:
-        with (
-            old_databases.postgresql_copy()
-            if request.param == "postgresql-made-by-old-crane"
-            else fresh_schema()
-        ) as url:
+        with fresh_schema() as url:
             yield url
 
 
