@@ -75,17 +75,35 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "crane.db")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+UPGRADED = ["sqlite-made-by-old-crane", "postgresql-made-by-old-crane"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`database`: once per backend; in a module with `STORE_CONTRACT = True` also on two
+    databases made by the code before the one migration stream, with rows in them, and
+    upgraded in place by this code."""
+    if "database" in metafunc.fixturenames:
+        more = UPGRADED if getattr(metafunc.module, "STORE_CONTRACT", False) else []
+        metafunc.parametrize("database", ["sqlite", "postgresql", *more], indirect=True)
+
+
+@pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Where a test's data lives, once per backend: a SQLite file, then a PostgreSQL URL
-    (a fresh schema of CRANE_TEST_PG)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "data.db")
-        return
+    (a fresh schema of CRANE_TEST_PG); for a store contract module, also both made by old code."""
+    from tests.core import old_databases
     from tests.pg import fresh_schema
 
-    with fresh_schema() as url:
-        yield url
+    if request.param == "sqlite":
+        yield str(tmp_path / "data.db")
+    elif request.param == "sqlite-made-by-old-crane":
+        yield old_databases.sqlite_copy(tmp_path)
+    elif request.param == "postgresql-made-by-old-crane":
+        with old_databases.postgresql_copy() as url:
+            yield url
+    else:
+        with fresh_schema() as url:
+            yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -48,12 +48,31 @@ def with_schema(schema: str) -> str:
 @contextmanager
 def fresh_schema() -> Iterator[str]:
     """A database URL whose tables live in a new, empty schema; dropped afterwards."""
+    with _schema(None) as url:
+        yield url
+
+
+@contextmanager
+def schema_from_dump(dump: str, name_in_dump: str) -> Iterator[str]:
+    """Like `fresh_schema`, holding what `pg_dump --schema <name_in_dump> --inserts` saved."""
+    # psql's meta-commands (`\restrict …`) are for psql; the rest is plain SQL
+    sql = "\n".join(line for line in dump.splitlines() if not line.startswith("\\"))
+    with _schema((sql, name_in_dump)) as url:
+        yield url
+
+
+@contextmanager
+def _schema(dump: tuple[str, str] | None) -> Iterator[str]:
     import psycopg
 
     require()
     schema = f"t_{secrets.token_hex(6)}"
     with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]  # a name we made
+        if dump is None:
+            conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]  # a name we made
+        else:
+            sql, name_in_dump = dump
+            conn.execute(sql.replace(name_in_dump, schema).encode())  # the dump creates it
     try:
         yield with_schema(schema)
     finally:

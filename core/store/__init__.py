@@ -49,11 +49,11 @@ def upgrade(db: str) -> list[str]:
         from core.store.pg_migrate import migrate
 
         return migrate(db)
-    from core.store.db import Connections, applied
+    from core.store.db import Connections
 
-    before = applied(db)
-    Connections(db).close()
-    return sorted(applied(db) - before)
+    opened = Connections(db)
+    opened.close()
+    return opened.upgraded
 
 
 def open_backend(db: str, pool_size: int = 10) -> Backend:

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from core.errors import InvalidInput, TransientError
-from core.store.schema import SET_NAME, STEPS, migrations
+from core.store.sqlite_migrate import migrate
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -44,28 +44,6 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
-
-
-def applied(path: str) -> set[str]:
-    """Names of the migrations a SQLite file has had (none for a new or empty file)."""
-    check_db_path(path)
-    if path == ":memory:" or not Path(path).exists():
-        return set()
-    conn = sqlite3.connect(path)
-    try:
-        found = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
-        ).fetchone()
-        if not found:
-            return set()
-        rows = conn.execute(
-            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (SET_NAME,)
-        )
-        return {row[0] for row in rows}
-    except sqlite3.DatabaseError as error:
-        raise InvalidInput(f"cannot open database {path!r}: {error}") from error
-    finally:
-        conn.close()
 
 
 class Transaction:
@@ -148,7 +126,7 @@ class Connections:
         self._writer = threading.Lock()  # see Transaction
         self._all: list[sqlite3.Connection] = []
         try:
-            self.migrate()
+            self.upgraded = migrate(self.conn, self.write)  # the names this opening applied
         except sqlite3.DatabaseError as error:
             raise InvalidInput(f"cannot open database {path!r}: {error}") from error
 
@@ -173,30 +151,6 @@ class Connections:
         with self._lock:
             self._all.append(conn)
         return conn
-
-    def migrate(self) -> None:
-        # Under BEGIN IMMEDIATE two processes opening a fresh file cannot both migrate;
-        # sqlite-utils' own atomic() nests as a SAVEPOINT inside it.
-        if self._up_to_date():
-            return
-        from sqlite_utils import Database
-
-        with self.write() as conn:
-            migrations().apply(Database(conn, execute_plugins=False, recursive_triggers=False))
-
-    def _up_to_date(self) -> bool:
-        conn = self.conn
-        if not conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
-        ).fetchone():
-            return False
-        applied = {
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (SET_NAME,)
-            )
-        }
-        return all(step.__name__ in applied for step in STEPS)
 
     def read(self) -> _Borrowed:
         """This thread's connection (inside a write transaction: the transaction's)."""

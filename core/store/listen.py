@@ -1,5 +1,5 @@
 """PostgreSQL LISTEN: one connection per server, woken by `NOTIFY crane_events '<run_id>'`
-(sent at the COMMIT of every transaction that wrote a run's events: pg_migrations/030).
+(sent at the COMMIT of every transaction that wrote a run's events: migrations/030).
 
 A notification is only a wake-up: the events table stays the source of truth, and a listener
 that was disconnected calls `on_run(None)` ("read everything you follow again") once it is back,

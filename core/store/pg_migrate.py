@@ -1,29 +1,26 @@
-"""PostgreSQL schema: numbered SQL files in `pg_migrations/`, applied in order, each once.
-
-`NNN_name.sql` files run in name order, each in its own transaction together with its row in
-`crane_migrations`, under a session advisory lock: processes starting at once queue on the
-lock, and each finds the others' migrations recorded. Adding a table is adding a file.
+"""PostgreSQL: the migration stream (`schema`) applied in order, each file once, in its own
+transaction together with its row in `crane_migrations`, under a session advisory lock:
+processes starting at once queue on the lock, and each finds the others' migrations recorded.
 
 The job library replicas share work through (procrastinate) keeps its tables in the same schema;
 its schema is applied here too, under the same lock, after our files, and recorded under
 `JOB_SCHEMA` (procrastinate keeps no record itself, and its schema.sql is not idempotent). A
-later procrastinate release brings upgrade files of its own: apply those here, by name.
+later procrastinate release brings upgrade files of its own: apply those here, by name. SQLite
+has no job library, so none of this is in the shared stream.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from core.errors import Unavailable
+from core.store.schema import CREATE_TABLE, TABLE, applied_at, stream
 
 CONNECT_TIMEOUT_S = 5
-FILES = Path(__file__).parent / "pg_migrations"
 LOCK_KEY = 0x6372616E65  # "crane": one lock for every schema of the database
-TABLE = "crane_migrations"
 # procrastinate 3.10's schema.sql is its 3.4.0 schema (its newest migration is 03.04.00_*)
 JOB_SCHEMA = "procrastinate_3.4.0"
 
@@ -49,8 +46,9 @@ def unavailable(url: str, error: BaseException) -> Unavailable:
     return Unavailable(f"cannot reach the database {describe(url)}: {reason}")
 
 
-def files() -> list[Path]:
-    return sorted(FILES.glob("[0-9][0-9][0-9]_*.sql"))
+def names() -> list[str]:
+    """Everything a PostgreSQL database records once it is up to date."""
+    return [*(migration.name for migration in stream("postgresql")), JOB_SCHEMA]
 
 
 def _applied(conn: psycopg.Connection[Any]) -> set[str]:
@@ -67,17 +65,13 @@ def migrate(url: str) -> list[str]:
     except psycopg.OperationalError as error:
         raise unavailable(url, error) from error
     with conn:
-        wanted = files()
-        if {path.stem for path in wanted} | {JOB_SCHEMA} <= _applied(conn):
+        if set(names()) <= _applied(conn):
             return []  # the usual start: one query, no lock
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {TABLE} "
-                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-            )
+            conn.execute(CREATE_TABLE)
             done = _applied(conn)
-            steps = [(path.stem, path.read_text().encode) for path in wanted]
+            steps = [(each.name, each.sql.encode) for each in stream("postgresql")]
             applied = []
             for name, text in [*steps, (JOB_SCHEMA, _job_schema)]:
                 if name in done:
@@ -85,10 +79,8 @@ def migrate(url: str) -> list[str]:
                 with conn.transaction():
                     conn.execute(text())  # our own files, procrastinate's: no placeholders
                     conn.execute(
-                        f"INSERT INTO {TABLE} (name, applied_at) VALUES "
-                        "(%s, to_char(now() AT TIME ZONE 'UTC', "
-                        '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'))',
-                        (name,),
+                        f"INSERT INTO {TABLE} (name, applied_at) VALUES (%s, %s)",
+                        (name, applied_at()),
                     )
                 applied.append(name)
             return applied

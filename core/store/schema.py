@@ -1,171 +1,61 @@
-"""The SQLite schema, as sqlite-utils migrations, applied under BEGIN IMMEDIATE by `Connections`.
-PostgreSQL has the same tables in `pg_migrations/NNN_name.sql`: a step `mNNN_name` here and a
-file `NNN_name.sql` there, added together. From 003 on the DDL is portable, so both backends
-run the same file.
+"""Crane's schema: ONE stream of numbered SQL files, `migrations/NNN_name.sql`, applied in name
+order on both backends (`sqlite_migrate`, `pg_migrate`), each once, and recorded by name in
+the runner's own table, `crane_migrations`. Adding a column is adding a file.
 
-sqlite-utils is imported only when a migration is pending: an up-to-date database is
-recognised with one query, which keeps `crane ask` cold start short.
+The files are written in PostgreSQL's SQL. What SQLite spells differently is rewritten here and
+nowhere else (`SQLITE_SPELLING`); a file whose first line is `-- postgresql only` (a trigger
+that wakes other replicas, say) is not run on SQLite at all.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
 
-if TYPE_CHECKING:
-    from sqlite_utils import Database
-    from sqlite_utils.migrations import Migrations
+from core.plan import iso
 
-SET_NAME = "crane"
-PG_MIGRATIONS = Path(__file__).parent / "pg_migrations"
+Dialect = Literal["sqlite", "postgresql"]
 
+FILES = Path(__file__).parent / "migrations"
+TABLE = "crane_migrations"
+CREATE_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+)
+POSTGRESQL_ONLY = "-- postgresql only"
 
-def m001_initial(db: Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE todos (
-            id INTEGER PRIMARY KEY,
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            number INTEGER NOT NULL,
-            title TEXT NOT NULL,
-            done INTEGER NOT NULL DEFAULT 0,
-            created_at TEXT NOT NULL,
-            done_at TEXT,
-            -- deleted rows stay so their numbers are never handed out again
-            deleted_at TEXT,
-            UNIQUE (enterprise_id, team_id, user_id, number)
-        );
-        CREATE TABLE conversations (
-            id INTEGER PRIMARY KEY,
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            key TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            UNIQUE (enterprise_id, team_id, key)
-        );
-        CREATE TABLE runs (
-            id TEXT PRIMARY KEY,
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            conversation_id INTEGER REFERENCES conversations(id),
-            text TEXT NOT NULL,
-            status TEXT NOT NULL,
-            planner TEXT NOT NULL,
-            fallback_reason TEXT,
-            usage TEXT,
-            answer TEXT,
-            created_at TEXT NOT NULL,
-            finished_at TEXT,
-            owner_host TEXT,
-            owner_pid INTEGER,
-            owner_token TEXT,
-            heartbeat_at TEXT
-        );
-        CREATE INDEX runs_by_caller ON runs (enterprise_id, team_id, user_id, created_at);
-        CREATE INDEX runs_by_conversation ON runs (conversation_id, user_id, created_at);
-        CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('pending', 'running');
-        CREATE TABLE steps (
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            idx INTEGER NOT NULL,
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            tool TEXT NOT NULL,
-            args TEXT NOT NULL,
-            destructive INTEGER NOT NULL,
-            status TEXT NOT NULL,
-            output TEXT,
-            result TEXT,
-            error TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            started_at TEXT,
-            finished_at TEXT,
-            PRIMARY KEY (run_id, idx)
-        );
-        CREATE TABLE run_events (
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            seq INTEGER NOT NULL,
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            type TEXT NOT NULL,
-            data TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (run_id, seq)
-        );
-        CREATE TABLE deliveries (
-            key TEXT PRIMARY KEY,
-            created_at TEXT NOT NULL
-        );
-        """
-    )
-
-
-def m002_idempotency(db: Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE idempotency (
-            enterprise_id TEXT NOT NULL,
-            team_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            key TEXT NOT NULL,
-            body_hash TEXT NOT NULL,
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (enterprise_id, team_id, user_id, key)
-        );
-        """
-    )
-
-
-def _shared(name: str) -> str:
-    """A later migration's DDL, written once in portable SQL for both backends."""
-    return (PG_MIGRATIONS / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def m003_todo_counters(db: Database) -> None:
-    db.executescript(_shared("003_todo_counters"))  # the next number is an upsert on this row
-
-
-def m004_intake(db: Database) -> None:
-    db.executescript(_shared("004_intake"))
-
-
-def m005_answered(db: Database) -> None:
-    db.executescript(_shared("005_answered"))
-
-
-def m010_approvals_feedback(db: Database) -> None:
-    db.executescript(_shared("010_approvals_feedback"))
-
-
-def m020_installations(db: Database) -> None:
-    db.executescript(_shared("020_installations"))
-
-
-def m040_shown_in(db: Database) -> None:
-    db.executescript(_shared("040_shown_in"))
-
-
-STEPS = (
-    m001_initial,
-    m002_idempotency,
-    m003_todo_counters,
-    m004_intake,
-    m005_answered,
-    m010_approvals_feedback,
-    m020_installations,
-    m040_shown_in,
+# PostgreSQL's phrase → SQLite's, in this order, in every file SQLite runs.
+SQLITE_SPELLING = (
+    # Only `INTEGER PRIMARY KEY` is SQLite's rowid, numbered on insert as an identity column is.
+    (re.compile(r"\bBIGINT GENERATED BY DEFAULT AS IDENTITY\b"), "INTEGER"),
+    # The same storage in SQLite; spelt as SQLite files have always had it, so a new file and
+    # an upgraded one declare identical columns.
+    (re.compile(r"\bBIGINT\b"), "INTEGER"),
 )
 
 
-def migrations() -> Migrations:
-    from sqlite_utils.migrations import Migrations
+@dataclass(frozen=True)
+class Migration:
+    name: str  # the file name without `.sql`: what `crane_migrations` records
+    sql: str  # in the dialect of the backend it is for
 
-    found = Migrations(SET_NAME)
-    for step in STEPS:
-        found()(step)
+
+def stream(dialect: Dialect) -> list[Migration]:
+    """Every migration for `dialect`, in the order they apply."""
+    found = []
+    for path in sorted(FILES.glob("[0-9][0-9][0-9]_*.sql")):
+        sql = path.read_text(encoding="utf-8")
+        if dialect == "sqlite":
+            if sql.startswith(POSTGRESQL_ONLY):
+                continue
+            for phrase, spelling in SQLITE_SPELLING:
+                sql = phrase.sub(spelling, sql)
+        found.append(Migration(path.stem, sql))
     return found
+
+
+def applied_at() -> str:
+    """When a migration is recorded, stamped as every time Crane stores."""
+    return iso(datetime.now(UTC))

@@ -20,6 +20,7 @@ from core.plan import Run, RunStatus, Scope, Step
 from core.store import Store
 
 ISO_MICROS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+STORE_CONTRACT = True  # also on databases made by old code (tests/conftest.py)
 ALICE = Scope(enterprise_id="E1", team_id="T1", user_id="alice")
 
 THREADS, WRITES = 8, 150
@@ -100,11 +101,12 @@ def test_reopening_a_database_keeps_its_data_and_migrates_once(database: str) ->
 
 
 def applied_migrations(database: str) -> list[str]:
+    """What the migration runner recorded, on either backend (one table of its own)."""
     if database.startswith("postgresql://"):
         with psycopg.connect(database) as conn:
             return [row[0] for row in conn.execute("SELECT name FROM crane_migrations")]
     with sqlite3.connect(database) as conn:
-        names = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations")]
+        names = [row[0] for row in conn.execute("SELECT name FROM crane_migrations")]
     conn.close()
     return names
 
@@ -287,6 +289,7 @@ def test_a_second_writer_of_a_runs_events_is_refused_and_rolled_back(store: Stor
 def test_old_delivery_records_and_idempotency_keys_are_forgotten(database: str) -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
     store = Store(database, clock=lambda: now[0])
+    store.forget_old_requests()  # a database with a past has old records of its own
     assert store.claim_delivery("msg:T1:C1:1.0")
     now[0] += timedelta(hours=25)
     assert store.claim_delivery("msg:T1:C1:2.0")

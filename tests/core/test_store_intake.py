@@ -14,6 +14,7 @@ from core.orchestrator import Orchestrator
 from core.plan import Received, Run, Scope, Step
 from core.store import Store
 
+STORE_CONTRACT = True  # also on databases made by old code (tests/conftest.py)
 ALICE = Scope(enterprise_id="E1", team_id="T1", user_id="alice")
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 DEAD = ("this-host", 999_999, "dead-token")

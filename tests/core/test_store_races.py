@@ -13,6 +13,7 @@ import pytest
 from core.plan import Run, Scope, Step
 from core.store import Store, pg_migrate, schema
 
+STORE_CONTRACT = True  # also on databases made by old code (tests/conftest.py)
 ALICE = Scope(enterprise_id="E1", team_id="T1", user_id="alice")
 PROCESSES, PROCESS_WRITES = 4, 40
 RACERS = 8
@@ -94,9 +95,9 @@ def test_processes_opening_a_fresh_database_at_once_apply_each_migration_once(
     with context.Pool(3) as pool:
         seen = pool.map(_open, [database] * 3)
     if database.startswith("postgresql://"):
-        expected = sorted([*(path.stem for path in pg_migrate.files()), pg_migrate.JOB_SCHEMA])
+        expected = sorted(pg_migrate.names())
     else:
-        expected = sorted(step.__name__ for step in schema.STEPS)
+        expected = sorted(migration.name for migration in schema.stream("sqlite"))
     assert [sorted(each) for each in seen] == [expected] * 3  # all there, none twice
 
 

@@ -12,6 +12,7 @@ from core.errors import NotFound
 from core.plan import Run, RunStatus, Scope, Step, StepStatus
 from core.store import Store
 
+STORE_CONTRACT = True  # also on databases made by old code (tests/conftest.py)
 ALICE = Scope(enterprise_id="E1", team_id="T1", user_id="alice")
 BOB = Scope(enterprise_id="E1", team_id="T1", user_id="bob")
 START = datetime(2026, 3, 1, tzinfo=UTC)

@@ -1,5 +1,4 @@
--- Approval before destructive steps, Stop, private outputs and feedback votes
--- (SQLite: m010_approvals_feedback in core/store/schema.py).
+-- Approval before destructive steps, Stop, private outputs and feedback votes.
 ALTER TABLE runs ADD COLUMN approval INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE steps ADD COLUMN private_output INTEGER NOT NULL DEFAULT 0;

@@ -1,4 +1,4 @@
--- Each user's last todo number (SQLite: m003_todo_counters). Taking the next number is an
+-- Each user's last todo number. Taking the next number is an
 -- upsert on this row, so concurrent writers for one user queue on its row lock and never
 -- compute the same MAX(number) + 1; different users never wait for each other.
 CREATE TABLE todo_counters (

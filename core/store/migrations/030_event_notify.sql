@@ -1,3 +1,4 @@
+-- postgresql only: SQLite serves one process, which hears its own events.
 -- Replicas (issue 11): every transaction that writes run events wakes the servers following
 -- those runs — NOTIFY crane_events '<run_id>', delivered at COMMIT (never for a rollback),
 -- once per run and transaction. The events table stays the source of truth: a listener that

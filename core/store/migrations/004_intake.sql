@@ -1,4 +1,4 @@
--- Durable intake (SQLite: m004_intake): every request acknowledged to Slack, recorded with its
+-- Durable intake: every request acknowledged to Slack, recorded with its
 -- delivery key before the ack; the row goes when its run is stored or it was answered without
 -- one. Rows left by a process that died are planned by the next one to start.
 CREATE TABLE intake (

@@ -1,4 +1,4 @@
--- Slack installations and OAuth states (SQLite: m020_installations). One row per installer and
+-- Slack installations and OAuth states. One row per installer and
 -- one bot per workspace, or per enterprise for an org-wide install (team_id ''); `data` is the
 -- rest of slack_sdk's Installation / Bot as JSON text. Deliveries learn their tenant, so an
 -- uninstall forgets them with the rest of the workspace's rows (core/store/tenants.py).
