@@ -25,8 +25,20 @@ from bot.home import HomeTab
 from bot.installations import Clients
 from bot.intake import resume_received, resume_unanswered
 from bot.ledger import Ledger
-from bot.listeners import Deps, actions, assistant, commands, home, installs, mentions, messages
+from bot.listeners import (
+    Deps,
+    actions,
+    assistant,
+    commands,
+    home,
+    installs,
+    mentions,
+    messages,
+    sessions,
+)
 from bot.oauth import oauth_parts
+from bot.sessions import Sessions
+from bot.stopping import Stopper
 from bot.views import RunViews
 from core.errors import TransientError
 from core.jobs import Jobs
@@ -68,6 +80,7 @@ class SlackSide:
     handler: Handler
     actions: Actions
     views: RunViews
+    stopper: Stopper
     home: HomeTab | None = None
     subscriptions: list[Callable[[], None]] = field(default_factory=list)
 
@@ -92,9 +105,11 @@ def slack_side(settings: Settings, crane: Crane) -> SlackSide:
     """The Slack side of a process; its views hear every run executed or decided here."""
     ledger = Ledger(crane)
     clients = Clients(web_client(settings), ledger.installations if settings.slack_oauth else None)
-    views = RunViews(crane, clients, ledger, usage_line)
+    agent_sessions = Sessions(crane)
+    views = RunViews(crane, clients, ledger, usage_line, agent_sessions)
     handler = Handler(crane, clients, ledger)
-    side = SlackSide(crane, clients, ledger, handler, Actions(crane, clients, ledger), views)
+    side = SlackSide(crane, clients, ledger, handler, Actions(crane, clients, ledger), views,
+                     Stopper(crane, clients, ledger, agent_sessions))  # fmt: skip
     side.subscriptions.append(crane.subscribe(views))
     return side
 
@@ -134,6 +149,7 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs, side: SlackSide) -> 
         streaming=settings.slack_streaming == "auto",
         actions=side.actions,
         home=side.home,
+        stopper=side.stopper,
     )
     actions.register(app, deps)
     home.register(app, deps)
@@ -141,6 +157,7 @@ def build_app(settings: Settings, crane: Crane, jobs: Jobs, side: SlackSide) -> 
     commands.register(app, deps)
     mentions.register(app, deps)
     messages.register(app, deps)
+    sessions.register(app, deps)
     installs.register(app, deps, installations)
 
     # Everything else Slack sends is acknowledged with 200 and ignored, so Slack never retries it.

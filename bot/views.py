@@ -29,6 +29,7 @@ from bot import buttons, render
 from bot.installations import Clients
 from bot.ledger import Ledger
 from bot.progress import Target, ThreadProgress, post
+from bot.sessions import Sessions, Thread
 from bot.stream import StreamProgress
 from core.plan import Run, RunEvent
 from core.records import finished_record, step_record
@@ -74,9 +75,14 @@ class HookView:
 class RunViews:
     """The Slack view of every run executed or decided in this process (a subscriber)."""
 
-    def __init__(self, crane: Crane, clients: Clients, ledger: Ledger, usage: UsageLine) -> None:
+    def __init__(
+        self, crane: Crane, clients: Clients, ledger: Ledger, usage: UsageLine, sessions: Sessions
+    ) -> None:
         self.crane, self.clients, self.ledger, self.usage = crane, clients, ledger, usage
+        self.sessions = sessions
         self._showing: dict[str, Show | None] = {}
+        # each shown run's session: its client, thread and the status this pass set last
+        self._threads: dict[str, tuple[WebClient, Thread, str | None]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, event: RunEvent) -> None:
@@ -102,9 +108,11 @@ class RunViews:
         except SlackApiError as error:
             self._broken(event, run, error)
         finally:
+            self._follow_session(event, run, first=not known)
             if event.type in ENDS_PASS:  # this pass over the run ends here
                 with self._lock:
                     shown = self._showing.pop(event.run_id, None)
+                    self._threads.pop(event.run_id, None)
                 if shown is not None and event.type == "run.finished":  # its answer is out:
                     self.ledger.mark_answered(event.run_id)  # nobody is to post it again
 
@@ -129,6 +137,11 @@ class RunViews:
 
             return outcome
         target = Target.from_shown(shown)
+        thread_ts = shown.get("thread_ts") or shown.get("header_ts")
+        if thread_ts and run.conversation:
+            with self._lock:
+                thread = Thread(run.scope, target.channel, thread_ts, run.conversation, run.id)
+                self._threads[run.id] = (client, thread, None)
         if event.type == "run.started":  # a fresh run: shown from its start
             kind = StreamProgress if shown.get("stream") else ThreadProgress
             return kind(client, target, self.usage, self.ledger.save_place,
@@ -141,6 +154,20 @@ class RunViews:
         else:  # taken over, or decided while waiting: each message as the run is now
             progress.restore(run.id, steps, shown)
         return progress
+
+    def _follow_session(self, event: RunEvent, run: Run | None, first: bool) -> None:
+        """The thread's agent session, where a pass starts and ends (bot.sessions)."""
+        if not (first or event.type in ENDS_PASS):
+            return
+        with self._lock:
+            found = self._threads.get(event.run_id)
+        if found is not None:
+            client, thread, told = found
+            title = run.text if run is not None and event.type == "run.started" else None
+            status = self.sessions.follow(client, thread, title, told)
+            with self._lock:
+                if event.run_id in self._threads:
+                    self._threads[event.run_id] = (client, thread, status)
 
     def _broken(self, event: RunEvent, run: Run | None, error: SlackApiError) -> None:
         """Slack refused a message of this run: log it, stop showing the run, and tell its

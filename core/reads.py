@@ -35,6 +35,12 @@ class Reads:
         """This user has talked with Crane in this conversation (a thread to follow)."""
         return self._store.conversation_exists(scope, conversation)
 
+    def unfinished_in(self, tenant: Scope, conversation: str) -> list[tuple[str, RunStatus]]:
+        """(run id, status) of every unfinished run of a workspace's conversation, anyone's
+        (a Slack thread: its agent session's status, Slack's Stop)."""
+        found = self._store.unfinished_in(tenant, conversation)
+        return [(run_id, RunStatus(status)) for run_id, status in found]
+
     def idempotent_run(self, scope: Scope, key: str) -> tuple[str, str] | None:
         """(body hash, run id) of this caller's Idempotency-Key, within its 24 hours."""
         return self._store.idempotent_run(scope, key)

@@ -35,6 +35,7 @@ class Deps:
     streaming: bool
     actions: Any = None  # bot.actions.Actions: button clicks
     home: Any = None  # bot.home.HomeTab: the App Home
+    stopper: Any = None  # bot.stopping.Stopper: Slack's Stop on an agent session
     _pending: set[asyncio.Task[Any]] = field(default_factory=set)
     _told_busy: OrderedDict[str, None] = field(default_factory=OrderedDict)
 

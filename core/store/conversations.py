@@ -69,3 +69,15 @@ def forget_before(conn: Conn, cutoff: datetime) -> int:
     gone = conn.execute("DELETE FROM deliveries WHERE created_at < ?", (iso(cutoff),)).rowcount
     gone += conn.execute("DELETE FROM idempotency WHERE created_at < ?", (iso(cutoff),)).rowcount
     return gone
+
+
+def unfinished_in(conn: Conn, tenant: Scope, key: str) -> list[tuple[str, str]]:
+    """(run id, status) of every run of this workspace's conversation not finished yet, any
+    user's: a Slack thread's runs, whoever asked."""
+    rows = conn.execute(
+        "SELECT r.id, r.status FROM conversations c JOIN runs r ON r.conversation_id = c.id "
+        "WHERE c.enterprise_id = ? AND c.team_id = ? AND c.key = ? "
+        "AND r.status IN ('pending', 'running', 'awaiting_approval') ORDER BY r.created_at",
+        (tenant.enterprise_id, tenant.team_id, key),
+    ).fetchall()
+    return [(row["id"], row["status"]) for row in rows]

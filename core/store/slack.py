@@ -42,6 +42,11 @@ class SlackBookkeeping:
         with self._db.read() as conn:
             return runs.shown(conn, run_id)
 
+    def unfinished_in(self, tenant: Scope, conversation: str) -> list[tuple[str, str]]:
+        """(run id, status) of the runs of a workspace's thread not finished yet, anyone's."""
+        with self._db.read() as conn:
+            return conversations.unfinished_in(conn, tenant, conversation)
+
     def set_approval_place(self, run_id: str, index: int, place: str) -> None:
         with self.write() as conn:
             approvals.set_place(conn, run_id, index, place)

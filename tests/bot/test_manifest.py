@@ -34,6 +34,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "message.mpim": "mpim:history",
     "assistant_thread_started": "assistant:write",
     "assistant_thread_context_changed": "assistant:write",
+    "agent_session_stopped": "assistant:write",
     "app_home_opened": None,
     "app_uninstalled": None,
     "tokens_revoked": None,
@@ -51,6 +52,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "assistant.threads.setStatus": "assistant:write",
     "assistant.threads.setSuggestedPrompts": "assistant:write",
     "assistant.threads.setTitle": "assistant:write",
+    "agents.sessions.setStatus": "chat:write",
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
     "conversations.replies": "im:history",  # Bolt's Assistant thread context store, in DMs
@@ -146,7 +148,9 @@ def test_dms_and_the_assistant_pane_are_enabled() -> None:
     home = MANIFEST["features"]["app_home"]
     assert home["messages_tab_enabled"] is True
     assert home["messages_tab_read_only_enabled"] is False
-    assert "assistant_view" in MANIFEST["features"]
+    # Slack's agent surface; assistant_view is deprecated (the Assistant pane keeps working)
+    assert MANIFEST["features"]["agent_view"]["agent_description"]
+    assert "assistant_view" not in MANIFEST["features"]
     assert MANIFEST["features"]["bot_user"]["display_name"]
 
 

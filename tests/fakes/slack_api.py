@@ -154,6 +154,8 @@ class FakeSlack:
         self._ephemerals: list[dict[str, Any]] = []
         self._home_views: dict[str, Any] = {}  # user → the Home tab view last published
         self._reactions: dict[tuple[str, str], list[str]] = {}
+        # agent sessions: (channel, thread_ts) → title and every status set, in order
+        self._sessions: dict[tuple[str, str], dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._responses: dict[str, ResponseSpec] = {}
         self._delays: dict[str, float] = {}
@@ -265,10 +267,17 @@ class FakeSlack:
             self._ephemerals.clear()
             self._home_views.clear()
             self._reactions.clear()
+            self._sessions.clear()
             self._failures.clear()
             self._responses.clear()
 
     # ------------------------------------------------------------------ inspection
+
+    def session(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
+        """An agent session as Slack keeps it: {"title", "status", "statuses": every one set}."""
+        with self._lock:
+            found = self._sessions.get((channel, thread_ts))
+            return copy.deepcopy(found) if found is not None else None
 
     def calls(self, method: str | None = None) -> list[Call]:
         with self._lock:
@@ -673,7 +682,21 @@ class FakeSlack:
         }
 
 
+def _set_session_status(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """agents.sessions.setStatus: creates the session (its title then, never after)."""
+    channel = _require(params, "channel_id", "channel_not_found")
+    status = _require(params, "status", "invalid_arguments")
+    if status not in ("active", "processing", "suspended", "closed"):
+        raise _ApiError("invalid_status")
+    key = (channel, str(params.get("thread_ts") or ""))
+    session = fake._sessions.setdefault(key, {"title": params.get("title"), "statuses": []})
+    session["status"] = status
+    session["statuses"].append(status)
+    return {"ok": True, "status": status, "title": session["title"]}
+
+
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
+    "agents.sessions.setStatus": _set_session_status,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
     "chat.update": FakeSlack._update,
