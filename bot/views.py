@@ -142,10 +142,12 @@ class RunViews:
             with self._lock:
                 thread = Thread(run.scope, target.channel, thread_ts, run.conversation, run.id)
                 self._threads[run.id] = (client, thread, None)
+        if event.type == "run.started" and shown.get("stream"):  # a fresh run, streamed
+            return StreamProgress(client, target, self.usage, self.ledger.save_place,
+                                  self.ledger.save_shown, self._stopped_by_user)  # fmt: skip
         if event.type == "run.started":  # a fresh run: shown from its start
-            kind = StreamProgress if shown.get("stream") else ThreadProgress
-            return kind(client, target, self.usage, self.ledger.save_place,
-                        self.ledger.save_shown)  # fmt: skip
+            return ThreadProgress(client, target, self.usage, self.ledger.save_place,
+                                  self.ledger.save_shown)  # fmt: skip
         progress = ThreadProgress(client, target, self.usage, self.ledger.save_place,
                                   self.ledger.save_shown)  # fmt: skip
         steps = [step_record(step) for step in run.steps]
@@ -154,6 +156,13 @@ class RunViews:
         else:  # taken over, or decided while waiting: each message as the run is now
             progress.restore(run.id, steps, shown)
         return progress
+
+    def _stopped_by_user(self, run_id: str) -> None:
+        """Slack's Stop ended the stream of a run in a DM (only its requester is there); in a
+        channel, `agent_session_stopped` says who clicked and decides (bot.stopping)."""
+        run = self.crane.reads.run(run_id)
+        if not buttons.is_shared(run.conversation or ""):
+            self.crane.decide(run_id, run.scope, "stop")
 
     def _follow_session(self, event: RunEvent, run: Run | None, first: bool) -> None:
         """The thread's agent session, where a pass starts and ends (bot.sessions)."""

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_streaming: str = Field(
-        default="auto", pattern="^(auto|off)$", validation_alias="CRANE_SLACK_STREAMING"
+        default="auto", pattern="^(auto|dm|off)$", validation_alias="CRANE_SLACK_STREAMING"
     )
 
     approval_ttl_s: int = Field(

@@ -48,7 +48,7 @@ def test_approvals_on_a_busy_replica_go_on_on_another_replicas_worker_once(
             store.add_todo(SLACK_USER, title)  # #1, #2
         store.add_todo(ALICE, "milk by REST")  # ALICE's #1
         with FakeSlack() as fake:
-            env = _slack_env(fake) | {"CRANE_SLACK_STREAMING": "auto", "CRANE_WORKERS": "2"}
+            env = _slack_env(fake) | {"CRANE_SLACK_STREAMING": "dm", "CRANE_WORKERS": "2"}
             with replicas(shared_db, tmp_path / "a", 1, **env) as (a,):
                 # three runs accepted by A wait for their requester's approval
                 waiting = RunStatus.awaiting_approval

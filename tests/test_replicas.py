@@ -277,9 +277,11 @@ def test_a_slack_run_whose_replica_died_is_finished_by_another_in_the_same_messa
         event = mention_event("add todos: " + "; ".join(f"slow {n}" for n in range(1, 6)))
         assert _signed_post(victim, event_body(event)).status_code == 200
         fake.wait_for("chat.postMessage", count=2, timeout=30)  # its header and first step
+        # mid-run: its worker's job stalls, its run's owner is gone (killed before the other
+        # starts: a replica starting on a loaded machine may take longer than the whole run)
+        victim.kill()
+        fake.delay("chat.postMessage", 0)
         with replicas(shared_db, tmp_path / "b", 1, **_slack_env(fake)) as (live,):
-            victim.kill()  # mid-run: its worker's job stalls, its run's owner is gone
-            fake.delay("chat.postMessage", 0)
             store = Store(shared_db)
             try:
                 (run_id,) = [run.id for run in store.list_runs(SLACK_USER)]
@@ -373,7 +375,7 @@ def test_a_dm_to_a_replica_is_streamed_by_whichever_worker_runs_it(
     shared_db: str, tmp_path: Path
 ) -> None:
     with FakeSlack() as fake:
-        env = _slack_env(fake) | {"CRANE_SLACK_STREAMING": "auto"}
+        env = _slack_env(fake) | {"CRANE_SLACK_STREAMING": "dm"}
         with replicas(shared_db, tmp_path, 2, **env) as group:
             event = message_event("calculate 2+3", channel="D111", channel_type="im")
             assert _signed_post(group[0], event_body(event)).status_code == 200

@@ -32,7 +32,8 @@ class Deps:
     ledger: Ledger
     handler: Handler
     jobs: Jobs
-    streaming: bool
+    streaming: bool  # stream runs in DMs and the Assistant pane
+    stream_threads: bool = False  # …and in channel threads too (where Slack allows it)
     actions: Any = None  # bot.actions.Actions: button clicks
     home: Any = None  # bot.home.HomeTab: the App Home
     stopper: Any = None  # bot.stopping.Stopper: Slack's Stop on an agent session

@@ -17,7 +17,7 @@ from core.requests import clean_request
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/crane")
     async def crane_command(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        request = replace(from_command(body), token=context.bot_token)
+        request = replace(from_command(body), token=context.bot_token, stream=deps.stream_threads)
         if request.text.lower() in ("", "help"):
             await ack(response_type="ephemeral", text=render.USAGE)
             return

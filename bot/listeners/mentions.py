@@ -19,4 +19,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         request = from_event(body, context.bot_user_id, mentioned=True)
         if request is not None:
-            await deps.submit_or_say_busy(replace(request, token=context.bot_token), client)
+            request = replace(request, token=context.bot_token, stream=deps.stream_threads)
+            await deps.submit_or_say_busy(request, client)

@@ -33,7 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                                  stream=deps.streaming)  # fmt: skip
         elif event.get("thread_ts"):
             mentioned = mentions(event, bot_user_id)
-            request = from_event(body, bot_user_id, mentioned=mentioned)
+            request = from_event(body, bot_user_id, mentioned=mentioned, stream=deps.stream_threads)
             if request is None:
                 return
             known = deps.crane.reads.follows(event_scope(body, event["user"]), request.conversation)

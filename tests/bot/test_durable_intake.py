@@ -37,8 +37,9 @@ def start(
     started: list[CraneProcess] = []
 
     def launch(**env: str) -> CraneProcess:
+        # channel threads shown as messages (their edits are what these tests follow)
         slack = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                 "SLACK_API_URL": fake.url}  # fmt: skip
+                 "SLACK_API_URL": fake.url, "CRANE_SLACK_STREAMING": "dm"}  # fmt: skip
         started.append(CraneProcess(db, **slack, **env))
         return started[-1]
 
