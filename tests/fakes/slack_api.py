@@ -273,6 +273,13 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ inspection
 
+    def end_streams(self) -> None:
+        """End every stream still open, as Slack does after about five minutes: appending to
+        one answers `message_not_in_streaming_state`."""
+        with self._lock:
+            for msg in self._messages.values():
+                msg.streaming = False
+
     def session(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
         """An agent session as Slack keeps it: {"title", "status", "statuses": every one set}."""
         with self._lock:
