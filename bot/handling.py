@@ -16,7 +16,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import buttons, render
 from bot.installations import Clients
 from bot.ledger import Ledger
-from bot.progress import Target, post
+from bot.messages import Target, post
 from bot.views import hook_shown
 from core.errors import CraneError
 from core.plan import Scope

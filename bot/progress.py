@@ -11,7 +11,6 @@ Streaming (DMs, Assistant) is `bot.stream`.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,77 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot import buttons, render
+from bot import render
+from bot.messages import Record, SavePlace, Target, ask, post, posted, tag, whisper
 from core.plan import RunEvent
 
 log = logging.getLogger("crane.slack")
-
-# (run id, step index, where the prompt is: JSON) → stored, so a click can update it later
-SavePlace = Callable[[str, int, str], None]
-# (run id, where it is shown and the ts of each message posted for it) → stored right after
-# each post, so whichever process executes the run next edits those messages (`bot.views`)
-Record = Callable[[str, dict[str, Any]], None]
-
-
-@dataclass
-class Target:
-    """Where a run is shown, and for whom."""
-
-    channel: str
-    thread_ts: str | None  # None: the header goes top-level and the thread hangs off it
-    user_id: str
-    team_id: str
-    text: str
-    header_ts: str | None = None  # already posted (a slash command's header)
-
-    @property
-    def shared(self) -> bool:
-        return buttons.is_shared(self.channel)
-
-    def shown(self, stream: bool = False) -> dict[str, Any]:
-        return {"channel": self.channel, "thread_ts": self.thread_ts, "user_id": self.user_id,
-                "team_id": self.team_id, "text": self.text, "header_ts": self.header_ts,
-                "stream": stream}  # fmt: skip
-
-    @classmethod
-    def from_shown(cls, shown: dict[str, Any]) -> Target:
-        return cls(shown["channel"], shown.get("thread_ts"), shown["user_id"],
-                   shown["team_id"], shown["text"], shown.get("header_ts"))  # fmt: skip
-
-
-def post(client: WebClient, **kwargs: Any) -> dict[str, Any]:
-    """chat.postMessage; on msg_too_long retry once with the text cut hard."""
-    try:
-        return dict(client.chat_postMessage(**kwargs).data)  # type: ignore[arg-type]
-    except SlackApiError as error:
-        if error.response.get("error") != "msg_too_long":
-            raise
-        kwargs["text"] = render.plain(kwargs.get("text", ""))[:1000]
-        kwargs.pop("blocks", None)
-        return dict(client.chat_postMessage(**kwargs).data)  # type: ignore[arg-type]
-
-
-def whisper(client: WebClient, target: Target, text: str) -> None:
-    """An ephemeral note to the requester in the run's thread."""
-    client.chat_postEphemeral(channel=target.channel, user=target.user_id,
-                              thread_ts=target.thread_ts, text=render.plain(text))  # fmt: skip
-
-
-def ask(client: WebClient, target: Target, run_id: str, data: dict[str, Any]) -> str:
-    """Post the approval prompt for a `run.awaiting_approval` event; returns where it is
-    (JSON: channel, prompt ts, thread, header) for the answer to update later."""
-    question, detail, index = data["question"], data.get("detail") or "", data["step"]["index"]
-    shown = "" if target.shared else detail
-    blocks = buttons.prompt_blocks(target.user_id, run_id, index, question, shown)
-    prompt = post(client, channel=target.channel, thread_ts=target.thread_ts,
-                  text=buttons.prompt_text(target.user_id, question), blocks=blocks)  # fmt: skip
-    if detail and target.shared:
-        whisper(client, target, f"{question} {detail} ({buttons.ONLY_YOU})")
-    return json.dumps({"channel": target.channel, "ts": prompt["ts"], "thread_ts":
-                       target.thread_ts, "header_ts": target.header_ts, "text": target.text,
-                       "question": question})  # fmt: skip
 
 
 @dataclass
@@ -132,6 +66,7 @@ class ThreadProgress:
         owed), from what it recorded: its messages are edited, and only those it died
         before recording are posted again."""
         self._load(run_id, steps, shown)
+        self._find_posted()
         self._open()
         # the steps that moved on while nobody was showing them (their process died between
         # committing a step and editing its message): each shown as it stands now
@@ -147,6 +82,23 @@ class ThreadProgress:
         self.step_ts = {int(index): ts for index, ts in (shown.get("step_ts") or {}).items()}
         self.group_ts, self.answer_ts = shown.get("group_ts"), shown.get("answer_ts")
 
+    def _find_posted(self) -> None:
+        """Messages its process posted but died before recording: found in the thread by
+        their metadata (`bot.messages.tag`), so they are edited, not posted twice."""
+        root = self.target.thread_ts
+        expected = [s["index"] for s in self.steps if s["status"] != "pending"]
+        missing = (not self.target.header_ts or self.answer_ts is None
+                   or any(index not in self.step_ts for index in expected))  # fmt: skip
+        if not (root and missing and self.run_id):
+            return
+        found = posted(self.client, self.target.channel, root, self.run_id)
+        self.target.header_ts = self.target.header_ts or found.get("header")
+        self.group_ts = self.group_ts or found.get("progress")
+        self.answer_ts = self.answer_ts or found.get("answer")
+        for role, ts in found.items():
+            if role.startswith("step-") and role[5:].isdigit():
+                self.step_ts.setdefault(int(role[5:]), ts)
+
     def shown(self) -> dict[str, Any]:
         return self.target.shown() | {
             "header_ts": self.header_ts, "group_ts": self.group_ts, "answer_ts": self.answer_ts,
@@ -158,7 +110,8 @@ class ThreadProgress:
             self.record(self.run_id, self.shown())
 
     def _post_header(self) -> None:
-        reply = post(self.client, thread_ts=self.target.thread_ts, **self._header("running"))
+        reply = post(self.client, thread_ts=self.target.thread_ts, **self._header("running"),
+                     metadata=tag(self.run_id, "header"))  # fmt: skip
         self.header_ts = self.target.header_ts = reply["ts"]
         self._recorded()
 
@@ -195,7 +148,8 @@ class ThreadProgress:
         else:
             self._post_header()
         if self.grouped and not self.group_ts:
-            self.group_ts = post(self.client, **self._group_message())["ts"]
+            message = self._group_message() | {"metadata": tag(self.run_id, "progress")}
+            self.group_ts = post(self.client, **message)["ts"]
             self._recorded()
             self.last_group_update = self.clock()
 
@@ -227,7 +181,8 @@ class ThreadProgress:
         ts = self.step_ts.get(step["index"])
         if ts is None:
             reply = post(self.client, channel=self.target.channel, thread_ts=self.thread_ts,
-                         text=render.truncate(line, 3000), blocks=blocks)  # fmt: skip
+                         text=render.truncate(line, 3000), blocks=blocks,
+                         metadata=tag(self.run_id, f"step-{step['index']}"))  # fmt: skip
             self.step_ts[step["index"]] = reply["ts"]
             self._recorded()
         else:
@@ -270,6 +225,7 @@ class ThreadProgress:
                 thread_ts=self.thread_ts,
                 text=render.plain(answer),
                 blocks=render.answer_blocks(answer, status, self.usage_line(data), self.run_id),
+                metadata=tag(self.run_id, "answer"),
             )["ts"]
             self._recorded()
         if self.header_ts:

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.installations import Clients
 from bot.ledger import Ledger
-from bot.progress import post
+from bot.messages import post
 from bot.sessions import GOING, Sessions, Thread
 from core.approval import Outcome
 from core.errors import NotFound

@@ -20,7 +20,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import buttons, render
-from bot.progress import Record, SavePlace, Target, ThreadProgress, ask, whisper
+from bot.messages import Record, SavePlace, Target, ask, whisper
+from bot.progress import ThreadProgress
 from core.plan import RunEvent
 
 log = logging.getLogger("crane.slack")

@@ -28,7 +28,8 @@ from slack_sdk.webhook import WebhookClient
 from bot import buttons, render
 from bot.installations import Clients
 from bot.ledger import Ledger
-from bot.progress import Target, ThreadProgress, post
+from bot.messages import Target, post
+from bot.progress import ThreadProgress
 from bot.sessions import Sessions, Thread
 from bot.stream import StreamProgress
 from core.plan import Run, RunEvent

@@ -702,8 +702,27 @@ def _set_session_status(fake: FakeSlack, params: dict[str, Any]) -> dict[str, An
     return {"ok": True, "status": status, "title": session["title"]}
 
 
+def _replies(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """conversations.replies: a thread's messages, oldest first; their metadata only when
+    asked for (`include_all_metadata`), as Slack does."""
+    channel = _require(params, "channel", "channel_not_found")
+    root = _require(params, "ts", "thread_not_found")
+    thread = sorted((m for (c, _), m in fake._messages.items()
+                     if c == channel and (m.ts == root or m.thread_ts == root)),
+                    key=lambda m: float(m.ts))  # fmt: skip
+    with_metadata = str(params.get("include_all_metadata")).lower() in ("true", "1")
+    messages = []
+    for msg in thread:
+        shown = msg.to_slack()
+        if not with_metadata:
+            shown.pop("metadata", None)
+        messages.append(shown)
+    return {"ok": True, "messages": messages, "has_more": False}
+
+
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "agents.sessions.setStatus": _set_session_status,
+    "conversations.replies": _replies,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
     "chat.update": FakeSlack._update,
