@@ -714,6 +714,21 @@ def _replies(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
     messages = []
     for msg in thread:
         shown = msg.to_slack()
+        # Slack answers every message with blocks: a text-only one gets its text as rich text
+        shown.setdefault(
+            "blocks",
+            [
+                {
+                    "type": "rich_text",
+                    "elements": [
+                        {
+                            "type": "rich_text_section",
+                            "elements": [{"type": "text", "text": msg.text}],
+                        }
+                    ],
+                }
+            ],
+        )
         if not with_metadata:
             shown.pop("metadata", None)
         messages.append(shown)
