@@ -212,6 +212,10 @@ def create(
         notices.append("no CRANE_API_TOKENS: /api/v1 and / serve loopback clients only, "
                        "as the local user.")  # fmt: skip
     work = None if missing else _slack_handler(settings, crane)
+    if work is not None:  # Slack Web API calls, coalesced edits and 429s (bot.pacing)
+        from bot.pacing import pacer_for
+
+        metrics.count_slack_calls(pacer_for(settings).counts.totals)
     endpoint, install, bolt = (
         (None, None, None) if work is None else _bolt_endpoint(settings, crane, jobs, work)
     )
