@@ -104,3 +104,41 @@ def test_a_429_stops_only_its_workspace_and_method_until_retry_after_has_run_out
     assert answer.at < retried.at  # … and for this method alone
     assert fake.message(CHANNEL, other["ts"]).text == "✅"  # type: ignore[union-attr]
     assert pacer.counts.totals()["rate_limited"] == {"chat.update": 1}
+
+
+def test_a_busy_workspaces_step_edits_coalesce_and_a_second_workspace_is_not_slowed(
+    fake: FakeSlack,
+) -> None:
+    fake.limit("chat.update", TIER_3, minute_s=MINUTE_S)
+    pacer = Pacer(LocalBudget(limits(SCALED)))
+    busy = PacedWebClient(token=TOKEN, base_url=fake.url, pacer=pacer)
+    quiet = PacedWebClient(token="xoxb-quiet", base_url=fake.url, pacer=pacer)
+    busy_ts = [busy.chat_postMessage(channel=CHANNEL, text="◻️")["ts"] for _ in range(RUNS)]
+    quiet_ts = quiet.chat_postMessage(channel=CHANNEL, text="◻️")["ts"]
+
+    def run(client: PacedWebClient, ts: str) -> None:  # each step: ⏳ then ✅, as a run shows it
+        for step in range(1, STEPS + 1):
+            client.chat_update(channel=CHANNEL, ts=ts, text=f"⏳ {step}")
+            client.chat_update(channel=CHANNEL, ts=ts, text=f"✅ {step}")
+
+    runs = [threading.Thread(target=run, args=(busy, ts)) for ts in busy_ts]
+    for thread in runs:
+        thread.start()
+    run(quiet, quiet_ts)
+    for thread in runs:
+        thread.join(10)
+
+    def unfinished() -> list[str]:
+        return [
+            ts for ts in [*busy_ts, quiet_ts] if fake.message(CHANNEL, ts).text != f"✅ {STEPS}"
+        ]  # type: ignore[union-attr]
+
+    wait_until(lambda: not unfinished(), 20, unfinished)  # the latest state of every message
+    updates = fake.calls("chat.update")
+    assert [c for c in updates if c.status == 429] == []
+    edits = (RUNS + 1) * STEPS * 2
+    assert pacer.counts.totals()["coalesced"]["chat.update"] == edits - len(updates)
+    busy_calls = [c for c in updates if c.token == TOKEN]
+    assert len(busy_calls) < RUNS * STEPS  # most of the busy workspace's edits were superseded
+    quiet_last = max(c.at for c in updates if c.token == "xoxb-quiet")
+    assert sum(1 for c in busy_calls if c.at < quiet_last) < len(busy_calls) / 2
