@@ -5,9 +5,13 @@ client) against the fake Web API enforcing Tier 3 on chat.update on a scaled clo
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.pacing import PacedWebClient, Pacer
 from core.ratelimit import LocalBudget, limits
@@ -142,3 +146,14 @@ def test_a_busy_workspaces_step_edits_coalesce_and_a_second_workspace_is_not_slo
     assert len(busy_calls) < RUNS * STEPS  # most of the busy workspace's edits were superseded
     quiet_last = max(c.at for c in updates if c.token == "xoxb-quiet")
     assert sum(1 for c in busy_calls if c.at < quiet_last) < len(busy_calls) / 2
+
+
+def test_serve_refuses_a_malformed_rate_limit_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "CRANE_DB": str(tmp_path / "crane.db"), "PORT": "0",
+           "CRANE_SLACK_RATE_LIMITS": "chat.update=50/min,chat.postMessage=fast"}  # fmt: skip
+    crane = str(Path(sys.executable).parent / "crane")  # the installed console script
+    done = subprocess.run([crane, "serve"], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("crane: CRANE_SLACK_RATE_LIMITS: 'chat.postMessage=fast' is not")

@@ -44,7 +44,7 @@ def test_overrides_replace_the_defaults_from_slacks_tiers() -> None:
             "chat.update=50/fortnight", "=50/min", "chat.update=50/min;x=1/s"],
 )  # fmt: skip
 def test_a_malformed_override_is_refused_naming_the_bad_item(bad: str) -> None:
-    with pytest.raises(InvalidInput, match="CRANE_SLACK_RATE_LIMITS: .*e.g. chat.update=50/min"):
+    with pytest.raises(InvalidInput, match=r"CRANE_SLACK_RATE_LIMITS: .*e\.g\. chat\.update="):
         parse_limits(f"chat.postMessage=60/min,{bad}")
     with pytest.raises(ValidationError, match="CRANE_SLACK_RATE_LIMITS"):
         Settings(slack_rate_limits=bad)
