@@ -101,7 +101,14 @@ def _burst(runs: int, make_client: Callable[[FakeSlack], WebClient]) -> dict[str
             "rate_limited": sum(1 for c in calls if c.status == 429),
             "wrong": sum(1 for ts in threads_ts if not _ended_right(fake, ts)),
             "seconds": last - started,
+            "coalesced_per_run": _coalesced(client) / runs,
         }
+
+
+def _coalesced(client: WebClient) -> int:
+    if not isinstance(client, PacedWebClient):
+        return 0  # the old client sent every edit
+    return client.pacer.counts.totals()["coalesced"].get("chat.update", 0)
 
 
 def _before(fake: FakeSlack) -> WebClient:
@@ -128,6 +135,7 @@ def run(quick: bool = False) -> Result:
                 f"last answer {figures['seconds']:.2f} s")  # fmt: skip
     result: Result = []
     for key, label, unit in (("calls_per_run", "Web API calls per run", ""),
+                             ("coalesced_per_run", "edits coalesced per run", ""),
                              ("rate_limited", "429s per burst", ""),
                              ("wrong", "threads not ending as their run", ""),
                              ("seconds", "time to the last answer", " s")):  # fmt: skip

@@ -12,9 +12,17 @@ import pytest
 
 from tests.bot.conftest import SECRET, TOKEN, mention_event
 from tests.bot.test_rate_limits import (
-    CRANE_BURST, MINUTE_S, POSTS, RUNS, SCALED, TIER_3, shown_done, ten_todos, thread_of,
+    CRANE_BURST,
+    MINUTE_S,
+    POSTS,
+    RUNS,
+    SCALED,
+    TIER_3,
+    shown_done,
+    ten_todos,
+    thread_of,
     wait_until,
-)  # fmt: skip
+)
 from tests.fakes.signing import event_body, signed_headers
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_limits import busiest, early_calls
