@@ -33,8 +33,8 @@ from tests.fakes.slack_api import FakeSlack
 TOKEN = "xoxb-bench"
 CHANNEL = "C111"
 TIER_3, POSTS = 50, 60  # a minute's chat.update and chat.postMessage calls
-MINUTE_S = 2.0
-SCALED = f"chat.update={int(TIER_3 / MINUTE_S)}/s,chat.postMessage={int(POSTS / MINUTE_S)}/s"
+MINUTE_S = 6.0
+SCALED = f"chat.update={TIER_3}/{MINUTE_S:g}s,chat.postMessage={POSTS}/{MINUTE_S:g}s"
 STEPS, STEP_S = 10, 0.15
 QUIET_S = 2.0  # no call for this long after the runs ended: nothing more is coming
 

@@ -30,7 +30,7 @@ DEFAULT_LIMITS = "chat.update=50/min,chat.postMessage=60/min,chat.startStream=20
                  "chat.delete=50/min,views.publish=100/min,reactions.add=50/min"  # fmt: skip
 BURST_SHARE = 6  # a burst of a sixth of a period's calls goes out at once (Slack allows bursts)
 SLOWEST = 8.0  # 429s after 429s slow a key down to an eighth of its budget, no further
-_ITEM = re.compile(r"^([a-zA-Z][\w.]*)=(\d+)/(s|sec|min|h|hour)$")
+_ITEM = re.compile(r"^([a-zA-Z][\w.]*)=(\d+)/(\d+(?:\.\d+)?)?(s|sec|min|h|hour)$")
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,14 @@ def parse_limits(text: str) -> dict[str, Limit]:
         if not item:
             continue
         matched = _ITEM.match(item)
-        if matched is None or int(matched[2]) < 1:
+        units = float(matched[3] or 1) if matched else 0
+        if matched is None or int(matched[2]) < 1 or units <= 0:
             raise InvalidInput(
                 f"CRANE_SLACK_RATE_LIMITS: {item!r} is not METHOD=COUNT/PERIOD "
-                "(COUNT ≥ 1, PERIOD s, min or hour), e.g. chat.update=50/min"
+                "(COUNT ≥ 1; PERIOD s, min or hour, or a number of them: 10s), "
+                "e.g. chat.update=50/min"
             )
-        found[matched[1]] = Limit(int(matched[2]), PERIODS[matched[3]])
+        found[matched[1]] = Limit(int(matched[2]), units * PERIODS[matched[4]])
     return found
 
 

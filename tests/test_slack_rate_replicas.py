@@ -66,4 +66,4 @@ def test_two_replicas_spend_one_budget_and_every_thread_ends_right(
                 calls = fake.calls(method)
                 assert early_calls(calls) == []
                 assert [c for c in calls if c.status == 429] == []
-                assert busiest(calls, MINUTE_S) <= tier + max(CRANE_BURST, tier // 2 // 6)
+                assert busiest(calls, MINUTE_S) <= tier + max(CRANE_BURST, tier // 6)

@@ -22,8 +22,8 @@ from tests.fakes.slack_limits import busiest, early_calls
 TIER_3 = 50  # chat.update: calls a minute per workspace (Slack's Tier 3)
 POSTS = 60  # chat.postMessage: about one a second
 MINUTE_S = 2.0  # a scaled minute
-SCALED = f"chat.update={int(TIER_3 / MINUTE_S)}/s,chat.postMessage={int(POSTS / MINUTE_S)}/s"
-CRANE_BURST = TIER_3 // 2 // 6  # core.ratelimit.BURST_SHARE of the scaled budget
+SCALED = f"chat.update={TIER_3}/{MINUTE_S:g}s,chat.postMessage={POSTS}/{MINUTE_S:g}s"
+CRANE_BURST = TIER_3 // 6  # core.ratelimit.BURST_SHARE of a minute's calls
 RUNS, STEPS = 20, 10
 
 

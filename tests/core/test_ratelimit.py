@@ -31,9 +31,10 @@ def busiest(times: list[float], window: float) -> int:
 
 
 def test_overrides_replace_the_defaults_from_slacks_tiers() -> None:
-    found = limits("chat.update=20/min, chat.postMessage=2/s")
+    found = limits("chat.update=20/min, chat.postMessage=2/s, views.publish=50/2.5s")
     assert found["chat.update"] == Limit(20, 60.0)
     assert found["chat.postMessage"] == Limit(2, 1.0)
+    assert found["views.publish"] == Limit(50, 2.5)  # a scaled minute
     assert limits(None)["chat.update"] == TIER_3  # Tier 3
     assert limits(None)["chat.startStream"] == Limit(20, 60.0)  # Tier 2
     assert limits(None)["chat.appendStream"] == Limit(100, 60.0)  # Tier 4
@@ -41,7 +42,8 @@ def test_overrides_replace_the_defaults_from_slacks_tiers() -> None:
 
 @pytest.mark.parametrize(
     "bad", ["chat.update", "chat.update=50", "chat.update=fast/min", "chat.update=0/min",
-            "chat.update=50/fortnight", "=50/min", "chat.update=50/min;x=1/s"],
+            "chat.update=50/fortnight", "=50/min", "chat.update=50/min;x=1/s",
+            "chat.update=50/0s", "chat.update=50/-1min"],
 )  # fmt: skip
 def test_a_malformed_override_is_refused_naming_the_bad_item(bad: str) -> None:
     with pytest.raises(InvalidInput, match=r"CRANE_SLACK_RATE_LIMITS: .*e\.g\. chat\.update="):

@@ -32,11 +32,13 @@ class _Bucket:
         rate = self.per_minute / self.minute_s
         self.tokens = min(self.per_minute // 4, self.tokens + (now - self.at) * rate)
         self.at = now
-        if now >= self.blocked_until and self.tokens >= 1:
+        if now < self.blocked_until:  # too early: refused again, the block left as it was
+            return max(1, math.ceil(self.blocked_until - now))
+        if self.tokens >= 1:
             self.tokens -= 1
             return None
-        retry_after = max(1, math.ceil(max(self.blocked_until - now, (1 - self.tokens) / rate)))
-        self.blocked_until = max(self.blocked_until, now + retry_after)
+        retry_after = max(1, math.ceil((1 - self.tokens) / rate))
+        self.blocked_until = now + retry_after
         return retry_after
 
 
