@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from core.plan import Feedback, RunEvent
@@ -26,6 +26,30 @@ class Votes(Collector):
         family.add_metric(["up"], found.up)
         family.add_metric(["down"], found.down)
         yield family
+
+
+# (kind → method → count), as bot.pacing.SlackCalls.totals gives them
+SlackTotals = Callable[[], dict[str, dict[str, int]]]
+SLACK_FAMILIES = {
+    "calls": ("crane_slack_calls", "Slack Web API calls sent, by method"),
+    "coalesced": ("crane_slack_coalesced_updates", "Message edits superseded before sending"),
+    "rate_limited": ("crane_slack_rate_limited", "Slack answers 429, by method"),
+}
+
+
+class SlackCalls(Collector):
+    """Slack Web API calls of this process, read when /metrics is scraped."""
+
+    def __init__(self, totals: SlackTotals) -> None:
+        self.totals = totals
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        found = self.totals()
+        for kind, (name, text) in SLACK_FAMILIES.items():
+            family = CounterMetricFamily(name, text, labels=["method"])
+            for method, count in sorted(found.get(kind, {}).items()):
+                family.add_metric([method], count)
+            yield family
 
 
 class Metrics:
@@ -54,6 +78,9 @@ class Metrics:
 
     def count_votes(self, totals: Callable[[], Feedback]) -> None:
         self.registry.register(Votes(totals))
+
+    def count_slack_calls(self, totals: SlackTotals) -> None:
+        self.registry.register(SlackCalls(totals))
 
     def observe(self, event: RunEvent) -> None:
         """Orchestrator listener."""

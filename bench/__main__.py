@@ -23,6 +23,7 @@ MODULES = [
     "api",
     "replicas",
     "agent",
+    "slack_rate",
 ]
 OPTIONAL: set[str] = set()
 

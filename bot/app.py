@@ -13,10 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actions import Actions
@@ -37,6 +34,7 @@ from bot.listeners import (
     sessions,
 )
 from bot.oauth import oauth_parts
+from bot.pacing import PacedRetryHandler, PacedWebClient, pacer_for
 from bot.sessions import Sessions
 from bot.stopping import Stopper
 from bot.views import RunViews
@@ -60,13 +58,15 @@ def usage_line(data: dict[str, Any]) -> str | None:
 
 
 def web_client(settings: Settings) -> WebClient:
-    return WebClient(
+    """The worker threads' client: every call within its workspace's rate budget (bot.pacing)."""
+    pacer = pacer_for(settings)
+    return PacedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2),
-                        ConnectionErrorRetryHandler(max_retry_count=1)],
-    )  # fmt: skip
+        pacer=pacer,
+        retry_handlers=[PacedRetryHandler(pacer), ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
 
 
 @dataclass

@@ -20,6 +20,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from bot.pacing import PacedWebClient
 from core.plan import Scope
 from core.store.installations import Installations
 
@@ -43,6 +44,9 @@ def with_token(client: WebClient, token: str) -> WebClient:
     """`client` (its base URL, timeout, retries) with another workspace's token."""
     if token == client.token:
         return client
+    if isinstance(client, PacedWebClient):  # the same budgets, under the other workspace's key
+        return PacedWebClient(token=token, base_url=client.base_url, timeout=client.timeout,
+                              retry_handlers=client.retry_handlers, pacer=client.pacer)  # fmt: skip
     return WebClient(token=token, base_url=client.base_url, timeout=client.timeout,
                      retry_handlers=client.retry_handlers)  # fmt: skip
 

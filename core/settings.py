@@ -5,6 +5,9 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import InvalidInput
+from core.ratelimit import parse_limits
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
@@ -47,6 +50,8 @@ class Settings(BaseSettings):
     slack_streaming: str = Field(
         default="auto", pattern="^(auto|dm|off)$", validation_alias="CRANE_SLACK_STREAMING"
     )
+    # e.g. chat.update=50/min,chat.postMessage=60/min: replaces those methods' default budgets
+    slack_rate_limits: str | None = Field(default=None, validation_alias="CRANE_SLACK_RATE_LIMITS")
 
     approval_ttl_s: int = Field(
         default=86400, ge=1, le=30 * 86400, validation_alias="CRANE_APPROVAL_TTL_S"
@@ -65,6 +70,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slack_rate_limits")
+    @classmethod
+    def _rate_limits(cls, text: str | None) -> str | None:
+        try:
+            parse_limits(text or "")
+        except InvalidInput as error:
+            raise ValueError(str(error)) from None
+        return text
 
     @field_validator("slack_api_url")
     @classmethod

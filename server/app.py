@@ -202,6 +202,10 @@ def create(
                        "as the local user.")  # fmt: skip
     crane.jobs = jobs
     side = None if missing else _slack_side(settings, crane)
+    if side is not None:  # Slack Web API calls, coalesced edits and 429s (bot.pacing)
+        from bot.pacing import pacer_for
+
+        metrics.count_slack_calls(pacer_for(settings).counts.totals)
     endpoint, install, bolt = (
         (None, None, None) if side is None else _bolt_endpoint(settings, crane, jobs, side)
     )

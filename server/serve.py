@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from pydantic import ValidationError
+
 from api import logs
 from core.errors import InvalidInput
 from core.settings import Settings
@@ -17,7 +19,11 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     import uvicorn
 
     logs.configure()
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as bad:  # e.g. a malformed CRANE_SLACK_RATE_LIMITS: one line
+        print(f"crane: {_first_problem(bad)}", file=sys.stderr)
+        return 2
     try:
         server = create(settings, replica=True)
     except InvalidInput as refused:  # e.g. both Slack modes configured
@@ -47,3 +53,11 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     else:
         uv.run()
     return 0
+
+
+def _first_problem(bad: ValidationError) -> str:
+    """One line naming the setting and what is wrong with it."""
+    error = bad.errors()[0]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    name = ".".join(str(part) for part in error["loc"])
+    return message if message.startswith(name) else f"{name}: {message}"

@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.fakes.slack_limits import RateLimits
 from tests.fakes.slack_oauth import ApiError, Installs
 
 TEAM_ID = "T111"
@@ -64,6 +65,8 @@ class Call:
     body: bytes = b""
     status: int = 200  # HTTP status answered
     response: Any = None  # the JSON answered (dict) or the text body (str)
+    at: float = 0.0  # time.monotonic() when it arrived
+    retry_after: int | None = None  # the Retry-After answered with a 429
 
 
 @dataclass
@@ -160,6 +163,7 @@ class FakeSlack:
         self._responses: dict[str, ResponseSpec] = {}
         self._delays: dict[str, float] = {}
         self.installs = Installs()  # oauth.v2.access, and auth.test per workspace token
+        self.rate_limits = RateLimits()  # per method and token, see limit()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -242,6 +246,13 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 _Failure(error, times, status, retry_after, http_status)
             )
+
+    def limit(self, method: str, per_minute: int, minute_s: float = 60.0) -> None:
+        """Enforce Slack's rate limit on `method` per token: `per_minute` calls a minute, a
+        minute lasting `minute_s` real seconds (tests/fakes/slack_limits.py); past it, 429
+        with Retry-After (recorded as failed calls with `retry_after`)."""
+        with self._lock:
+            self.rate_limits.limit(method, per_minute, minute_s)
 
     def set_response(self, method: str, response: ResponseSpec | None) -> None:
         """Answer `method` with this dict, or with response(params) if callable (None: default).
@@ -413,7 +424,13 @@ class FakeSlack:
         with self._lock:
             failed = False
             extra_headers: dict[str, str] = {}
+            arrived = time.monotonic()
             failure = self._take_failure(method)
+            retry_after = None
+            if failure is None:
+                retry_after = self.rate_limits.check(token, method, arrived)
+                if retry_after is not None:
+                    failure = _Failure("ratelimited", 1, 429, retry_after, None)
             if failure is not None:
                 failed = True
                 if method == "response_url" or failure.http_status is not None:
@@ -458,6 +475,8 @@ class FakeSlack:
                     body=body,
                     status=status,
                     response=copy.deepcopy(payload),
+                    at=arrived,
+                    retry_after=failure.retry_after if failure is not None else None,
                 )
             )
 

@@ -143,3 +143,20 @@ def test_signed_bodies_verify() -> None:
     raw = event_body(event, event_id="Ev1")
     assert json.loads(raw)["event_id"] == "Ev1"
     assert verifier.is_valid_request(raw, signed_headers(raw, "s3cret"))
+
+
+def test_limit_answers_429_with_retry_after_per_token_and_method(fake: FakeSlack) -> None:
+    fake.limit("chat.update", 8, minute_s=60.0)  # a bucket of two calls, refilled slowly
+    client, other = fake.web_client(), fake.web_client(token="xoxb-other")
+    ts = client.chat_postMessage(channel="C111", text="hi")["ts"]
+    client.chat_update(channel="C111", ts=ts, text="1")
+    client.chat_update(channel="C111", ts=ts, text="2")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_update(channel="C111", ts=ts, text="3")
+    assert refused.value.response.status_code == 429
+    assert int(refused.value.response.headers["Retry-After"]) >= 1
+    other.chat_update(channel="C111", ts=ts, text="4")  # another workspace: its own limit
+    client.chat_postMessage(channel="C111", text="still")  # another method: not limited
+    last = fake.calls("chat.update")[2]
+    assert last.status == 429 and last.failed and last.retry_after is not None
+    assert fake.message("C111", ts).text == "4"  # type: ignore[union-attr]

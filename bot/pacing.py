@@ -1,0 +1,181 @@
+"""Slack's Web API at Slack's pace: every call of this process waits for its slot in the
+budget of its (workspace, method) (`core.ratelimit`: in this process, or in PostgreSQL for
+every replica), and a 429 stops that workspace and method alone for its Retry-After and
+shrinks their budget. `chat.update` goes through `bot.coalescing` instead: a caller never
+waits for it, and only the latest state of each message is sent.
+
+It is all slack_sdk's machinery: a `WebClient` whose `api_call` asks the budget first, and a
+`RateLimitErrorRetryHandler` that tells the budget about each 429 before the retry."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.slack_response import SlackResponse
+
+from bot.coalescing import LatestWins
+from core.errors import TransientError
+from core.ratelimit import Budget, LocalBudget, limits
+from core.settings import Settings
+from core.store import is_url
+
+log = logging.getLogger("crane.slack")
+RETRIES_AFTER_429 = 5  # each waits out its Retry-After and a slot of the shrunk budget
+
+
+def workspace_of(token: str | None) -> str:
+    """The budget's key for a token: one token is one app in one workspace, which is what Slack
+    rates; a digest, so no token is written to the database or the metrics."""
+    return hashlib.sha256((token or "").encode()).hexdigest()[:16]
+
+
+class SlackCalls:
+    """Web API calls sent, step updates coalesced and 429s, by method (for /metrics)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, Counter[str]] = {
+            "calls": Counter(), "coalesced": Counter(), "rate_limited": Counter()}  # fmt: skip
+
+    def add(self, kind: str, method: str) -> None:
+        with self._lock:
+            self._counts[kind][method] += 1
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {kind: dict(counts) for kind, counts in self._counts.items()}
+
+
+class Pacer:
+    """One process's way to the budget, shared by all its clients (every workspace's)."""
+
+    def __init__(self, budget: Budget, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.budget = budget
+        self.sleep = sleep
+        self.counts = SlackCalls()
+        self.updates = LatestWins(self)
+
+    def reserve(self, workspace: str, method: str) -> float:
+        try:
+            return self.budget.reserve(workspace, method)
+        except TransientError as error:  # no database: Slack's own 429s still pace us
+            log.warning("Slack rate budget unavailable (%s); calling without it", error)
+            return 0.0
+
+    def wait_out(self, workspace: str, method: str, wait: float) -> None:
+        """Sleep until the reserved slot, past any 429 that came meanwhile; then it is sent."""
+        while wait > 0:
+            self.sleep(wait)
+            try:
+                wait = self.budget.blocked_for(workspace, method)
+            except TransientError:
+                wait = 0.0
+            if wait > 0:  # another call was answered 429 while this one waited: queue again
+                wait = self.reserve(workspace, method)
+        self.counts.add("calls", method)
+
+    def turn(self, workspace: str, method: str) -> None:
+        self.wait_out(workspace, method, self.reserve(workspace, method))
+
+    def rate_limited(self, workspace: str, method: str, retry_after: float) -> None:
+        self.counts.add("rate_limited", method)
+        log.warning("Slack answered 429 to %s: waiting %.0f s", method, retry_after)
+        try:
+            self.budget.rate_limited(workspace, method, retry_after)
+        except TransientError as error:
+            log.warning("Slack rate budget unavailable (%s)", error)
+
+
+class PacedRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 retry, with the wait taken from the shared budget: the 429 blocks its
+    workspace and method for Retry-After in every process, and the retry takes a slot."""
+
+    def __init__(self, pacer: Pacer, max_retry_count: int = RETRIES_AFTER_429) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer = pacer
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]
+        found = {key.lower(): value for key, value in response.headers.items()}
+        retry_after = _first(found.get("retry-after")) or "1"
+        token = (_first(request.headers.get("Authorization")) or "").removeprefix("Bearer ")
+        workspace, method = workspace_of(token), request.url.rsplit("/", 1)[-1]
+        self.pacer.rate_limited(workspace, method, float(retry_after))
+        self.pacer.turn(workspace, method)
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def _first(value: Any) -> str | None:
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
+
+
+class PacedWebClient(WebClient):
+    """A `WebClient` that keeps to the budget: every call takes its slot first; `chat.update`
+    is coalesced per message (`bot.coalescing`) and answers at once when it is deferred."""
+
+    def __init__(self, *args: Any, pacer: Pacer, **kwargs: Any) -> None:
+        kwargs.setdefault("retry_handlers", [PacedRetryHandler(pacer)])
+        super().__init__(*args, **kwargs)
+        self.pacer = pacer
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        workspace = workspace_of(self.token)
+        body = kwargs.get("json") or kwargs.get("params") or {}
+        if api_method == "chat.update" and body.get("channel") and body.get("ts"):
+            key = (workspace, str(body["channel"]), str(body["ts"]))
+
+            def send() -> SlackResponse:
+                return super(PacedWebClient, self).api_call(api_method, **kwargs)
+
+            return self.pacer.updates.submit(key, send, lambda: self._deferred(body))
+        self.pacer.turn(workspace, api_method)
+        return super().api_call(api_method, **kwargs)
+
+    def _deferred(self, body: dict[str, Any]) -> SlackResponse:
+        """What a deferred chat.update answers: the message it will edit (Crane's callers
+        read nothing else from an update)."""
+        data = {"ok": True, "channel": body["channel"], "ts": body["ts"], "deferred": True}
+        return SlackResponse(client=self, http_verb="POST", api_url=self.base_url + "chat.update",
+                             req_args={}, data=data, headers={}, status_code=200)  # fmt: skip
+
+
+_pacers: dict[tuple[str, str | None], Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def pacer_for(settings: Settings) -> Pacer:
+    """The process's pacer for its database: the worker threads' client, the expiry sweeper
+    and every workspace's client share it; on PostgreSQL its budget is every replica's."""
+    key = (settings.db, settings.slack_rate_limits)
+    with _pacers_lock:
+        if key not in _pacers:
+            budgets = limits(settings.slack_rate_limits)
+            if is_url(settings.db):
+                from core.store.ratebudget import PgBudget
+
+                _pacers[key] = Pacer(PgBudget(settings.db, budgets))
+            else:
+                _pacers[key] = Pacer(LocalBudget(budgets))
+        return _pacers[key]
