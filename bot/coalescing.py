@@ -1,8 +1,9 @@
-"""Edits of one message, latest state wins: while an edit waits for its workspace's
-`chat.update` budget, a newer edit of the same message replaces it, so a busy workspace sends
-each message's latest state rather than every state it went through. Nothing is skipped that
-was not superseded — a step's ✅/❌, the header's final state and an answered prompt are the
-last edits of their messages, so they are always sent.
+"""Edits whose latest state wins — a message's (`chat.update`) or an agent session's status
+(`agents.sessions.setStatus`): while one waits for its workspace's budget, a newer edit of the
+same message replaces it, so a busy workspace sends each message's latest state rather than
+every state it went through. Nothing is skipped that was not superseded — a step's ✅/❌, the
+header's final state and an answered prompt are the last edits of their messages, so they are
+always sent.
 
 The caller never waits: an edit with a free slot and nothing queued for its message is sent
 at once (its answer returned); any other is queued and sent from a thread of its own, in
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
     from bot.pacing import Pacer
 
 log = logging.getLogger("crane.slack")
-METHOD = "chat.update"
-Key = tuple[str, str, str]  # workspace, channel, ts of the message
+Key = tuple[str, str, str, str]  # workspace, method, channel, ts of the message (or thread)
 Send = Callable[[], SlackResponse]
 
 
@@ -46,24 +46,24 @@ class LatestWins:
         with self._lock:
             slot = self._slots.get(key)
             if slot is not None:  # an earlier edit of this message is queued or on its way
-                self._replace(slot, send)
+                self._replace(slot, send, key[1])
                 return deferred()
             slot = self._slots[key] = _Slot()
-        wait = self.pacer.reserve(key[0], METHOD)
+        wait = self.pacer.reserve(key[0], key[1])
         if wait <= 0:
-            self.pacer.wait_out(key[0], METHOD, 0)
+            self.pacer.wait_out(key[0], key[1], 0)
             try:
                 return send()
             finally:
                 self._after_send(key, slot)
         with self._lock:
-            self._replace(slot, send)
+            self._replace(slot, send, key[1])
         self._start(key, slot, wait)
         return deferred()
 
-    def _replace(self, slot: _Slot, send: Send) -> None:
+    def _replace(self, slot: _Slot, send: Send, method: str) -> None:
         if slot.latest is not None:
-            self.pacer.counts.add("coalesced", METHOD)
+            self.pacer.counts.add("coalesced", method)
         slot.latest = send
 
     def _after_send(self, key: Key, slot: _Slot) -> None:
@@ -80,16 +80,19 @@ class LatestWins:
     def _drain(self, key: Key, slot: _Slot, wait: float | None) -> None:
         """Send the message's latest edit when its slot comes, until none is left."""
         while True:
-            if wait is None:
-                wait = self.pacer.reserve(key[0], METHOD)
-            self.pacer.wait_out(key[0], METHOD, wait)
+            try:
+                if wait is None:
+                    wait = self.pacer.reserve(key[0], key[1])
+                self.pacer.wait_out(key[0], key[1], wait)
+            except Exception as error:  # the budget's database is gone (a shutdown): send anyway
+                log.warning("no %s budget for a deferred edit: %r", key[1], error)
             with self._lock:
                 send, slot.latest = slot.latest, None
             if send is not None:
                 try:
                     send()
                 except Exception as error:  # its caller is long gone: the log is all there is
-                    log.warning("a deferred chat.update failed: %r", error)
+                    log.warning("a deferred %s failed: %r", key[1], error)
             with self._lock:
                 if slot.latest is None:
                     del self._slots[key]

@@ -143,22 +143,36 @@ class PacedWebClient(WebClient):
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
         workspace = workspace_of(self.token)
         body = kwargs.get("json") or kwargs.get("params") or {}
-        if api_method == "chat.update" and body.get("channel") and body.get("ts"):
-            key = (workspace, str(body["channel"]), str(body["ts"]))
+        where = _latest_wins(api_method, body)
+        if where is not None:
+            key = (workspace, api_method, *where)
 
             def send() -> SlackResponse:
                 return super(PacedWebClient, self).api_call(api_method, **kwargs)
 
-            return self.pacer.updates.submit(key, send, lambda: self._deferred(body))
+            deferred = lambda: self._deferred(api_method, body)  # noqa: E731
+            return self.pacer.updates.submit(key, send, deferred)
         self.pacer.turn(workspace, api_method)
         return super().api_call(api_method, **kwargs)
 
-    def _deferred(self, body: dict[str, Any]) -> SlackResponse:
-        """What a deferred chat.update answers: the message it will edit (Crane's callers
-        read nothing else from an update)."""
-        data = {"ok": True, "channel": body["channel"], "ts": body["ts"], "deferred": True}
-        return SlackResponse(client=self, http_verb="POST", api_url=self.base_url + "chat.update",
+    def _deferred(self, api_method: str, body: dict[str, Any]) -> SlackResponse:
+        """What a deferred edit answers: the message (or session) it will edit (Crane's
+        callers read nothing else from one)."""
+        fields: tuple[str, ...] = ("channel", "ts", "channel_id", "thread_ts")
+        where: dict[str, Any] = {k: body[k] for k in fields if k in body}
+        data: dict[str, Any] = {"ok": True, **where, "deferred": True}
+        return SlackResponse(client=self, http_verb="POST", api_url=self.base_url + api_method,
                              req_args={}, data=data, headers={}, status_code=200)  # fmt: skip
+
+
+def _latest_wins(api_method: str, body: dict[str, Any]) -> tuple[str, str] | None:
+    """Where an edit whose latest state wins lands: a message (chat.update) or an agent
+    session's status (a thread): a run never waits for its budget."""
+    if api_method == "chat.update" and body.get("channel") and body.get("ts"):
+        return str(body["channel"]), str(body["ts"])
+    if api_method == "agents.sessions.setStatus" and body.get("channel_id"):
+        return str(body["channel_id"]), str(body.get("thread_ts") or "")
+    return None
 
 
 _pacers: dict[tuple[str, str | None], Pacer] = {}
