@@ -14,9 +14,11 @@ from core.plan import History, Plan, PlannedStep
 from core.planners.pattern import titles
 from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import check
+from core.planners.pattern.people import OTHERS_LIST, about_someone_else
 from core.planners.pattern.references import earlier_value, todo_numbers
 from core.planners.pattern.splitting import GREETING, SOFT, normalize, segments
 from core.planners.pattern.talk import asks_gerunds
+from core.planners.pattern.texture import plain
 from core.planners.pattern.titles import clean_title
 from core.planners.pattern.units import Parser, Unit
 
@@ -73,9 +75,11 @@ def _not_understood(parser: Parser, part: str, alone: bool) -> str:
 
 def plan(text: str, history: History | None = None) -> Plan:
     """Plan the steps for one request; zero steps with an answer when nothing safe applies."""
-    normalized = normalize(text)
+    normalized = normalize(plain(text))
     if not normalized or GREETING.fullmatch(normalized):
         return Plan(answer=HELP_TEXT)
+    if about_someone_else(normalized):
+        return Plan(answer=OTHERS_LIST)
     parser = Parser(history, gerunds="ing " in normalized and asks_gerunds(normalized))
     parts = [(listed, part) for listed, part in segments(normalized) if part.strip()]
     units: list[Unit] = []
