@@ -172,12 +172,20 @@ def test_a_title_is_emitted_even_when_too_long_for_the_tool_to_accept() -> None:
     assert steps(f"add a todo to {title}") == [("add_todo", {"title": title})]
 
 
-def test_add_todos_list_separates_titles_on_semicolons_only() -> None:
+def test_add_todos_list_separates_titles_on_semicolons_or_else_commas() -> None:
     assert steps("add todos: buy eggs; buy bread") == [
         ("add_todo", {"title": "buy eggs"}),
         ("add_todo", {"title": "buy bread"}),
     ]
-    assert steps("add todos: eggs, milk") == [("add_todo", {"title": "eggs, milk"})]
+    # "todos", plural: a comma list is several todos (it used to be stored as one, "eggs, milk")
+    assert steps("add todos: eggs, milk") == [
+        ("add_todo", {"title": "eggs"}),
+        ("add_todo", {"title": "milk"}),
+    ]
+    assert steps("add todos: buy eggs, milk; call mom") == [
+        ("add_todo", {"title": "buy eggs, milk"}),
+        ("add_todo", {"title": "call mom"}),
+    ]
     assert steps("add todos:\n- eggs\n- milk") == [
         ("add_todo", {"title": "eggs"}),
         ("add_todo", {"title": "milk"}),

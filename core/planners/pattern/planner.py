@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from core.plan import History, Plan, PlannedStep
-from core.planners.pattern import titles
+from core.planners.pattern import lists, titles
 from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import check
 from core.planners.pattern.people import OTHERS_LIST, about_someone_else
@@ -35,7 +35,12 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
             return Plan(answer=unit.text, private=unit.private)
     steps: list[PlannedStep] = []
     for unit in units:
-        if unit.kind == "step":
+        if unit.kind == "adds":
+            titles_ = unit.args["titles"]
+            steps.extend(PlannedStep(tool="add_todo", args={"title": t}) for t in titles_)
+        elif unit.kind == "same" and not (steps and steps[-1].tool == "add_todo"):
+            return Plan(answer=ASK_TITLE)
+        elif unit.kind == "step":
             steps.append(PlannedStep(tool=unit.tool, args=dict(unit.args)))
         elif unit.kind == "calc" and unit.expr is not None:
             expression = unit.expr.text
@@ -57,6 +62,27 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
                 PlannedStep(tool=unit.tool, args={"number": n}, note=notes.get(n)) for n in numbers
             )
     return Plan(steps=steps)
+
+
+def _add_many(parser: Parser, items: list[str], count: int | None) -> list[Unit] | Ask:
+    """The units of "add todos: …": one todo per item, and any request chained after them."""
+    if len(items) == 1:
+        items = lists.list_items(items[0], lambda text: _request_follows(parser, text))
+    items = [item for item in items if clean_title(item)]
+    if not items:
+        return Ask(ASK_TITLE)
+    units: list[Unit] = []
+    for item in items:
+        units.extend(parser.chain(item, bare_ok=False, title_first=True) or ())
+    added = sum(unit.tool == "add_todo" for unit in units)
+    if count is not None and added != count:
+        return Ask(lists.ASK_COUNT.format(said=count, found=added))
+    return units
+
+
+def _request_follows(parser: Parser, text: str) -> bool:
+    found = parser.chain(text, bare_ok=False, title_first=True)
+    return found is not None and len(found) > 1
 
 
 def _not_understood(parser: Parser, part: str, alone: bool) -> str:
@@ -92,12 +118,10 @@ def plan(text: str, history: History | None = None) -> Plan:
             while index + 1 < len(parts) and parts[index + 1][0]:
                 index += 1
                 items.append(parts[index][1])
-            items = [item for item in items if clean_title(item)]
-            if not items:
-                return Plan(answer=ASK_TITLE)
-            for item in items:
-                found = parser.chain(item, bare_ok=False, title_first=True)
-                units.extend(found or ())
+            found_many = _add_many(parser, items, lists.count_of(many["count"]))
+            if isinstance(found_many, Ask):
+                return Plan(answer=found_many.text)
+            units.extend(found_many)
         else:
             found = parser.chain(part, bare_ok=True)
             if found is None:

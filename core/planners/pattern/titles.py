@@ -48,6 +48,7 @@ ADD = (
         _F | re.S,
     ),
 )
+ONTO_LIST = 4  # the form of ADD that names the list, not a todo: "add X, Y and Z to my todos"
 ADD_EMPTY = re.compile(  # an add with no title, even when a joining word is there to start one
     rf"(?:{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}(?: for me)?|remind me|new {_ADD_NOUN}"
     r"|don'?t (?:let me )?forget|do not (?:let me )?forget|note to self"
@@ -57,10 +58,10 @@ ADD_EMPTY = re.compile(  # an add with no title, even when a joining word is the
     _F,
 )
 ADD_MANY = re.compile(
-    rf"(?:{_ADD_VERB} (?:me )?(?:(?:these|the following|some|a few|few|multiple|several|\d+|two"
-    r"|three|four|five|six|seven|eight|nine|ten) )?(?:new )?"
+    rf"(?:{_ADD_VERB} (?:me )?(?:(?:these|the following|some|a few|few|multiple|several"
+    r"|(?P<count>\d+|two|three|four|five|six|seven|eight|nine|ten)) )?(?:new )?"
     r"(?:to-?dos|to dos|tasks|items|reminders)"
-    rf"(?: (?:to|on) (?:my|the) {_LIST_NOUN})?(?: ?[:\-–—] ?| (?:to )?|$)"
+    rf"(?: (?:to|on) (?:my|the) {_LIST_NOUN})?(?: (?:for|about))?(?: ?[:\-–—] ?| (?:to )?|$)"
     r"|(?:new )?(?:to-?dos|tasks) ?[:\-–—] ?"
     r"|(?:add|put) (?:(?:these|the following|this|them) )?"
     rf"(?:(?:to|on|onto) (?:my|the) {_LIST_NOUN}) ?[:\-–—] ?)(?P<rest>.*)",
