@@ -17,6 +17,7 @@ def _atom(text: str) -> str:
     return text if _ATOM.fullmatch(text) else f"({text})"
 
 
+_AGAIN = re.compile(r"\s+(?:again|real quick|quickly|for me)$")
 _CALC_PREFIX = re.compile(
     r"(?:calculate|calc|compute|evaluate|eval|solve|work out|figure out|find|determine|tell me"
     r"|give me|show me|what(?:'s| is| are| was| would be| will be)|whats|how much (?:is|are"
@@ -98,7 +99,7 @@ def _verb(text: str) -> str | None:
 
 def calculation(text: str) -> Expr | None:
     """The calculator expression a request asks for, or None when it is not arithmetic."""
-    text = text.lower()
+    text = _AGAIN.sub("", text.lower())
     if "§" in text:
         return None
     candidates = [m["e"] for m in [_CALC_PREFIX.fullmatch(text)] if m]

@@ -76,6 +76,12 @@ def has_noun(text: str) -> bool:
     return bool(_NOUN.search(text))
 
 
+def said_todo(text: str) -> bool:
+    """Whether the phrase says it is a todo, by a noun or by the list it is on ("… from my
+    list"): what a verb with other meanings ("drop", "close") needs before naming one."""
+    return has_noun(text) or strip_place(text) != text
+
+
 def _phrase(text: str) -> str:
     text = strip_place(text.strip())
     found = _QUOTED.fullmatch(text) or _CONNECTOR.fullmatch(text)

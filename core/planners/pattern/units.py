@@ -91,6 +91,8 @@ class Parser:
             unit = first(text[: match.start()])
             if unit is None or not unit.solid:
                 continue
+            if match.group() == " " and unit.kind != "calc":
+                continue  # no joining word: only a calculation goes on ("… split between 3")
             if unit.title and not balanced(unit.args["title"]):
                 continue  # the separator is inside a quoted title
             rest = self.chain(text[match.end() :], bare_ok=unit.kind == "calc")
@@ -188,7 +190,7 @@ class Parser:
             return None
         if history.todos is None:
             found = title_target(phrase, history) if tool != "get_todo" else None
-        elif phrases.NEEDS_NOUN.fullmatch(verb) and not naming.has_noun(phrase):
+        elif phrases.NEEDS_NOUN.fullmatch(verb) and not naming.said_todo(phrase):
             return None
         else:
             found = naming.match(phrase, history.todos, tool, exact_only=exact_only)
