@@ -14,6 +14,7 @@ from core.plan import History, Plan, PlannedStep
 from core.planners.pattern import lists, titles
 from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import check
+from core.planners.pattern.corrections import ASK_WHICH_NUMBER, corrected
 from core.planners.pattern.people import OTHERS_LIST, about_someone_else
 from core.planners.pattern.references import earlier_value, todo_numbers
 from core.planners.pattern.splitting import GREETING, SOFT, normalize, segments
@@ -106,6 +107,8 @@ def plan(text: str, history: History | None = None) -> Plan:
         return Plan(answer=HELP_TEXT)
     if about_someone_else(normalized):
         return Plan(answer=OTHERS_LIST)
+    if history and history.requests and (again := corrected(normalized, history)) is not None:
+        return plan(again, history) if again else Plan(answer=ASK_WHICH_NUMBER)
     parser = Parser(history, gerunds="ing " in normalized and asks_gerunds(normalized))
     parts = [(listed, part) for listed, part in segments(normalized) if part.strip()]
     units: list[Unit] = []
