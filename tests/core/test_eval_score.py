@@ -37,8 +37,8 @@ def test_score_on_the_set(
             missed.append(f"missed {case['id']}: " + " | ".join(verdict.misses))
     right = len(cases) - len(missed) - len(wrong)
     score = f"{path.name}: {right}/{len(cases)} right, {len(wrong)} wrong actions"
-    with capsys.disabled():
-        print(f"\n{score}")
+    with capsys.disabled():  # the score, and what it misses, in the test log
+        print(f"\n{score}", *(line.split(":")[0] for line in wrong + missed), sep="\n  ")
     report = "\n".join([score, *wrong, *missed])
     assert not wrong, report
     assert right >= GOAL_RIGHT * len(cases), report

@@ -15,6 +15,7 @@ from core.planners.pattern import lists, titles
 from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import check
 from core.planners.pattern.corrections import ASK_WHICH_NUMBER, corrected
+from core.planners.pattern.lexicon import fix_typos
 from core.planners.pattern.people import OTHERS_LIST, about_someone_else
 from core.planners.pattern.references import earlier_value, todo_numbers
 from core.planners.pattern.splitting import GREETING, SOFT, normalize, segments
@@ -103,6 +104,21 @@ def _not_understood(parser: Parser, part: str, alone: bool) -> str:
 def plan(text: str, history: History | None = None) -> Plan:
     """Plan the steps for one request; zero steps with an answer when nothing safe applies."""
     normalized = normalize(plain(text))
+    found = _plan(normalized, text, history)
+    if found.steps or (found.answer == HELP_TEXT and GREETING.fullmatch(normalized)):
+        return found
+    spelled = fix_typos(normalized)  # only what was not understood is read again, spelled right
+    if spelled is None:
+        return found
+    again = _plan(spelled, text, history)
+    lowered = normalized.lower()
+    titles_typed = all(
+        step.args["title"].lower() in lowered for step in again.steps if step.tool == "add_todo"
+    )
+    return again if again.steps and titles_typed else found
+
+
+def _plan(normalized: str, text: str, history: History | None) -> Plan:
     if not normalized or GREETING.fullmatch(normalized):
         return Plan(answer=HELP_TEXT)
     if about_someone_else(normalized):

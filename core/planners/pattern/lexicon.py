@@ -1,0 +1,100 @@
+"""The planner's own words — the verbs and nouns its rules are written in — and typo tolerance
+over them alone: "calcualte", "adda todo", "complete tdo 1", "wat is 6 x 7".
+
+A word is corrected only when it is one edit (a letter added, dropped, changed or two swapped)
+from exactly one of these words, is not itself a common word, and stands among the first words
+of a clause, where commands are — never inside a title further on, never a number.
+"""
+
+from __future__ import annotations
+
+import re
+
+VERBS = frozenset(
+    (
+        "add", "create", "remind", "remember", "complete", "finish", "finished", "mark", "done",
+        "delete", "remove", "erase", "list", "show", "calculate", "compute", "evaluate", "what",
+        "whats", "much", "split", "divide", "multiply", "subtract", "check", "tick", "cross",
+        "clear", "display", "forget", "work", "figure",
+    )
+)  # fmt: skip
+NOUNS = frozenset(
+    (
+        "todo", "todos", "task", "tasks", "reminder", "reminders", "item", "items", "number",
+        "percent", "between", "people", "each", "discount", "please", "times",
+    )
+)  # fmt: skip
+# Slack shorthand for the words above, read as the word itself.
+SHORTHAND = {"wat": "what", "wats": "whats", "pls": "please", "plz": "please"}
+# Everyday words one edit from a command word: never "corrected".
+_REAL = frozenset(
+    (
+        "that", "hat", "chat", "at", "what", "lost", "mist", "last", "fist", "lust", "dome",
+        "bone", "gone", "none", "tone", "one", "shot", "snow", "slow", "shop", "odd", "ads", "dad",
+        "tad", "mad", "had", "bad", "sad", "pad", "lad", "rad", "wad", "fad", "gad", "much",
+        "such", "mach", "mark", "park", "dark", "bark", "lark", "task", "mask", "cask", "bask",
+        "each", "reach", "beach", "peach", "teach", "item", "items", "times", "tiles", "tides",
+        "dine", "dune", "lone", "done", "tick", "lick", "kick", "pick", "sick", "wick", "nick",
+        "rick", "check", "cheek", "list", "fork", "word", "worm", "pork", "cork", "wore",
+        "wok", "wonk", "gust", "bust", "dust", "must", "rust", "just", "plus", "todo", "split",
+        "spit", "spilt", "sole", "show", "how", "shoe", "slow", "ship", "shin",
+    )
+)  # fmt: skip
+_KNOWN = VERBS | NOUNS
+_BY_LENGTH: dict[int, tuple[str, ...]] = {}
+for _word in sorted(_KNOWN):
+    _BY_LENGTH.setdefault(len(_word), ())
+    _BY_LENGTH[len(_word)] += (_word,)
+_CLAUSE = re.compile(r"(?:^|[,;:.!?]\s*|\b(?:and|then)\s+)((?:[\w']+\s+){0,2}[\w']+)", re.I)
+_TOKEN = re.compile(r"[A-Za-z']{3,}")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether a and b differ by exactly one insertion, deletion, substitution or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i = diff[0]
+        return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def fix_word(word: str) -> str | None:
+    """The command word a typo stands for, or None."""
+    lower = word.lower()
+    if lower in SHORTHAND:
+        return SHORTHAND[lower]
+    if lower in _KNOWN or lower in _REAL or "'" in lower:
+        return None
+    found = {
+        known
+        for size in (len(lower) - 1, len(lower), len(lower) + 1)
+        for known in _BY_LENGTH.get(size, ())
+        # a three-letter word only with one letter stuck to its end: "adda todo", not "odd"
+        if _one_edit(lower, known) and (len(known) >= 4 or lower.startswith(known))
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def fix_typos(text: str) -> str | None:
+    """The text with the command words of each clause's first words spelled right; None when
+    nothing was corrected."""
+    spans: list[tuple[int, int, str]] = []
+    for clause in _CLAUSE.finditer(text):
+        for token in _TOKEN.finditer(clause.group(1)):
+            fixed = fix_word(token.group())
+            if fixed is not None and fixed != token.group().lower():
+                start = clause.start(1) + token.start()
+                spans.append((start, start + len(token.group()), fixed))
+    if not spans:
+        return None
+    for start, end, fixed in reversed(spans):
+        text = text[:start] + fixed + text[end:]
+    return text
