@@ -30,6 +30,8 @@ _CALC_SUFFIX = (
         r"|give(?: you| me)?|add up to|be|total|cost)(?: to)?"
     ),
     re.compile(r"(?:tell me )?what (?P<e>.+?) (?:is|equals|makes|comes to|would be)"),
+    re.compile(r"how much (?P<e>.+?) (?:is|comes to|would be|makes|costs?|adds up to)"),
+    re.compile(r"how much (?:would|will|does|do) (?P<e>.+?) (?:come to|cost|be|make|add up to)"),
 )
 _PERCENT = r" ?(?:%|percent|per cent)"
 _VERBS = [

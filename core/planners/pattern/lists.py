@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_COMMAS = re.compile(r"\s*,\s*(?:and\s+|&\s+)?")
+# A comma between digits groups thousands ("2,000 sheets"): it separates nothing.
+_COMMAS = re.compile(r"\s*(?:(?<!\d),|,(?!\d))\s*(?:and\s+|&\s+)?")
 _LAST_AND = re.compile(r"\s+(?:and|&)\s+(?!.*\s(?:and|&)\s)")
 _EVERY_AND = re.compile(r"\s+(?:and|&)\s+")
 AND_TO = re.compile(r",?\s+and\s+(?:also\s+)?to\s+")
@@ -30,7 +31,7 @@ def count_of(word: str | None) -> int | None:
 def list_items(text: str, request_follows: Callable[[str], bool]) -> list[str]:
     """The items after "add todos:": its commas and its last "and" split it, unless what follows
     that "and" is a request of its own ("…, bread and list my todos")."""
-    if AND_TO.search(text) or "," in text:
+    if AND_TO.search(text) or _COMMAS.search(text):
         items = several(text, plural=False, keep_last=True)
         last = items[-1]
         if not request_follows(last):
@@ -43,7 +44,7 @@ def several(text: str, plural: bool, keep_last: bool = False) -> list[str]:
     """The items of a list of todos; one item when it is not a list."""
     if AND_TO.search(text):
         return [item for item in AND_TO.split(text) if item.strip()]
-    if "," in text:
+    if _COMMAS.search(text):
         items = _COMMAS.split(text)
         if not keep_last:
             items[-1:] = _LAST_AND.split(items[-1], maxsplit=1)
