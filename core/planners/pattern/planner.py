@@ -105,8 +105,8 @@ def plan(text: str, history: History | None = None) -> Plan:
     """Plan the steps for one request; zero steps with an answer when nothing safe applies."""
     normalized = normalize(plain(text))
     found = _plan(normalized, text, history)
-    if found.steps or (found.answer == HELP_TEXT and GREETING.fullmatch(normalized)):
-        return found
+    if found.steps or not _not_read(found.answer) or GREETING.fullmatch(normalized):
+        return found  # a typo is looked for only in what was not understood
     spelled = fix_typos(normalized)  # only what was not understood is read again, spelled right
     if spelled is None:
         return found
@@ -116,6 +116,10 @@ def plan(text: str, history: History | None = None) -> Plan:
         step.args["title"].lower() in lowered for step in again.steps if step.tool == "add_todo"
     )
     return again if again.steps and titles_typed else found
+
+
+def _not_read(answer: str | None) -> bool:
+    return answer is not None and (answer.endswith(HELP_TEXT) or answer.startswith("No todo"))
 
 
 def _plan(normalized: str, text: str, history: History | None) -> Plan:

@@ -35,8 +35,6 @@ def _emoji(char: str) -> bool:
 
 
 def _drop_emoji(text: str) -> str:
-    if text.isascii():
-        return text
     return "".join(" " if _emoji(char) else char for char in text)
 
 
@@ -51,14 +49,14 @@ def plain(text: str) -> str:
     """The message as its words: no curly quotes, markup, links or emoji (mentions stay)."""
     if "<" in text:
         text = _LINK.sub(lambda m: m["label"] or m["url"], text)
-    text = text.translate(_QUOTES)
+    if not text.isascii():
+        text = _drop_emoji(text.translate(_QUOTES))
     if ":" in text:
         text = _SHORTCODE.sub(" ", text)
-    text = _drop_emoji(text)
     if any(mark in text for mark in "*_~`"):
         for _ in range(3):  # nested marks: *_bold italics_*
             unmarked = _MARKUP.sub(_unmark, text)
             if unmarked == text:
                 break
             text = unmarked
-    return _SPACES.sub(" ", text)
+    return _SPACES.sub(" ", text) if "  " in text else text

@@ -48,6 +48,13 @@ ADD = (
         _F | re.S,
     ),
 )
+# The first words of an add request: a title starting otherwise is not one wrapped in another
+# ("don't forget to add a todo to …").
+ADD_STARTS = frozenset(
+    ("add", "create", "make", "put", "save", "set", "log", "record", "jot", "write", "insert",
+     "enter", "new", "remind", "don't", "dont", "do", "note", "remember", "i", "another", "a",
+     "an", "one", "todo", "to-do", "task", "item", "reminder", "stick", "pop")
+)  # fmt: skip
 ONTO_LIST = 4  # the form of ADD that names the list, not a todo: "add X, Y and Z to my todos"
 ADD_EMPTY = re.compile(  # an add with no title, even when a joining word is there to start one
     rf"(?:{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}(?: for me)?|remind me|new {_ADD_NOUN}"

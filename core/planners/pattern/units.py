@@ -214,11 +214,14 @@ class Parser:
     def _titles(title: str, onto_list: bool) -> Unit:
         """One todo, several ("… and to call the vet", "add a, b and c to my list"), or a
         question when a singular "a todo" is followed by what reads as several tasks."""
-        inner = Parser._add(title) if title[:1].isalpha() else None
+        first = title[: title.find(" ")].lower()
+        inner = Parser._add(title) if first in titles.ADD_STARTS else None
         if inner is not None:
             return inner  # "don't forget to add a todo to buy stamps"
         if title.lower() in PRONOUNS:
             return Unit("same")  # "…, can you add that as a todo?": what was just said
+        if "," not in title and " and " not in title:
+            return _add_todo(title)  # the common case: one title, nothing to split
         items = [clean_title(item) for item in lists.several(title, plural=False)]
         if len(items) > 1 and (onto_list or lists.AND_TO.search(title)):
             return Unit("adds", args={"titles": items})
