@@ -25,8 +25,12 @@ _CORRECTION = re.compile(
     r"(?P<value>\d[\d,]*(?:\.\d+)?)(?: ?(?P<unit>%|percent|[a-z]+))?(?: instead| then)?",
     re.IGNORECASE,
 )
+# A number of the previous request, with the word before it and what it counts (not a word
+# that joins it to the next number: "120 between 4").
+_JOINING = r"(?:between|among|amongst|by|into|on|of|at|for|with|and|to|plus|minus|times|over|less)"
 _NUMBER = re.compile(
-    r"(?P<pre>(?:[a-z]+ )?[$€£]? ?)(?P<value>\d[\d,]*(?:\.\d+)?)(?: ?(?P<unit>%|percent|[a-z]+))?",
+    r"(?P<pre>(?:[a-z]+ )?[$€£]? ?)(?P<value>\d[\d,]*(?:\.\d+)?)"
+    rf"(?: ?(?P<unit>%|percent|(?!{_JOINING}\b)[a-z]+))?",
     re.IGNORECASE,
 )
 _SAME_KIND = {
@@ -35,9 +39,21 @@ _SAME_KIND = {
 }  # fmt: skip
 
 
+_SHARED_BY = ("between ", "among ", "amongst ", "by ", "into ")
+
+
 def _kind(unit: str | None) -> str:
     word = (unit or "").lower()
     return _SAME_KIND.get(word, word)
+
+
+def _kind_of(number: re.Match[str]) -> str:
+    """What a number of the previous request counts: "4 people", "20%", or, after "split …
+    between", people even when unsaid."""
+    kind = _kind(number["unit"])
+    if kind not in ("", "people") or not number["pre"].lower().startswith(_SHARED_BY):
+        return kind
+    return "people"
 
 
 def corrected(text: str, history: History | None) -> str | None:
@@ -55,11 +71,11 @@ def corrected(text: str, history: History | None) -> str | None:
     fits = [
         number
         for number in numbers
-        if (not unit or _kind(number["unit"]) == unit)
+        if (not unit or _kind_of(number) == unit)
         and (not match["cur"] or any(sign in number["pre"] for sign in "$€£"))
         and (not prep or number["pre"].lower().startswith(prep + " "))
     ]
-    if unit and not any(_kind(number["unit"]) == unit for number in numbers):
+    if unit and not any(_kind_of(number) == unit for number in numbers):
         return None  # "and 5 more": not a number of the previous request, but a new step
     if len(fits) != 1:
         return ""
