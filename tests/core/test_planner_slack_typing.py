@@ -103,6 +103,13 @@ def test_one_todo_with_and_or_a_thousands_comma_stays_one() -> None:
     ]
 
 
+def test_a_quoted_title_is_one_todo_whatever_is_inside() -> None:
+    assert steps('put "call mom, then dad" on my list') == [
+        ("add_todo", {"title": "call mom, then dad"})
+    ]
+    assert steps('add todos: "eggs, milk"') == [("add_todo", {"title": "eggs, milk"})]
+
+
 def test_several_tasks_after_a_singular_todo_or_a_wrong_count_is_a_question() -> None:
     assert "separate" in asks("add a todo to call mom, buy bread and pay rent")
     assert "I count 2" in asks("add three todos: wash car and mow lawn")

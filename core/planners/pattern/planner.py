@@ -68,7 +68,7 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
 
 def _add_many(parser: Parser, items: list[str], count: int | None) -> list[Unit] | Ask:
     """The units of "add todos: …": one todo per item, and any request chained after them."""
-    if len(items) == 1:
+    if len(items) == 1 and not titles.quoted(items[0]):
         items = lists.list_items(items[0], lambda text: _request_follows(parser, text))
     items = [item for item in items if clean_title(item)]
     if not items:

@@ -92,5 +92,11 @@ def clean_title(raw: str) -> str:
     return title.rstrip(".").strip()
 
 
+def quoted(raw: str) -> bool:
+    """Whether the whole title was typed inside quotes."""
+    text = raw.strip()
+    return len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]
+
+
 def balanced(title: str) -> bool:
     return title.count('"') % 2 == 0 and title.count("“") == title.count("”")

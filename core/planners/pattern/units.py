@@ -206,7 +206,10 @@ class Parser:
             match = regex.fullmatch(text)
             if match:
                 # Each pattern sets one group: the title, whatever its name.
-                title = clean_title(next(v for v in match.groupdict().values() if v))
+                raw = next(v for v in match.groupdict().values() if v)
+                title = clean_title(raw)
+                if titles.quoted(raw):
+                    return _add_todo(title)  # quoted: one title, whatever is inside
                 return Parser._titles(title, onto_list=form == titles.ONTO_LIST)
         return None
 
