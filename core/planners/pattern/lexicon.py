@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import re
 
+# The words for a todo, in every rule that names one ("todo 2", "the gym task", "2 items").
+TODO_NOUN = r"(?:to-?dos?|to\s+dos?|tasks?|items?|reminders?|entry|entries)"
+# One-word verbs that take a todo away, shared by the delete rule and typo tolerance.
+DELETE_VERBS = (
+    "delete", "remove", "erase", "trash", "discard", "del", "drop", "scratch", "ditch", "nix",
+    "bin",
+)  # fmt: skip
 VERBS = frozenset(
     (
         "add", "create", "remind", "remember", "complete", "finish", "finished", "mark", "done",
-        "delete", "remove", "erase", "list", "show", "calculate", "compute", "evaluate", "what",
-        "whats", "much", "split", "divide", "multiply", "subtract", "check", "tick", "cross",
-        "clear", "display", "forget", "work", "figure",
+        "list", "show", "calculate", "compute", "evaluate", "what", "whats", "much", "split",
+        "divide", "multiply", "subtract", "check", "tick", "cross", "clear", "display", "forget",
+        "work", "figure", *DELETE_VERBS,
     )
 )  # fmt: skip
 NOUNS = frozenset(
@@ -77,8 +84,9 @@ def fix_word(word: str) -> str | None:
         known
         for size in (len(lower) - 1, len(lower), len(lower) + 1)
         for known in _BY_LENGTH.get(size, ())
-        # a three-letter word only with one letter stuck to its end: "adda todo", not "odd"
-        if _one_edit(lower, known) and (len(known) >= 4 or lower.startswith(known))
+        # "add" only with one letter stuck to its end ("adda todo", not "odd"); other
+        # three-letter words ("del", "bin") are too close to everyday ones
+        if _one_edit(lower, known) and (len(known) >= 4 or known == "add" == lower[:3])
     }
     return found.pop() if len(found) == 1 else None
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from core.planners.pattern.lexicon import DELETE_VERBS
+
 _F = re.IGNORECASE
 
 _TODOS = r"(?:(?:to-?do|to do|task) (?:list|items)|to-?dos|to dos|todo|tasks|list|reminders)"
@@ -72,9 +74,7 @@ DONE_IS = re.compile(
     _F,
 )
 DELETE = re.compile(
-    r"(?P<verb>delete|remove|erase|trash|discard|get rid of|throw (?:away|out)|del|drop|scratch"
-    r"|ditch|nix|bin) (?P<t>.+)",
-    _F,
+    rf"(?P<verb>{'|'.join(DELETE_VERBS)}|get rid of|throw (?:away|out)) (?P<t>.+)", _F
 )
 GET = re.compile(
     r"(?P<verb>show|get|view|display|open|read|see|fetch|look up|pull up|bring up|print|describe"
