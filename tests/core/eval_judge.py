@@ -99,11 +99,11 @@ def _judge_todos(
 ) -> None:
     """Each todo as the last turn left it against what was asked: one added, deleted or done
     that should not have been is a wrong action; one left as it was is a miss."""
-    had = {todo["title"].strip().lower(): todo["done"] for todo in before}
-    has = {todo["title"].strip().lower(): todo["done"] for todo in after}
+    had = {_key(todo["title"]): todo["done"] for todo in before}
+    has = {_key(todo["title"]): todo["done"] for todo in after}
     wanted: dict[str, bool | None] = {}
     for key, done in (("todos_open", False), ("todos_done", True)):
-        wanted.update({title.strip().lower(): done for title in expect.get(key, [])})
+        wanted.update({_key(title): done for title in expect.get(key, [])})
     judged = {done for key, done in (("todos_open", False), ("todos_done", True)) if key in expect}
     for title in sorted(set(had) | set(has) | set(wanted)):
         state, old, want = has.get(title), had.get(title), wanted.get(title)
@@ -119,6 +119,11 @@ def _judge_todos(
             verdict.wrong.append(f"marked {title!r} done by mistake; {context}")
         else:
             verdict.misses.append(f"{title!r} is {_state(state)}, wanted {_state(want)}; {context}")
+
+
+def _key(title: str) -> str:
+    """A title as a user tells titles apart: not by case, spaces around, or apostrophe style."""
+    return title.strip().lower().replace("\u2019", "'").replace("\u2018", "'")
 
 
 def _state(done: bool | None) -> str:

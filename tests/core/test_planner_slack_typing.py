@@ -56,6 +56,10 @@ def test_a_title_keeps_the_users_words_without_markup_or_emoji() -> None:
     assert steps("add todo: *renew passport* :memo:") == [("add_todo", {"title": "renew passport"})]
     assert steps("add a todo to buy milk \U0001f95b") == [("add_todo", {"title": "buy milk"})]
     assert plain("see <https://example.com/doc|the doc> now") == "see the doc now"
+    # curly apostrophes are read as straight ones, and kept as typed in the title
+    assert steps("remind me to call Ana\u2019s dentist") == [
+        ("add_todo", {"title": "call Ana\u2019s dentist"})
+    ]
 
 
 @pytest.mark.parametrize(

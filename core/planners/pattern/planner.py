@@ -20,7 +20,7 @@ from core.planners.pattern.people import OTHERS_LIST, about_someone_else
 from core.planners.pattern.references import earlier_value, todo_numbers
 from core.planners.pattern.splitting import GREETING, SOFT, normalize, segments
 from core.planners.pattern.talk import asks_gerunds
-from core.planners.pattern.texture import plain
+from core.planners.pattern.texture import CURLY, plain
 from core.planners.pattern.titles import clean_title
 from core.planners.pattern.units import Parser, Unit
 
@@ -105,6 +105,8 @@ def plan(text: str, history: History | None = None) -> Plan:
     """Plan the steps for one request; zero steps with an answer when nothing safe applies."""
     normalized = normalize(plain(text))
     found = _plan(normalized, text, history)
+    if found.steps and not text.isascii() and any(chr(c) in text for c in CURLY):
+        return _own_quotes(found, normalized, normalize(plain(text, fold_quotes=False)))
     if found.steps or not _not_read(found.answer) or GREETING.fullmatch(normalized):
         return found  # a typo is looked for only in what was not understood
     spelled = fix_typos(normalized)  # only what was not understood is read again, spelled right
@@ -116,6 +118,17 @@ def plan(text: str, history: History | None = None) -> Plan:
         step.args["title"].lower() in lowered for step in again.steps if step.tool == "add_todo"
     )
     return again if again.steps and titles_typed else found
+
+
+def _own_quotes(found: Plan, folded: str, typed: str) -> Plan:
+    """Titles with the user's own apostrophes back ("call Ana’s dentist"): the rules read the
+    folded text, which matches the typed one position for position."""
+    for step in found.steps:
+        title = step.args.get("title") if step.tool == "add_todo" else None
+        at = folded.find(title) if isinstance(title, str) else -1
+        if isinstance(title, str) and at >= 0:
+            step.args["title"] = typed[at : at + len(title)]
+    return found
 
 
 def _not_read(answer: str | None) -> bool:

@@ -34,6 +34,9 @@ def _emoji(char: str) -> bool:
     return unicodedata.category(char) == "So"
 
 
+CURLY = frozenset(_QUOTES)
+
+
 def _drop_emoji(text: str) -> str:
     return "".join(" " if _emoji(char) else char for char in text)
 
@@ -45,12 +48,14 @@ def _unmark(match: re.Match[str]) -> str:
     return inner
 
 
-def plain(text: str) -> str:
-    """The message as its words: no curly quotes, markup, links or emoji (mentions stay)."""
+def plain(text: str, fold_quotes: bool = True) -> str:
+    """The message as its words: no curly quotes, markup, links or emoji (mentions stay).
+    Folding quotes changes no length, so `fold_quotes=False` gives the same text position for
+    position with the user's own quotes (for titles, which keep them)."""
     if "<" in text:
         text = _LINK.sub(lambda m: m["label"] or m["url"], text)
     if not text.isascii():
-        text = _drop_emoji(text.translate(_QUOTES))
+        text = _drop_emoji(text.translate(_QUOTES) if fold_quotes else text)
     if ":" in text:
         text = _SHORTCODE.sub(" ", text)
     if any(mark in text for mark in "*_~`"):
