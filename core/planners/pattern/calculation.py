@@ -17,7 +17,7 @@ def _atom(text: str) -> str:
     return text if _ATOM.fullmatch(text) else f"({text})"
 
 
-_AGAIN = re.compile(r"\s+(?:again|real quick|quickly|for me)$")
+_AFTERWORDS = (" again", " real quick", " quickly", " for me")
 _CALC_PREFIX = re.compile(
     r"(?:calculate|calc|compute|evaluate|eval|solve|work out|figure out|find|determine|tell me"
     r"|give me|show me|what(?:'s| is| are| was| would be| will be)|whats|how much (?:is|are"
@@ -101,7 +101,11 @@ def _verb(text: str) -> str | None:
 
 def calculation(text: str) -> Expr | None:
     """The calculator expression a request asks for, or None when it is not arithmetic."""
-    text = _AGAIN.sub("", text.lower())
+    text = text.lower()
+    for afterword in _AFTERWORDS:  # "what's 3.5 * 4 again": the sum is the same
+        if text.endswith(afterword):
+            text = text[: -len(afterword)].rstrip()
+            break
     if "§" in text:
         return None
     candidates = [m["e"] for m in [_CALC_PREFIX.fullmatch(text)] if m]

@@ -9,6 +9,7 @@ of a clause, where commands are — never inside a title further on, never a num
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # The words for a todo, in every rule that names one ("todo 2", "the gym task", "2 items").
 TODO_NOUN = r"(?:to-?dos?|to\s+dos?|tasks?|items?|reminders?|entry|entries)"
@@ -48,10 +49,18 @@ _REAL = frozenset(
     )
 )  # fmt: skip
 _KNOWN = VERBS | NOUNS
-_BY_LENGTH: dict[int, tuple[str, ...]] = {}
-for _word in sorted(_KNOWN):
-    _BY_LENGTH.setdefault(len(_word), ())
-    _BY_LENGTH[len(_word)] += (_word,)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+# Every known word under itself and each of its one-letter-shorter forms: a word one edit away
+# shares one of these keys with it, so a lookup finds the few candidates without a scan.
+_NEAR: dict[str, set[str]] = {}
+for _word in _KNOWN:
+    for _key in _deletes(_word):
+        _NEAR.setdefault(_key, set()).add(_word)
 _CLAUSE = re.compile(r"(?:^|[,;:.!?]\s*|\b(?:and|then)\s+)((?:[\w']+\s+){0,2}[\w']+)", re.I)
 _TOKEN = re.compile(r"[A-Za-z']{3,}")
 
@@ -73,6 +82,7 @@ def _one_edit(a: str, b: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+@lru_cache(maxsize=4096)  # the same few words come back in every conversation
 def fix_word(word: str) -> str | None:
     """The command word a typo stands for, or None."""
     lower = word.lower()
@@ -80,10 +90,10 @@ def fix_word(word: str) -> str | None:
         return SHORTHAND[lower]
     if lower in _KNOWN or lower in _REAL or "'" in lower:
         return None
+    candidates = set().union(*(_NEAR.get(key, ()) for key in _deletes(lower)))
     found = {
         known
-        for size in (len(lower) - 1, len(lower), len(lower) + 1)
-        for known in _BY_LENGTH.get(size, ())
+        for known in candidates
         # "add" only with one letter stuck to its end ("adda todo", not "odd"); other
         # three-letter words ("del", "bin") are too close to everyday ones
         if _one_edit(lower, known) and (len(known) >= 4 or known == "add" == lower[:3])

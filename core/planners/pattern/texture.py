@@ -20,6 +20,7 @@ _LINK = re.compile(
     r"<(?:https?|mailto):[^|>\s]*\|(?P<label>[^>]*)>|<(?P<url>(?:https?|mailto):[^>\s]*)>"
 )
 _SHORTCODE = re.compile(r"(?<![\w:]):[a-z][a-z0-9_+-]*:(?::skin-tone-\d:)?(?![\w:])", re.I)
+_MARK = re.compile(r"[*_~`]")
 _SPACES = re.compile(r"[^\S\n]{2,}")
 # Characters that draw emoji: pictographs and symbols, their joiners, selectors and tones.
 _EMOJI_JOINERS = frozenset("\u200d\ufe0e\ufe0f\u20e3")
@@ -58,7 +59,7 @@ def plain(text: str, fold_quotes: bool = True) -> str:
         text = _drop_emoji(text.translate(_QUOTES) if fold_quotes else text)
     if ":" in text:
         text = _SHORTCODE.sub(" ", text)
-    if any(mark in text for mark in "*_~`"):
+    if _MARK.search(text):
         for _ in range(3):  # nested marks: *_bold italics_*
             unmarked = _MARKUP.sub(_unmark, text)
             if unmarked == text:

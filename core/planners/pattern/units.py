@@ -18,7 +18,7 @@ from core.planners.pattern import lists, naming, phrases, titles
 from core.planners.pattern.answers import ASK_TITLE, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import Expr
 from core.planners.pattern.calculation import calculation
-from core.planners.pattern.splitting import MAX_SOFT_SPLITS, SOFT
+from core.planners.pattern.splitting import MAX_SOFT_SPLITS, soft_splits
 from core.planners.pattern.talk import base_form, clean, filler
 from core.planners.pattern.targets import Target, parse_target, title_target
 from core.planners.pattern.titles import balanced, clean_title
@@ -87,7 +87,7 @@ class Parser:
         whole = first(text)
         if whole is not None and not (whole.title or whole.weak):
             return (whole,)  # "complete todo 2 and 3", "the sum of 3 and 4": one request
-        for match in islice(SOFT.finditer(text), MAX_SOFT_SPLITS):
+        for match in islice(soft_splits(text).finditer(text), MAX_SOFT_SPLITS):
             unit = first(text[: match.start()])
             if unit is None or not unit.solid:
                 continue
