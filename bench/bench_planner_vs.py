@@ -79,11 +79,11 @@ def run(quick: bool = False) -> Result:
     groups["held-out"] = prompts(HELD_OUT)
     texts = [text for group in groups.values() for text in group]
     header(f"Pattern planner: this tree vs {ref[:12]}, µs per prompt over {len(texts)} turns")
-    rounds, repeat = (1, 3) if quick else (4, 200)
+    rounds, repeat = (1, 3) if quick else (2, 150)
     before = after = [float("inf")] * len(texts)
     with tempfile.TemporaryDirectory() as tmp:
         _export(ref, Path(tmp))
-        for _ in range(2):  # alternate, so a busy moment of the machine hits both trees alike
+        for _ in range(3):  # alternate, so a busy moment of the machine hits both trees alike
             before = list(map(min, before, _measure(Path(tmp), texts, rounds, repeat)))
             after = list(map(min, after, _measure(ROOT, texts, rounds, repeat)))
     figures: Result = []
