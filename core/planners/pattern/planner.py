@@ -1,9 +1,14 @@
 """The offline planner: plain words in, an explicit Plan of tool steps out, by patterns alone.
 
 Safety first — a wrong action is worse than none: anything not understood, ambiguous or
-unsupported gives zero steps and an answer instead. The pieces: splitting.py cuts a message,
-phrases.py/titles.py/calculation.py read one piece, units.py chains the pieces, and
-references.py/targets.py resolve "it", "that", "the first one" and titles into arguments.
+unsupported gives zero steps and an answer instead. The pieces, in reading order:
+texture.py makes Slack typing plain (markup, emoji, curly quotes); people.py declines another
+person's list; corrections.py re-plans the last calculation with one number changed;
+splitting.py cuts a message, talk.py strips the words around a request, phrases.py/titles.py/
+calculation.py read one piece (with lists.py for several todos at once), units.py chains the
+pieces; references.py/targets.py resolve "it", "that", "the first one" and titles into
+arguments, asking when more than one fits. What is still not understood is read once more
+with typos in the planner's own words (lexicon.py) spelled right.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
     steps: list[PlannedStep] = []
     for unit in units:
         if unit.kind == "adds":
-            titles_ = unit.args["titles"]
-            steps.extend(PlannedStep(tool="add_todo", args={"title": t}) for t in titles_)
+            several = unit.args["titles"]
+            steps.extend(PlannedStep(tool="add_todo", args={"title": t}) for t in several)
         elif unit.kind == "same" and not (steps and steps[-1].tool == "add_todo"):
             return Plan(answer=ASK_TITLE)
         elif unit.kind == "step":
