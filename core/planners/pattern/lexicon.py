@@ -94,9 +94,14 @@ def fix_word(word: str) -> str | None:
     found = {
         known
         for known in candidates
-        # "add" only with one letter stuck to its end ("adda todo", not "odd"); other
-        # three-letter words ("del", "bin") are too close to everyday ones
-        if _one_edit(lower, known) and (len(known) >= 4 or known == "add" == lower[:3])
+        # A typo keeps the first letter ("ask" is no "task"), and a letter more or less at the
+        # end is an inflection ("deleted", "lists"), not a typo — but for "add", whose
+        # one-letter-longer forms are typos ("adda todo"); other three-letter words ("del",
+        # "bin") are too close to everyday ones.
+        if _one_edit(lower, known)
+        and known[0] == lower[0]
+        and (len(known) >= 4 or known == "add" == lower[:3])
+        and (known == "add" or (lower[:-1] != known and known[:-1] != lower))
     }
     return found.pop() if len(found) == 1 else None
 

@@ -1,5 +1,6 @@
 """How people type in Slack, made plain before any rule reads it: curly quotes and apostrophes,
-Slack markup (*bold*, _italics_, ~strike~, `code`), links and emoji (Unicode and :shortcode:).
+Slack markup (*bold*, _italics_, ~strike~, `code`) and emoji (Unicode and :shortcode:). Links,
+mentions and entities are the bot's to make readable (bot/markup.py) before a request gets here.
 
 Only decoration goes: the words, numbers and operators stay as typed, so a todo title keeps the
 user's own characters (markup aside). "2*3*4" and "2 ** 10" are arithmetic, not bold: markup
@@ -15,9 +16,6 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": 
 # Markup around a span, as Slack draws it: the marks hug the words inside them.
 _MARKUP = re.compile(
     r"(?<![\w*_~`])(?P<m>```|`|\*|_|~)(?=\S)(?P<inner>[^\n]*?\S)(?P=m)(?![\w*_~`])"
-)
-_LINK = re.compile(
-    r"<(?:https?|mailto):[^|>\s]*\|(?P<label>[^>]*)>|<(?P<url>(?:https?|mailto):[^>\s]*)>"
 )
 _SHORTCODE = re.compile(r"(?<![\w:]):[a-z][a-z0-9_+-]*:(?::skin-tone-\d:)?(?![\w:])", re.I)
 _MARK = re.compile(r"[*_~`]")
@@ -50,11 +48,9 @@ def _unmark(match: re.Match[str]) -> str:
 
 
 def plain(text: str, fold_quotes: bool = True) -> str:
-    """The message as its words: no curly quotes, markup, links or emoji (mentions stay).
+    """The message as its words: no curly quotes, markup or emoji.
     Folding quotes changes no length, so `fold_quotes=False` gives the same text position for
     position with the user's own quotes (for titles, which keep them)."""
-    if "<" in text:
-        text = _LINK.sub(lambda m: m["label"] or m["url"], text)
     if not text.isascii():
         text = _drop_emoji(text.translate(_QUOTES) if fold_quotes else text)
     if ":" in text:
