@@ -8,7 +8,6 @@ of a clause, where commands are — never inside a title further on, never a num
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 # The words for a todo, in every rule that names one ("todo 2", "the gym task", "2 items").
@@ -61,8 +60,9 @@ _NEAR: dict[str, set[str]] = {}
 for _word in _KNOWN:
     for _key in _deletes(_word):
         _NEAR.setdefault(_key, set()).add(_word)
-_CLAUSE = re.compile(r"(?:^|[,;:.!?]\s*|\b(?:and|then)\s+)((?:[\w']+\s+){0,2}[\w']+)", re.I)
-_TOKEN = re.compile(r"[A-Za-z']{3,}")
+_HEAD = 3  # the words of a clause where its command is: "calcualte …", "pls adda todo …"
+_CLAUSE_ENDS = (",", ";", ":", ".", "!", "?")
+_PUNCTUATION = ",;:.!?\"'()"
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -109,15 +109,14 @@ def fix_word(word: str) -> str | None:
 def fix_typos(text: str) -> str | None:
     """The text with the command words of each clause's first words spelled right; None when
     nothing was corrected."""
-    spans: list[tuple[int, int, str]] = []
-    for clause in _CLAUSE.finditer(text):
-        for token in _TOKEN.finditer(clause.group(1)):
-            fixed = fix_word(token.group())
-            if fixed is not None and fixed != token.group().lower():
-                start = clause.start(1) + token.start()
-                spans.append((start, start + len(token.group()), fixed))
-    if not spans:
-        return None
-    for start, end, fixed in reversed(spans):
-        text = text[:start] + fixed + text[end:]
-    return text
+    words = text.split(" ")
+    in_clause, changed = 0, False
+    for index, word in enumerate(words):
+        bare = word.strip(_PUNCTUATION)
+        if in_clause < _HEAD and len(bare) >= 3 and bare.isalpha():
+            fixed = fix_word(bare)
+            if fixed is not None and fixed != bare.lower():
+                words[index] = word.replace(bare, fixed, 1)
+                changed = True
+        in_clause = 0 if word.endswith(_CLAUSE_ENDS) or word in ("and", "then") else in_clause + 1
+    return " ".join(words) if changed else None
