@@ -15,6 +15,7 @@ from bench import Result, say
 
 MODULES = [
     "planner",
+    "planner_vs",
     "orchestrator",
     "cold_start",
     "slack_ack",

@@ -166,6 +166,9 @@ class PriorStep(BaseModel):
     value: JsonValue = None
     todo_numbers: list[int] | None = None
     todo_number: int | None = None
+    # Which earlier request (index in History.requests) it answered: "it" looks at one turn.
+    # None (history built by hand): each step counts as a turn of its own.
+    turn: int | None = None
 
 
 class Received(BaseModel):

@@ -193,7 +193,8 @@ def history(conn: Conn, scope: Scope, key: str) -> History:
         if row["tool"] is None or row["status"] != StepStatus.completed.value:
             continue
         result = load(row["result"]) if row["result"] else {}
-        found.steps.append(PriorStep(tool=row["tool"], args=load(row["args"]), **result))
+        turn = len(found.requests) - 1
+        found.steps.append(PriorStep(tool=row["tool"], args=load(row["args"]), turn=turn, **result))
     return found
 
 

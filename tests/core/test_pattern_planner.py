@@ -172,12 +172,20 @@ def test_a_title_is_emitted_even_when_too_long_for_the_tool_to_accept() -> None:
     assert steps(f"add a todo to {title}") == [("add_todo", {"title": title})]
 
 
-def test_add_todos_list_separates_titles_on_semicolons_only() -> None:
+def test_add_todos_list_separates_titles_on_semicolons_or_else_commas() -> None:
     assert steps("add todos: buy eggs; buy bread") == [
         ("add_todo", {"title": "buy eggs"}),
         ("add_todo", {"title": "buy bread"}),
     ]
-    assert steps("add todos: eggs, milk") == [("add_todo", {"title": "eggs, milk"})]
+    # "todos", plural: a comma list is several todos (it used to be stored as one, "eggs, milk")
+    assert steps("add todos: eggs, milk") == [
+        ("add_todo", {"title": "eggs"}),
+        ("add_todo", {"title": "milk"}),
+    ]
+    assert steps("add todos: buy eggs, milk; call mom") == [
+        ("add_todo", {"title": "buy eggs, milk"}),
+        ("add_todo", {"title": "call mom"}),
+    ]
     assert steps("add todos:\n- eggs\n- milk") == [
         ("add_todo", {"title": "eggs"}),
         ("add_todo", {"title": "milk"}),
@@ -435,9 +443,27 @@ def test_follow_up_arithmetic_without_a_result_asks_for_a_number(earlier: Histor
 
 
 def test_mark_it_done_uses_the_todo_acted_on_last() -> None:
-    earlier = history(added(1), added(4, "renew passport"), calc(5))
+    earlier = history(added(1), added(4, "renew passport"))
     assert steps("mark it done", earlier) == [("complete_todo", {"number": 4})]
     assert steps("delete it", earlier) == [("delete_todo", {"number": 4})]
+
+
+def test_it_after_a_number_is_a_question_not_a_todo() -> None:
+    # The last result was a number: "delete that" may not mean the todo added before it.
+    earlier = history(added(1), added(4, "renew passport"), calc(5))
+    assert "Which todo" in asks("mark it done", earlier)
+    assert "Which todo" in asks("delete that", earlier)
+
+
+def test_it_after_one_request_that_added_two_todos_is_a_question() -> None:
+    two_at_once = History(
+        requests=["add todos: eggs; bread"],
+        steps=[
+            PriorStep(tool="add_todo", args={"title": t}, value=n, todo_number=n, turn=0)
+            for n, t in ((1, "eggs"), (2, "bread"))
+        ],
+    )
+    assert "Which todo" in asks("mark it done", two_at_once)
 
 
 def test_it_after_a_listing_of_several_todos_is_a_question() -> None:

@@ -91,7 +91,8 @@ def test_a_runs_journal_writes_steps_and_events_read_back_in_order(store: Store)
         (2, "step.finished", {"n": 2}), (3, "run.finished", {"n": 3})]  # fmt: skip
     history = store.history(ALICE, "C1:1.0")
     assert history.requests == ["request r1"]
-    assert [(p.tool, p.value) for p in history.steps] == [("calculator", 2)]
+    # each step says which request it answered: "it" looks at the last one only
+    assert [(p.tool, p.value, p.turn) for p in history.steps] == [("calculator", 2, 0)]
     assert store.history(BOB, "C1:1.0").requests == []  # never another user's
     assert store.unfinished_runs() == []
 

@@ -17,6 +17,7 @@ def _atom(text: str) -> str:
     return text if _ATOM.fullmatch(text) else f"({text})"
 
 
+_AFTERWORDS = (" again", " real quick", " quickly", " for me")
 _CALC_PREFIX = re.compile(
     r"(?:calculate|calc|compute|evaluate|eval|solve|work out|figure out|find|determine|tell me"
     r"|give me|show me|what(?:'s| is| are| was| would be| will be)|whats|how much (?:is|are"
@@ -29,6 +30,8 @@ _CALC_SUFFIX = (
         r"|give(?: you| me)?|add up to|be|total|cost)(?: to)?"
     ),
     re.compile(r"(?:tell me )?what (?P<e>.+?) (?:is|equals|makes|comes to|would be)"),
+    re.compile(r"how much (?P<e>.+?) (?:is|comes to|would be|makes|costs?|adds up to)"),
+    re.compile(r"how much (?:would|will|does|do) (?P<e>.+?) (?:come to|cost|be|make|add up to)"),
 )
 _PERCENT = r" ?(?:%|percent|per cent)"
 _VERBS = [
@@ -99,6 +102,10 @@ def _verb(text: str) -> str | None:
 def calculation(text: str) -> Expr | None:
     """The calculator expression a request asks for, or None when it is not arithmetic."""
     text = text.lower()
+    for afterword in _AFTERWORDS:  # "what's 3.5 * 4 again": the sum is the same
+        if text.endswith(afterword):
+            text = text[: -len(afterword)].rstrip()
+            break
     if "§" in text:
         return None
     candidates = [m["e"] for m in [_CALC_PREFIX.fullmatch(text)] if m]

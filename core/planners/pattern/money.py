@@ -19,8 +19,8 @@ _TAKEN = r"(?:discount|rebate|reduction|off)"
 _BILL = r"(?:\s+(?:bill|meal|check|cheque|dinner|lunch|order|purchase|total|tab|price))?"
 _A = r"(?:(?:an?|the)\s+)?"
 _PEOPLE = (
-    r"(?: (?:people|persons|friends|guests|colleagues|roommates|flatmates|parts|shares|ways"
-    r"|equal (?:parts|shares)|of us))?"
+    r"(?: (?:people|persons|ppl|folks|friends|guests|colleagues|roommates|flatmates|parts|shares"
+    r"|ways|equal (?:parts|shares)|of us))?"
 )
 _EACH = r"(?:each(?:\s+one)?|apiece|a\s+piece|per\s+(?:item|ticket|person|piece|unit|one|head))"
 
@@ -44,10 +44,15 @@ REWRITES = [
 
 _SPLIT = (
     r"split (?:up )?(?:the |a |an |our |this )?(?:(?:bill|check|cost|total|tab|price|amount) "
-    r"(?:of )?)?(?P<a>.+?)(?: (?:bill|check|tab|total|dinner|meal))?(?: (?:evenly|equally))?"
+    r"(?:of )?)?(?P<a>.+?)(?: (?!between|among|amongst|by|into|across|with|evenly|equally)"
+    r"[a-z]+)?(?: (?:evenly|equally))?"
 )
+_ON = r"(?:(?:it|that|this|the (?:total|bill|result|rest|lot)) )?(?:up )?(?:evenly |equally )?"
 # (pattern, template) verbs for calculation.py, before its generic ones; "§" is "that".
 VERBS = [
+    # continuing a calculation: "…, split between 3", "… then split it 4 ways"
+    (rf"split {_ON}(?:between|among|amongst|by|into|across|with) (?P<b>\S+?){_PEOPLE}", "§ / {b}"),
+    (rf"split {_ON}(?P<b>\S+) ways", "§ / {b}"),
     (rf"{_SPLIT} (?:between|among|amongst|by|into|across|with) (?P<b>.+?){_PEOPLE}", "{a} / {b}"),
     (rf"{_SPLIT} (?P<b>\S+) ways", "{a} / {b}"),
     (rf"divide (?P<a>.+?) (?:evenly |equally )?(?:between|among|amongst|by) (?P<b>.+?){_PEOPLE}",

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from core.plan import Todo
 from core.planners.pattern.answers import Ask
+from core.planners.pattern.lexicon import TODO_NOUN
 from core.planners.pattern.targets import Target, strip_place
 
 _F = re.IGNORECASE
@@ -60,7 +61,7 @@ _NEGATION = re.compile(
 )
 # "todo 2, wait": a number was said; whatever else is there, it is not a title.
 _NUMBERED = re.compile(r"\b(?:to-?dos?|tasks?|items?|number|no\.?)\s*#?\s*\d|#\s*\d", _F)
-_NOUN = re.compile(r"\b(?:to-?dos?|to dos?|tasks?|items?|reminders?|entry|entries)\b", _F)
+_NOUN = re.compile(rf"\b{TODO_NOUN}\b", _F)
 _SHOWN = 10  # an ambiguous question lists at most this many todos
 
 
@@ -74,6 +75,12 @@ def words(text: str) -> tuple[str, ...]:
 def has_noun(text: str) -> bool:
     """Whether the phrase says it is a todo ("the gym todo", "the flights item")."""
     return bool(_NOUN.search(text))
+
+
+def said_todo(text: str) -> bool:
+    """Whether the phrase says it is a todo, by a noun or by the list it is on ("… from my
+    list"): what a verb with other meanings ("drop", "close") needs before naming one."""
+    return has_noun(text) or strip_place(text) != text
 
 
 def _phrase(text: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from core.planners.pattern.lexicon import DELETE_VERBS
+
 _F = re.IGNORECASE
 
 _TODOS = r"(?:(?:to-?do|to do|task) (?:list|items)|to-?dos|to dos|todo|tasks|list|reminders)"
@@ -33,6 +35,8 @@ LIST_OTHER = re.compile(
     r"(?: today| now| next)?"
     r"|what(?:'s| is) left(?: to do)?(?: on my list)?"
     r"|(?:do i have )?any(?:thing)? (?:left )?(?:to do|to-?dos|tasks)(?: left)?"
+    r"|(?:is there |do i have )?any(?:thing)?(?: (?:left|else|still|remaining))? (?:on|in) "
+    r"(?:my|the) (?:to-?do |task )?list"
     r"|how many (?:to-?dos|tasks|things) (?:do i have|are (?:there|left|open|on my list))(?: left)?"
     r"|remind me (?:of|about|what(?:'s| is| are)?(?: on)?) (?:my|the) " + _TODOS + r"(?: are| is)?"
     r"|(?:what|which) (?:to-?dos|tasks) do i have"
@@ -70,7 +74,7 @@ DONE_IS = re.compile(
     _F,
 )
 DELETE = re.compile(
-    r"(?P<verb>delete|remove|erase|trash|discard|get rid of|throw (?:away|out)|del) (?P<t>.+)", _F
+    rf"(?P<verb>{'|'.join(DELETE_VERBS)}|get rid of|throw (?:away|out)) (?P<t>.+)", _F
 )
 GET = re.compile(
     r"(?P<verb>show|get|view|display|open|read|see|fetch|look up|pull up|bring up|print|describe"
@@ -82,6 +86,7 @@ GET = re.compile(
 # the milk", "get milk"): a todo is named by words after them only with "todo/task/item" said.
 NEEDS_NOUN = re.compile(
     r"close|resolve|trash|discard|get rid of|throw (?:away|out)|get|read|see|fetch|print|open"
+    r"|drop|scratch|ditch|nix|bin"
     r"|what(?:'s| is| was)|whats|tell me about",
     _F,
 )

@@ -1,9 +1,14 @@
 """The offline planner: plain words in, an explicit Plan of tool steps out, by patterns alone.
 
 Safety first — a wrong action is worse than none: anything not understood, ambiguous or
-unsupported gives zero steps and an answer instead. The pieces: splitting.py cuts a message,
-phrases.py/titles.py/calculation.py read one piece, units.py chains the pieces, and
-references.py/targets.py resolve "it", "that", "the first one" and titles into arguments.
+unsupported gives zero steps and an answer instead. The pieces, in reading order:
+texture.py makes Slack typing plain (markup, emoji, curly quotes); people.py declines another
+person's list; corrections.py re-plans the last calculation with one number changed;
+splitting.py cuts a message, talk.py strips the words around a request, phrases.py/titles.py/
+calculation.py read one piece (with lists.py for several todos at once), units.py chains the
+pieces; references.py/targets.py resolve "it", "that", "the first one" and titles into
+arguments, asking when more than one fits. What is still not understood is read once more
+with typos in the planner's own words (lexicon.py) spelled right.
 """
 
 from __future__ import annotations
@@ -11,12 +16,16 @@ from __future__ import annotations
 import re
 
 from core.plan import History, Plan, PlannedStep
-from core.planners.pattern import titles
+from core.planners.pattern import lists, titles
 from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import check
+from core.planners.pattern.corrections import ASK_WHICH_NUMBER, corrected
+from core.planners.pattern.lexicon import fix_typos
+from core.planners.pattern.people import OTHERS_LIST, about_someone_else
 from core.planners.pattern.references import earlier_value, todo_numbers
 from core.planners.pattern.splitting import GREETING, SOFT, normalize, segments
 from core.planners.pattern.talk import asks_gerunds
+from core.planners.pattern.texture import CURLY, plain
 from core.planners.pattern.titles import clean_title
 from core.planners.pattern.units import Parser, Unit
 
@@ -33,7 +42,12 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
             return Plan(answer=unit.text, private=unit.private)
     steps: list[PlannedStep] = []
     for unit in units:
-        if unit.kind == "step":
+        if unit.kind == "adds":
+            several = unit.args["titles"]
+            steps.extend(PlannedStep(tool="add_todo", args={"title": t}) for t in several)
+        elif unit.kind == "same" and not (steps and steps[-1].tool == "add_todo"):
+            return Plan(answer=ASK_TITLE)
+        elif unit.kind == "step":
             steps.append(PlannedStep(tool=unit.tool, args=dict(unit.args)))
         elif unit.kind == "calc" and unit.expr is not None:
             expression = unit.expr.text
@@ -57,6 +71,27 @@ def _resolve(units: list[Unit], history: History | None) -> Plan:
     return Plan(steps=steps)
 
 
+def _add_many(parser: Parser, items: list[str], count: int | None) -> list[Unit] | Ask:
+    """The units of "add todos: …": one todo per item, and any request chained after them."""
+    if len(items) == 1 and not titles.quoted(items[0]):
+        items = lists.list_items(items[0], lambda text: _request_follows(parser, text))
+    items = [item for item in items if clean_title(item)]
+    if not items:
+        return Ask(ASK_TITLE)
+    units: list[Unit] = []
+    for item in items:
+        units.extend(parser.chain(item, bare_ok=False, title_first=True) or ())
+    added = sum(unit.tool == "add_todo" for unit in units)
+    if count is not None and added != count:
+        return Ask(lists.ASK_COUNT.format(said=count, found=added))
+    return units
+
+
+def _request_follows(parser: Parser, text: str) -> bool:
+    found = parser.chain(text, bare_ok=False, title_first=True)
+    return found is not None and len(found) > 1
+
+
 def _not_understood(parser: Parser, part: str, alone: bool) -> str:
     """Say which part was not understood (or just what Crane can do, if nothing was)."""
     units = [(piece, parser.single(piece, True)) for piece in SOFT.split(part) if piece.strip()]
@@ -73,9 +108,45 @@ def _not_understood(parser: Parser, part: str, alone: bool) -> str:
 
 def plan(text: str, history: History | None = None) -> Plan:
     """Plan the steps for one request; zero steps with an answer when nothing safe applies."""
-    normalized = normalize(text)
+    normalized = normalize(plain(text))
+    found = _plan(normalized, text, history)
+    if found.steps and not text.isascii() and any(chr(c) in text for c in CURLY):
+        return _own_quotes(found, normalized, normalize(plain(text, fold_quotes=False)))
+    if found.steps or not _not_read(found.answer) or GREETING.fullmatch(normalized):
+        return found  # a typo is looked for only in what was not understood
+    spelled = fix_typos(normalized)  # only what was not understood is read again, spelled right
+    if spelled is None:
+        return found
+    again = _plan(spelled, text, history)
+    lowered = normalized.lower()
+    titles_typed = all(
+        step.args["title"].lower() in lowered for step in again.steps if step.tool == "add_todo"
+    )
+    return again if again.steps and titles_typed else found
+
+
+def _own_quotes(found: Plan, folded: str, typed: str) -> Plan:
+    """Titles with the user's own apostrophes back ("call Ana’s dentist"): the rules read the
+    folded text, which matches the typed one position for position."""
+    for step in found.steps:
+        title = step.args.get("title") if step.tool == "add_todo" else None
+        at = folded.find(title) if isinstance(title, str) else -1
+        if isinstance(title, str) and at >= 0:
+            step.args["title"] = typed[at : at + len(title)]
+    return found
+
+
+def _not_read(answer: str | None) -> bool:
+    return answer is not None and (answer.endswith(HELP_TEXT) or answer.startswith("No todo"))
+
+
+def _plan(normalized: str, text: str, history: History | None) -> Plan:
     if not normalized or GREETING.fullmatch(normalized):
         return Plan(answer=HELP_TEXT)
+    if about_someone_else(normalized):
+        return Plan(answer=OTHERS_LIST)
+    if history and history.requests and (again := corrected(normalized, history)) is not None:
+        return plan(again, history) if again else Plan(answer=ASK_WHICH_NUMBER)
     parser = Parser(history, gerunds="ing " in normalized and asks_gerunds(normalized))
     parts = [(listed, part) for listed, part in segments(normalized) if part.strip()]
     units: list[Unit] = []
@@ -88,12 +159,10 @@ def plan(text: str, history: History | None = None) -> Plan:
             while index + 1 < len(parts) and parts[index + 1][0]:
                 index += 1
                 items.append(parts[index][1])
-            items = [item for item in items if clean_title(item)]
-            if not items:
-                return Plan(answer=ASK_TITLE)
-            for item in items:
-                found = parser.chain(item, bare_ok=False, title_first=True)
-                units.extend(found or ())
+            found_many = _add_many(parser, items, lists.count_of(many["count"]))
+            if isinstance(found_many, Ask):
+                return Plan(answer=found_many.text)
+            units.extend(found_many)
         else:
             found = parser.chain(part, bare_ok=True)
             if found is None:

@@ -57,28 +57,50 @@ def _by_position(
     return numbers[index]
 
 
+def last_turn(history: History | None) -> list[PriorStep]:
+    """The steps of the latest earlier request that did something: what "it" can mean."""
+    steps = history.steps if history else []
+    if not steps:
+        return []
+    turn = steps[-1].turn
+    if turn is None:
+        return steps[-1:]
+    index = len(steps)
+    while index and steps[index - 1].turn == turn:
+        index -= 1
+    return steps[index:]
+
+
+def _todos_of(prior: PriorStep) -> set[int]:
+    if prior.todo_number is not None:
+        return {prior.todo_number}
+    if prior.todo_numbers is not None:
+        return set(prior.todo_numbers)  # a listing: every todo it showed
+    number = prior.args.get("number") if prior.tool == "delete_todo" else None
+    return {number} if isinstance(number, int) else set()
+
+
 def _it(planned: Sequence[PlannedStep], history: History | None) -> int | str | Ask:
+    """The one todo "it" can mean; a question when none, or more than one, fits."""
     for index in range(len(planned), 0, -1):
         step = planned[index - 1]
         if step.tool == "add_todo":
+            if index > 1 and planned[index - 2].tool == "add_todo":
+                return Ask(ASK_TODO)  # "add eggs and bread and mark it done": which?
             return f"${index}"  # add_todo's value is the new todo's number
         if step.tool in ("get_todo", "complete_todo", "delete_todo"):
             number: int | str = step.args["number"]
             return number
         if step.tool == "list_todos":
             return Ask(ASK_TODO)
-    for prior in reversed(history.steps if history else []):
-        if prior.tool not in TODO_TOOLS:
-            continue
-        if prior.todo_number is not None:
-            return prior.todo_number
-        if prior.todo_numbers is not None and len(prior.todo_numbers) == 1:
-            return prior.todo_numbers[0]
-        if prior.tool == "delete_todo" and isinstance(prior.args.get("number"), int):
-            number = prior.args["number"]
-            return number
-        break
-    return Ask(ASK_TODO)
+    turn = last_turn(history)
+    if not turn or turn[-1].tool not in TODO_TOOLS:
+        return Ask(ASK_TODO)  # the last result is a number: "delete that" is not about a todo
+    candidates: set[int] = set()
+    for prior in turn:
+        if prior.tool in TODO_TOOLS:
+            candidates |= _todos_of(prior)
+    return candidates.pop() if len(candidates) == 1 else Ask(ASK_TODO)
 
 
 def todo_numbers(
@@ -123,6 +145,7 @@ def earlier_value(planned: Sequence[PlannedStep], history: History | None) -> st
             return f"${index}"
     if planned:
         return Ask(ASK_NUMBER)  # "add a todo … and double it": not a number to work with
+    # Only a calculator result is a number to work with: a todo step in between is no candidate.
     for prior in reversed(history.steps if history else []):
         if prior.tool == "calculator":
             value = prior.value

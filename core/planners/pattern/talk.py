@@ -32,8 +32,12 @@ _ASK = (  # asking for something, not the something itself
     r"|i was wondering if you (?:could|would)|(?:can|could|may) i ask you to"
     r"|i(?:'d| would) be grateful if you (?:could|would)|would you care to"
 )
-_OPEN = (  # turn-taking words before a request or a follow-up
-    r"ok(?:ay)?|okie|so|now|and|also|then|next|finally|oh|ah|um+|uh+|hmm+|btw|by the way"
+_OPEN = (  # turn-taking words before a request or a follow-up; longer phrases first
+    r"sorry to (?:bother|bug|ask)(?: you)?(?:,? but)?|(?:when|whenever) (?:you|u) (?:can|get a"
+    r" (?:chance|sec|second|moment|minute))|before i forget|quick q(?:uestion)?|nvm|fyi|lmk"
+    r"|let me know|(?:do|does) (?:you|u|anyone) (?:happen to )?know|any idea|i (?:just )?need"
+    r"(?! to\b)|basically|i meant|i mean|oops|hey there|question|q"
+    r"|ok(?:ay)?|okie|so|now|and|also|then|next|finally|oh|ah|um+|uh+|hmm+|btw|by the way"
     r"|one more thing|another thing|quick one|quick question|real quick|actually|anyway|alright"
     r"|all right|right|well|sure|yes|yeah|yep|great|cool|perfect|nice|awesome|after that"
     r"|what about|how about|@?crane|dear crane|never ?mind|no worries|sounds good|good (?:job|work)"

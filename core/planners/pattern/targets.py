@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.plan import History
 from core.planners.pattern.answers import ASK_TODO, Ask
+from core.planners.pattern.lexicon import TODO_NOUN
 
 _F = re.IGNORECASE
 
@@ -27,7 +28,7 @@ class Target:
     named: bool = False  # named by its words: never the end of a todo title before it
 
 
-_NOUN = r"(?:to-?dos?|to\s+dos?|tasks?|items?|reminders?|entry|entries)"
+_NOUN = TODO_NOUN
 _NUMBERS = re.compile(
     rf"(?:(?:the|my)\s+)?(?P<noun>{_NOUN}\s*)?(?P<mark>(?:number|num|no\.?)\s*|\#\s*)?"
     r"(?P<nums>\d{1,9}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)"

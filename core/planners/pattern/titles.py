@@ -48,6 +48,14 @@ ADD = (
         _F | re.S,
     ),
 )
+# The first words of an add request: a title starting otherwise is not one wrapped in another
+# ("don't forget to add a todo to …").
+ADD_STARTS = frozenset(
+    ("add", "create", "make", "put", "save", "set", "log", "record", "jot", "write", "insert",
+     "enter", "new", "remind", "don't", "dont", "do", "note", "remember", "i", "another", "a",
+     "an", "one", "todo", "to-do", "task", "item", "reminder", "stick", "pop")
+)  # fmt: skip
+ONTO_LIST = 4  # the form of ADD that names the list, not a todo: "add X, Y and Z to my todos"
 ADD_EMPTY = re.compile(  # an add with no title, even when a joining word is there to start one
     rf"(?:{_ADD_VERB} (?:me )?{_ARTICLE}{_ADD_NOUN}(?: for me)?|remind me|new {_ADD_NOUN}"
     r"|don'?t (?:let me )?forget|do not (?:let me )?forget|note to self"
@@ -57,10 +65,10 @@ ADD_EMPTY = re.compile(  # an add with no title, even when a joining word is the
     _F,
 )
 ADD_MANY = re.compile(
-    rf"(?:{_ADD_VERB} (?:me )?(?:(?:these|the following|some|a few|few|multiple|several|\d+|two"
-    r"|three|four|five|six|seven|eight|nine|ten) )?(?:new )?"
+    rf"(?:{_ADD_VERB} (?:me )?(?:(?:these|the following|some|a few|few|multiple|several"
+    r"|(?P<count>\d+|two|three|four|five|six|seven|eight|nine|ten)) )?(?:new )?"
     r"(?:to-?dos|to dos|tasks|items|reminders)"
-    rf"(?: (?:to|on) (?:my|the) {_LIST_NOUN})?(?: ?[:\-–—] ?| (?:to )?|$)"
+    rf"(?: (?:to|on) (?:my|the) {_LIST_NOUN})?(?: (?:for|about))?(?: ?[:\-–—] ?| (?:to )?|$)"
     r"|(?:new )?(?:to-?dos|tasks) ?[:\-–—] ?"
     r"|(?:add|put) (?:(?:these|the following|this|them) )?"
     rf"(?:(?:to|on|onto) (?:my|the) {_LIST_NOUN}) ?[:\-–—] ?)(?P<rest>.*)",
@@ -82,6 +90,12 @@ def clean_title(raw: str) -> str:
     if len(title) >= 2 and _QUOTES.get(title[0]) == title[-1]:
         title = title[1:-1].strip()
     return title.rstrip(".").strip()
+
+
+def quoted(raw: str) -> bool:
+    """Whether the whole title was typed inside quotes."""
+    text = raw.strip()
+    return len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]
 
 
 def balanced(title: str) -> bool:

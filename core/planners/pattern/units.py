@@ -14,19 +14,23 @@ from itertools import islice
 from typing import Any
 
 from core.plan import History
-from core.planners.pattern import naming, phrases, titles
+from core.planners.pattern import lists, naming, phrases, titles
 from core.planners.pattern.answers import ASK_TITLE, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import Expr
 from core.planners.pattern.calculation import calculation
-from core.planners.pattern.splitting import MAX_SOFT_SPLITS, SOFT
+from core.planners.pattern.splitting import MAX_SOFT_SPLITS, soft_splits
 from core.planners.pattern.talk import base_form, clean, filler
 from core.planners.pattern.targets import Target, parse_target, title_target
 from core.planners.pattern.titles import balanced, clean_title
 
+PRONOUNS = frozenset({"it", "that", "this", "them", "those", "these", "one"})
+
 
 @dataclass(frozen=True, eq=False)
 class Unit:
-    kind: str  # "step" | "calc" | "todo" | "ask" | "unsupported" | "filler" (only talk)
+    # "step" | "calc" | "todo" | "ask" | "unsupported" | "filler" (only talk) | "adds" (several
+    # todos at once) | "same" (an add of "that": what the message just said)
+    kind: str
     tool: str = ""
     args: dict[str, Any] = field(default_factory=dict)
     expr: Expr | None = None
@@ -83,10 +87,12 @@ class Parser:
         whole = first(text)
         if whole is not None and not (whole.title or whole.weak):
             return (whole,)  # "complete todo 2 and 3", "the sum of 3 and 4": one request
-        for match in islice(SOFT.finditer(text), MAX_SOFT_SPLITS):
+        for match in islice(soft_splits(text).finditer(text), MAX_SOFT_SPLITS):
             unit = first(text[: match.start()])
             if unit is None or not unit.solid:
                 continue
+            if match.group() == " " and unit.kind != "calc":
+                continue  # no joining word: only a calculation goes on ("… split between 3")
             if unit.title and not balanced(unit.args["title"]):
                 continue  # the separator is inside a quoted title
             rest = self.chain(text[match.end() :], bare_ok=unit.kind == "calc")
@@ -184,7 +190,7 @@ class Parser:
             return None
         if history.todos is None:
             found = title_target(phrase, history) if tool != "get_todo" else None
-        elif phrases.NEEDS_NOUN.fullmatch(verb) and not naming.has_noun(phrase):
+        elif phrases.NEEDS_NOUN.fullmatch(verb) and not naming.said_todo(phrase):
             return None
         else:
             found = naming.match(phrase, history.todos, tool, exact_only=exact_only)
@@ -196,12 +202,36 @@ class Parser:
     def _add(text: str) -> Unit | None:
         if titles.ADD_EMPTY.fullmatch(text):  # "add a todo to": not a todo titled "to"
             return Unit("ask", text=ASK_TITLE)
-        for regex in titles.ADD:
+        for form, regex in enumerate(titles.ADD):
             match = regex.fullmatch(text)
             if match:
                 # Each pattern sets one group: the title, whatever its name.
-                return _add_todo(clean_title(next(v for v in match.groupdict().values() if v)))
+                raw = next(v for v in match.groupdict().values() if v)
+                title = clean_title(raw)
+                if titles.quoted(raw):
+                    return _add_todo(title)  # quoted: one title, whatever is inside
+                return Parser._titles(title, onto_list=form == titles.ONTO_LIST)
         return None
+
+    @staticmethod
+    def _titles(title: str, onto_list: bool) -> Unit:
+        """One todo, several ("… and to call the vet", "add a, b and c to my list"), or a
+        question when a singular "a todo" is followed by what reads as several tasks."""
+        first = title[: title.find(" ")].lower()
+        inner = Parser._add(title) if first in titles.ADD_STARTS else None
+        if inner is not None:
+            return inner  # "don't forget to add a todo to buy stamps"
+        if title.lower() in PRONOUNS:
+            return Unit("same")  # "…, can you add that as a todo?": what was just said
+        if "," not in title and " and " not in title:
+            return _add_todo(title)  # the common case: one title, nothing to split
+        items = [clean_title(item) for item in lists.several(title, plural=False)]
+        if len(items) > 1 and (onto_list or lists.AND_TO.search(title)):
+            return Unit("adds", args={"titles": items})
+        if len(items) > 1 and lists.looks_like_tasks(items):
+            # weak: a soft split may still read it ("add a todo to X, then list my todos")
+            return Unit("ask", text=lists.ASK_SEVERAL.format(n=len(items)), weak=True)
+        return _add_todo(title)
 
     @staticmethod
     def _calc(text: str, bare_ok: bool) -> Unit | None:
