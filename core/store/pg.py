@@ -101,6 +101,14 @@ class PgConn:
         self.db.lost = False
         return cursor if self.pipeline is None else PgCursor(cursor, self)
 
+    def sync(self) -> None:
+        """Send what is queued in the pipeline and raise the first error it met."""
+        if self.pipeline is not None:
+            try:
+                self.pipeline.sync()
+            except psycopg.Error as error:
+                raise failed(self.db, error) from error
+
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
         cursor = self.raw.cursor()
         try:
@@ -121,12 +129,7 @@ class PgCursor:
         self._conn = conn
 
     def _synced(self) -> psycopg.Cursor[Any]:
-        pipeline = self._conn.pipeline
-        try:
-            if pipeline is not None:
-                pipeline.sync()
-        except psycopg.Error as error:
-            raise failed(self._conn.db, error) from error
+        self._conn.sync()
         return self._cursor
 
     @property
@@ -266,6 +269,9 @@ class PgDatabase:
 
     def write(self) -> PgTransaction:
         return PgTransaction(self)
+
+    def writing(self) -> bool:
+        return getattr(self.local, "tx", None) is not None
 
     def ping(self) -> None:
         with self.read() as conn:

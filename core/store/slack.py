@@ -14,6 +14,7 @@ from typing import Any
 from core.plan import Received, Scope, iso
 from core.store import approvals, conversations, intake, runs
 from core.store.conn import Backend, Conn
+from core.store.group import GroupCommit
 
 Owner = tuple[str, int, str]
 
@@ -22,6 +23,7 @@ class SlackBookkeeping:
     """Mixed into `Store`: the same database, clock and transactions."""
 
     _db: Backend
+    grouped: GroupCommit
     clock: Callable[[], datetime]
 
     def write(self) -> AbstractContextManager[Conn]:
@@ -50,13 +52,16 @@ class SlackBookkeeping:
     def receive(self, received: Received, delivery_key: str | None, owner: Owner) -> bool:
         """Record an acknowledged request, with its delivery key in the same transaction;
         False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
-        with self.write() as conn:
+
+        def record(conn: Conn) -> bool:  # shares its commit with concurrent ones
             if delivery_key and not conversations.claim_delivery(
                 conn, delivery_key, received.scope, self.clock()
             ):
-                return False
+                return False  # a retry, even of a delivery recorded earlier in this batch
             intake.record(conn, received, owner)
-        return True
+            return True
+
+        return self.grouped.run(record)
 
     def forget_received(self, intake_id: str) -> None:
         """A received request answered without a run (or not at all: thread chatter)."""
