@@ -76,7 +76,8 @@ class Store(SlackBookkeeping):
         self.clock = clock
         self.closed = False
         self._db = open_backend(path, pool_size)
-        self.grouped = GroupCommit(self._db)  # runs and intake records arriving together
+        leaders = max(1, pool_size // 3) if is_url(path) else 1  # batches at once
+        self.grouped = GroupCommit(self._db, leaders)  # runs and intake records
         self.installations = Installations(self._db, clock)
 
     def write(self) -> AbstractContextManager[Conn]:

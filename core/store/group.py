@@ -1,11 +1,12 @@
 """Group commit: requests that arrive together (Slack intake records, REST runs) share one
 write transaction and so one durable commit, instead of queueing for one commit each.
 
-There is no timer and no committer thread. The first caller to find nobody committing leads:
-it commits whatever is queued (its own request first). Everyone arriving meanwhile queues; when
-that commit is done, the first of them leads the next batch. So the window is the previous
-commit's duration — nothing waits when the database is idle — and a batch is at most
-`MAX_BATCH` requests. Each caller returns only once the commit holding its request is durable.
+There is no timer and no committer thread. A caller that finds fewer than `leaders` batches
+committing leads one: it commits its own request with whatever is queued. Everyone arriving
+while they are all busy queues; when a commit is done, the first of them leads the next batch.
+So the window is the previous commit's duration — nothing waits when the database is idle —
+and a batch is at most `MAX_BATCH` requests. Each caller returns only once the commit holding
+its request is durable.
 
 Each request is its own function of the shared connection, under a savepoint: one request's
 refusal (a duplicate key, a limit) rolls back its own rows only, and only its caller gets the
@@ -48,11 +49,14 @@ def _sync(conn: Conn) -> None:
 
 
 class GroupCommit:
-    def __init__(self, db: Backend) -> None:
+    def __init__(self, db: Backend, leaders: int = 1) -> None:
         self._db = db
         self._lock = threading.Lock()
         self._queue: list[_Request[Any]] = []
-        self._leading = False
+        # batches committing at once: one on SQLite (one writer anyway); a few on PostgreSQL,
+        # where a batch's round trips are the cost, so that batches overlap
+        self.max_leaders = max(1, leaders)
+        self._leaders = 0
         self.batches = 0  # commits made (a bench reads the requests per commit)
         self.requests = 0
 
@@ -71,20 +75,23 @@ class GroupCommit:
                 return work(conn)
         request = _Request(work)
         with self._lock:
-            self._queue.append(request)
-            leads = not self._leading
-            self._leading = True
+            leads = self._leaders < self.max_leaders
+            if leads:
+                self._leaders += 1
+            else:
+                self._queue.append(request)
         if not leads:
             request.done.wait()
             if not request.leads:
                 return request.outcome()
-        self._lead()
+        self._lead(request)
         return request.outcome()
 
-    def _lead(self) -> None:
+    def _lead(self, first: _Request[Any]) -> None:
+        """Commit `first` with whatever is queued; then hand the lead to the next in line."""
         with self._lock:
-            batch = self._queue[:MAX_BATCH]
-            del self._queue[:MAX_BATCH]
+            batch = [first, *self._queue[: MAX_BATCH - 1]]
+            del self._queue[: MAX_BATCH - 1]
         try:
             self._commit(batch)
         finally:
@@ -92,16 +99,15 @@ class GroupCommit:
                 self.batches += 1
                 self.requests += len(batch)
                 if self._queue:  # the first waiting request leads the next batch
-                    self._queue[0].leads = True
-                    self._queue[0].done.set()
+                    following = self._queue.pop(0)
+                    following.leads = True
+                    following.done.set()
                 else:
-                    self._leading = False
+                    self._leaders -= 1
             for request in batch:
                 request.done.set()
 
     def _commit(self, batch: list[_Request[Any]]) -> None:
-        for request in batch:
-            request.leads = False
         try:
             with self._db.write() as conn:
                 if len(batch) == 1:  # alone: its own failure rolls back the transaction

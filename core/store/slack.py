@@ -19,6 +19,10 @@ from core.store.group import GroupCommit
 Owner = tuple[str, int, str]
 
 
+class _Recorded(Exception):
+    """This delivery was recorded before: undo this request's intake record."""
+
+
 class SlackBookkeeping:
     """Mixed into `Store`: the same database, clock and transactions."""
 
@@ -54,14 +58,17 @@ class SlackBookkeeping:
         False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
 
         def record(conn: Conn) -> bool:  # shares its commit with concurrent ones
+            intake.record(conn, received, owner)  # first: the claim's answer brings its own
             if delivery_key and not conversations.claim_delivery(
                 conn, delivery_key, received.scope, self.clock()
             ):
-                return False  # a retry, even of a delivery recorded earlier in this batch
-            intake.record(conn, received, owner)
+                raise _Recorded  # a retry, even of one recorded earlier in this batch
             return True
 
-        return self.grouped.run(record)
+        try:
+            return self.grouped.run(record)
+        except _Recorded:  # its savepoint (or transaction) undid the intake record
+            return False
 
     def forget_received(self, intake_id: str) -> None:
         """A received request answered without a run (or not at all: thread chatter)."""

@@ -31,6 +31,8 @@ class HeldCommits:
         self._write = backend.write
         self._writing = backend.writing
         monkeypatch.setattr(backend, "write", self._transaction)
+        # one batch at a time (PostgreSQL allows a few): the held one, then the one behind it
+        monkeypatch.setattr(store.grouped, "max_leaders", 1)
 
     def _transaction(self) -> AbstractContextManager[Any]:
         if self._writing():  # a nested write joins the one open: nothing to hold or fail
