@@ -63,33 +63,68 @@ class Channel:
 
 class Tracked:
     """A run created through this server: who owns it, and every frame of it so far (its
-    executor is this process, so the hub hears all its events, from the first)."""
+    executor is this process, so the hub hears all its events, from the first) — or None once
+    they outgrew the hub's bound for one run: then its readers replay it from the store."""
 
-    __slots__ = ("frames", "owner")
+    __slots__ = ("frames", "owner", "size")
 
     def __init__(self, owner: Scope) -> None:
         self.owner = owner
-        self.frames: list[Frame] = []
+        self.frames: list[Frame] | None = []
+        self.size = 0  # bytes of its frames kept here
+
+
+FRAME_OVERHEAD = 120  # bytes a kept frame costs beyond its data (the tuple, the bytes object)
+KEEP_RUNS = 512
+KEEP_BYTES = 8 * 1024 * 1024  # frames kept for all tracked runs together…
+KEEP_RUN_BYTES = 512 * 1024  # … and for one run: a large output is replayed from the store
 
 
 class EventHub:
     """Hands each event of a run to the readers of that run. Runs created here are also
-    tracked (the latest `keep` of them): a reader that comes for one — usually right after
-    creating it — is authorised and replayed from memory instead of the store."""
+    tracked (the latest `keep` of them, their frames within `keep_bytes` in all and
+    `keep_run_bytes` each): a reader that comes for one — usually right after creating it —
+    is authorised and replayed from memory instead of the store. Memory stays bounded
+    whatever the runs' outputs: past a bound, frames are dropped, never events — the store
+    has every committed one, and a reader without frames here reads them there."""
 
-    def __init__(self, keep: int = 512) -> None:
+    def __init__(
+        self, keep: int = KEEP_RUNS, keep_bytes: int = KEEP_BYTES,
+        keep_run_bytes: int = KEEP_RUN_BYTES,
+    ) -> None:  # fmt: skip
         self._lock = threading.Lock()
         self._readers: dict[str, set[Channel]] = defaultdict(set)
         self._tracked: OrderedDict[str, Tracked] = OrderedDict()
-        self._keep = keep
+        self.keep = keep
+        self.keep_bytes = keep_bytes
+        self.keep_run_bytes = min(keep_run_bytes, keep_bytes)
+        self.kept_bytes = 0  # of frames, all tracked runs together
         self._last: dict[str, int] = {}  # the last seq handed to the readers of a run
 
     def track(self, run_id: str, owner: Scope) -> None:
         """Before the run executes: from now on the hub keeps its frames."""
         with self._lock:
             self._tracked[run_id] = Tracked(owner)
-            if len(self._tracked) > self._keep:
-                self._tracked.popitem(last=False)
+            if len(self._tracked) > self.keep:
+                self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        _, oldest = self._tracked.popitem(last=False)
+        self.kept_bytes -= oldest.size
+
+    def _keep_frame(self, tracked: Tracked, item: Frame) -> None:
+        if tracked.frames is None:
+            return
+        size = len(item.data) + FRAME_OVERHEAD
+        if tracked.size + size > self.keep_run_bytes:  # its readers go to the store
+            self.kept_bytes -= tracked.size
+            tracked.frames, tracked.size = None, 0
+            return
+        tracked.frames.append(item)
+        tracked.size += size
+        self.kept_bytes += size
+        while self.kept_bytes > self.keep_bytes:  # never this run: it fits its own bound
+            self._forget_oldest()
 
     def owner(self, run_id: str) -> Scope | None:
         """Who created the run, if it was created here and is still tracked."""
@@ -107,7 +142,7 @@ class EventHub:
                 self._last[run_id] = max(self._last.get(run_id, 0), event.seq)
             tracked = self._tracked.get(run_id)
             if tracked is not None:
-                tracked.frames.append(item)
+                self._keep_frame(tracked, item)
             readers = list(self._readers.get(run_id, ()))
         for reader in readers:
             reader.loop.call_soon_threadsafe(reader.push, item)
@@ -119,7 +154,8 @@ class EventHub:
         with self._lock:
             self._readers[run_id].add(channel)
             tracked = self._tracked.get(run_id)
-            frames = list(tracked.frames) if tracked is not None else None
+            kept = tracked.frames if tracked is not None else None
+            frames = list(kept) if kept is not None else None
         return channel, frames
 
     def followed(self) -> dict[str, int]:

@@ -227,7 +227,27 @@ def run(quick: bool = False) -> Result:
             ("orchestrator langgraph/crane", f"{ratio:.1f}× (target ≥ {TARGET_RATIO:.0f}×) "
              f"{verdict(ratio >= TARGET_RATIO)}"),
         ]  # fmt: skip
-    return result + _pg_figures(figures)
+    return result + _pg_figures(figures) + _trips(quick)
+
+
+def _trips(quick: bool) -> Result:
+    """Round trips and commits per step on PostgreSQL, Crane and LangGraph's PostgresSaver."""
+    from bench.pg_trips import per_step
+
+    runs = 1 if quick else 5
+    result: Result = []
+    for name, make in (("crane-pg", CraneRunner), ("langgraph-pg", LangGraphPgRunner)):
+        try:
+            found = per_step(make, runs, STEPS)
+        except ImportError:
+            continue
+        if found is None:
+            return [("orchestrator round trips", "skipped (no PostgreSQL answered)")]
+        trips, commits = found
+        say(f"  {name}: {trips:.2f} round trips, {commits:.2f} commits (xact_commit) per step")
+        result.append((f"orchestrator {name} round trips, commits per step",
+                       f"{trips:.2f}, {commits:.2f}"))  # fmt: skip
+    return result
 
 
 def _pg_figures(figures: dict[str, float]) -> Result:

@@ -114,6 +114,7 @@ class Execution:
         if tool.writes:
             # its writes commit with its step's completion, or not at all
             with self.journal.transaction() as events:
+                self.journal.fenced()  # still this run's executor: only then the tool runs
                 following = self._complete(step, tool.function(args, self.context))
         else:
             # outside any transaction: a slow pure tool must not hold SQLite's write lock

@@ -12,6 +12,7 @@ from typing import Any
 from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
 from core.store import approvals, conversations, intake, journal, runs, tenants, todos
 from core.store.conn import Backend, Conn
+from core.store.group import GroupCommit
 from core.store.installations import Installations
 from core.store.journal import Journal
 from core.store.slack import SlackBookkeeping
@@ -75,6 +76,8 @@ class Store(SlackBookkeeping):
         self.clock = clock
         self.closed = False
         self._db = open_backend(path, pool_size)
+        leaders = max(1, pool_size // 3) if is_url(path) else 1  # batches at once
+        self.grouped = GroupCommit(self._db, leaders)  # runs and intake records
         self.installations = Installations(self._db, clock)
 
     def write(self) -> AbstractContextManager[Conn]:
@@ -123,31 +126,34 @@ class Store(SlackBookkeeping):
         returns the run already stored for it instead (checked in the same transaction, so
         two concurrent requests with one key cannot both create a run). `received`: its intake
         record, gone in the same transaction; `shown_in`: where a front end shows it."""
+
+        def store(conn: Conn) -> str:  # one request of a group commit (core.store.group)
+            if received is not None:
+                intake.forget(conn, received)
+            if idempotency:
+                key, body_hash = idempotency
+                since = self.clock() - IDEMPOTENCY_TTL
+                found = conversations.idempotent_run(conn, run.scope, key, since)
+                if found:
+                    return str(found[1])
+            runs.insert_run(conn, run, owner)
+            if shown_in is not None:
+                runs.save_shown(conn, run.id, shown_in)
+            if received is not None:  # its requester is answered by the front end
+                intake.owe_answer(conn, run.id)
+            if idempotency and not conversations.claim_idempotent(
+                conn, run.scope, key, body_hash, run.id, self.clock(), since
+            ):
+                raise _KeyTaken  # PostgreSQL: a concurrent request bound it first
+            return run.id
+
         try:
-            with self.write() as conn:
-                if received is not None:
-                    intake.forget(conn, received)
-                if idempotency:
-                    key, body_hash = idempotency
-                    since = self.clock() - IDEMPOTENCY_TTL
-                    found = conversations.idempotent_run(conn, run.scope, key, since)
-                    if found:
-                        return found[1]
-                runs.insert_run(conn, run, owner)
-                if shown_in is not None:
-                    runs.save_shown(conn, run.id, shown_in)
-                if received is not None:  # its requester is answered by the front end
-                    intake.owe_answer(conn, run.id)
-                if idempotency and not conversations.claim_idempotent(
-                    conn, run.scope, key, body_hash, run.id, self.clock(), since
-                ):
-                    raise _KeyTaken  # PostgreSQL: a concurrent request bound it first
-        except _KeyTaken:
+            return self.grouped.run(store)
+        except _KeyTaken:  # its savepoint undid this run's rows
             key, _ = idempotency or ("", "")
             found = self.idempotent_run(run.scope, key)
             assert found is not None  # bound by a committed transaction, newer than `since`
-            return found[1]
-        return run.id
+            return str(found[1])
 
     def idempotent_run(self, scope: Scope, key: str) -> tuple[str, str] | None:
         """(body hash, run id) for this caller's idempotency key, within the last 24 h."""

@@ -160,6 +160,10 @@ class Connections:
         """A write transaction; nested calls join the one already open on this thread."""
         return Transaction(self.conn, self._writer)
 
+    def writing(self) -> bool:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        return conn is not None and conn.in_transaction
+
     def ping(self) -> None:
         self.conn.execute("SELECT 1").fetchone()
 

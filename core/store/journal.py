@@ -32,7 +32,7 @@ from typing import Any
 from core.errors import Gone, LeaseLost
 from core.plan import RunEvent, RunStatus, Scope, Step, iso
 from core.store import approvals
-from core.store.conn import Backend, Conn
+from core.store.conn import Backend, Conn, Cursor
 from core.store.jsontext import dump
 
 EventRow = tuple[str, int, str, str, str, str, str, str]
@@ -53,6 +53,13 @@ def last_seq(conn: Conn, run_id: str) -> int:
         "SELECT COALESCE(MAX(seq), 0) AS seq FROM run_events WHERE run_id = ?", (run_id,)
     ).fetchone()
     return int(row["seq"])
+
+
+# the lease renewed first in every transaction of an executing journal (PostgreSQL: the row
+# stays locked until the COMMIT), and whether a stop was asked for, in one statement
+RENEW_RETURNING_STOP = (
+    "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ? RETURNING stop_requested"
+)
 
 
 def renew(conn: Conn, run_id: str, token: str, now: datetime) -> bool:
@@ -88,6 +95,9 @@ class Journal:
         self._conn: Conn
         self._events: list[RunEvent] = []
         self._rows: list[EventRow] = []
+        self._checks: list[Cursor] = []  # writes whose row count is checked before the COMMIT
+        self._fence: Cursor
+        self._fenced: Any = None
         self._moment: datetime | None = None
         self._stamp = ""
 
@@ -100,24 +110,41 @@ class Journal:
         return self
 
     def __enter__(self) -> list[RunEvent]:
-        self._events, self._rows = [], []
+        self._events, self._rows, self._checks = [], [], []
         self._transaction = self._db.write()
         self._conn = self._transaction.__enter__()
+        self._fenced = None
         if self.lease is not None:
-            try:
-                self._fence()
-            except BaseException as refused:
-                self._transaction.__exit__(type(refused), refused, refused.__traceback__)
-                raise
+            # read when first needed (PostgreSQL: no round trip of its own, see _checked)
+            renewal = (iso(self._clock()), self.run_id, self.lease)
+            self._fence = self._conn.execute(RENEW_RETURNING_STOP, renewal)
         return self._events
 
-    def _fence(self) -> None:
-        if renew(self._conn, self.run_id, self.lease or "", self._clock()):
-            return
-        found = self._conn.execute("SELECT 1 FROM runs WHERE id = ?", (self.run_id,)).fetchone()
-        if found is None:
-            raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
-        raise LeaseLost(f"run {self.run_id} was taken over by another process")
+    def fenced(self) -> None:
+        """Raise LeaseLost or Gone now, before a tool with effects runs in this transaction."""
+        if self.lease is not None:
+            self._fenced_row()
+
+    def _fenced_row(self) -> Any:
+        """The renewed lease's row (its stop_requested): LeaseLost or Gone if not renewed."""
+        if self._fenced is None:
+            rows = self._fence.fetchall()
+            if not rows:
+                found = self._conn.execute("SELECT 1 FROM runs WHERE id = ?", (self.run_id,))
+                if found.fetchone() is None:
+                    raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
+                raise LeaseLost(f"run {self.run_id} was taken over by another process")
+            self._fenced = rows[0]
+        return self._fenced
+
+    def _checked(self) -> None:
+        """Before the COMMIT: every statement that had to change a row did. On PostgreSQL the
+        statements of a transaction are pipelined, so these checks all wait on one round trip
+        instead of one each."""
+        self.fenced()
+        for cursor in self._checks:
+            if cursor.rowcount == 0:
+                raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
 
     def __exit__(
         self,
@@ -125,10 +152,12 @@ class Journal:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if kind is None and self._rows:
+        if kind is None:
             try:
                 rows = self._rows
-                self._conn.execute(_insert_events(len(rows)), [v for row in rows for v in row])
+                if rows:
+                    self._conn.execute(_insert_events(len(rows)), [v for row in rows for v in row])
+                self._checked()
             except BaseException as failed:
                 self._transaction.__exit__(type(failed), failed, failed.__traceback__)
                 raise
@@ -151,8 +180,8 @@ class Journal:
         )
 
     def _change(self, sql: str, params: tuple[Any, ...]) -> None:
-        if self._conn.execute(sql, params).rowcount == 0:
-            raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
+        """A write that must change its row: checked before the COMMIT (`_checked`)."""
+        self._checks.append(self._conn.execute(sql, params))
 
     def run_started(self, now: datetime) -> None:
         self._change(
@@ -251,4 +280,6 @@ class Journal:
         return approvals.request_stop(self._conn, self.run_id)
 
     def stop_requested(self) -> bool:
+        if self.lease is not None:  # read with the lease's renewal, in the same statement
+            return bool(self._fenced_row()["stop_requested"])
         return approvals.stop_requested(self._conn, self.run_id)

@@ -84,7 +84,7 @@ def by_name(cursor: Any) -> Callable[[Sequence[Any]], Any]:
 class PgConn:
     """A psycopg connection that speaks the store's SQL (see `core.store.conn.Conn`)."""
 
-    __slots__ = ("db", "pipeline", "raw")
+    __slots__ = ("db", "pending", "pipeline", "raw")
 
     def __init__(
         self, raw: psycopg.Connection[Any], db: PgDatabase, pipeline: psycopg.Pipeline | None = None
@@ -92,6 +92,7 @@ class PgConn:
         self.raw = raw
         self.db = db
         self.pipeline = pipeline
+        self.pending = False  # statements sent since the last sync: their results are due
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         try:
@@ -99,7 +100,20 @@ class PgConn:
         except psycopg.Error as error:
             raise failed(self.db, error) from error
         self.db.lost = False
-        return cursor if self.pipeline is None else PgCursor(cursor, self)
+        if self.pipeline is None:
+            return cursor
+        self.pending = True
+        return PgCursor(cursor, self)
+
+    def sync(self) -> None:
+        """Send what is queued in the pipeline and raise the first error it met (nothing
+        queued since the last sync: no round trip)."""
+        if self.pipeline is not None and self.pending:
+            self.pending = False
+            try:
+                self.pipeline.sync()
+            except psycopg.Error as error:
+                raise failed(self.db, error) from error
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
         cursor = self.raw.cursor()
@@ -107,6 +121,7 @@ class PgConn:
             cursor.executemany(translate(sql), list(parameters))
         except psycopg.Error as error:
             raise failed(self.db, error) from error
+        self.pending = self.pending or self.pipeline is not None
         return cursor
 
 
@@ -121,12 +136,7 @@ class PgCursor:
         self._conn = conn
 
     def _synced(self) -> psycopg.Cursor[Any]:
-        pipeline = self._conn.pipeline
-        try:
-            if pipeline is not None:
-                pipeline.sync()
-        except psycopg.Error as error:
-            raise failed(self._conn.db, error) from error
+        self._conn.sync()
         return self._cursor
 
     @property
@@ -266,6 +276,9 @@ class PgDatabase:
 
     def write(self) -> PgTransaction:
         return PgTransaction(self)
+
+    def writing(self) -> bool:
+        return getattr(self.local, "tx", None) is not None
 
     def ping(self) -> None:
         with self.read() as conn:

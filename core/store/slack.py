@@ -14,14 +14,20 @@ from typing import Any
 from core.plan import Received, Scope, iso
 from core.store import approvals, conversations, intake, runs
 from core.store.conn import Backend, Conn
+from core.store.group import GroupCommit
 
 Owner = tuple[str, int, str]
+
+
+class _Recorded(Exception):
+    """This delivery was recorded before: undo this request's intake record."""
 
 
 class SlackBookkeeping:
     """Mixed into `Store`: the same database, clock and transactions."""
 
     _db: Backend
+    grouped: GroupCommit
     clock: Callable[[], datetime]
 
     def write(self) -> AbstractContextManager[Conn]:
@@ -55,13 +61,19 @@ class SlackBookkeeping:
     def receive(self, received: Received, delivery_key: str | None, owner: Owner) -> bool:
         """Record an acknowledged request, with its delivery key in the same transaction;
         False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
-        with self.write() as conn:
+
+        def record(conn: Conn) -> bool:  # shares its commit with concurrent ones
+            intake.record(conn, received, owner)  # first: the claim's answer brings its own
             if delivery_key and not conversations.claim_delivery(
                 conn, delivery_key, received.scope, self.clock()
             ):
-                return False
-            intake.record(conn, received, owner)
-        return True
+                raise _Recorded  # a retry, even of one recorded earlier in this batch
+            return True
+
+        try:
+            return self.grouped.run(record)
+        except _Recorded:  # its savepoint (or transaction) undid the intake record
+            return False
 
     def forget_received(self, intake_id: str) -> None:
         """A received request answered without a run (or not at all: thread chatter)."""

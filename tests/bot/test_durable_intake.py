@@ -9,6 +9,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,29 @@ def test_every_acked_request_is_answered_once_after_the_process_dies(
         (answer,) = answers(fake, thread)  # exactly one answer, in the request's thread
         assert answer.endswith(f": {title}")
     assert todo_titles(second.db) == sorted(threads)  # each request ran once
+
+
+def test_requests_acked_together_are_each_answered_once_after_a_kill_9_right_after(
+    start: Callable[..., CraneProcess], fake: FakeSlack
+) -> None:
+    # sent at once, so their intake records share group commits; the acks were promises
+    first = start()
+    fake.delay("chat.postMessage", SLOW_SLACK_S)
+    titles = [f"batch {i}" for i in range(REQUESTS * 2)]
+    with ThreadPoolExecutor(len(titles)) as pool:
+        sent = list(pool.map(lambda title: first.mention(f"add a todo to {title}"), titles))
+    assert all(ack.status_code == 200 for _, ack in sent), [ack.text for _, ack in sent]
+    first.stop(signal.SIGKILL)
+    fake.delay("chat.postMessage", 0)
+
+    second = start()
+    threads = {title: thread for title, (thread, _) in zip(titles, sent, strict=True)}
+    wait_answered(fake, threads)
+    time.sleep(1)
+    for title, thread in threads.items():
+        (answer,) = answers(fake, thread)
+        assert answer.endswith(f": {title}")
+    assert todo_titles(second.db) == sorted(titles)
 
 
 def test_a_request_turned_away_as_busy_is_never_run_later(
