@@ -43,4 +43,4 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
     )
     if recover and not is_url(store.path):
         orchestrator.recover()
-    return Crane(store, planner, orchestrator)
+    return Crane(store, planner, orchestrator, limits=settings.limits)

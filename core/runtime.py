@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 from core import approval
 from core.approval import Decision
-from core.errors import Forbidden, InvalidInput
+from core.errors import Forbidden, InvalidInput, LimitReached
 from core.jobs import Jobs
+from core.limits import Counted, Limits
 from core.orchestrator import Listener, Orchestrator
 from core.plan import (
     History,
@@ -32,6 +33,7 @@ from core.plan import (
     Scope,
     Step,
 )
+from core.planners.fallback import fallback
 from core.reads import Reads
 from core.requests import check_plan, clean_request, new_run_id
 from core.store import Store, is_url
@@ -54,9 +56,16 @@ Verb = Literal["approve", "cancel", "stop"]
 
 class Crane:
     def __init__(
-        self, store: Store, planner: Planner, orchestrator: Orchestrator, jobs: Jobs | None = None
+        self,
+        store: Store,
+        planner: Planner,
+        orchestrator: Orchestrator,
+        jobs: Jobs | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
+        self.limits = limits or Limits()
+        self.refusals: list[Callable[[LimitReached], None]] = []  # hear each (metrics)
         self.planner = planner
         self.orchestrator = orchestrator
         self.jobs = jobs  # the work pool of a server; the CLI executes in its own thread
@@ -70,10 +79,16 @@ class Crane:
     def plan(self, scope: Scope, text: str, conversation: str | None = None) -> tuple[str, Plan]:
         """Clean the request and plan it against this user's part of the conversation."""
         text = clean_request(text)
+        if self.limits.runs_per_minute or self.limits.runs_per_day:  # before any LLM spend
+            so_far, now = self.store.runs_counted(scope), self.store.clock()
+            self._refusing(self.limits.check_runs, Counted(so_far.minute + 1, so_far.day + 1), now)
         history = self.store.history(scope, conversation) if conversation else History()
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
-        plan = self.planner(text, history)
+        spent = None
+        if self.limits.spending and getattr(self.planner, "spends", False):
+            spent = self.limits.spent(self.store.spent_today(scope))
+        plan = fallback(text, history, spent) if spent else self.planner(text, history)
         check_plan(plan, self.orchestrator.tools)
         return text, plan
 
@@ -88,12 +103,14 @@ class Crane:
         approval: bool = False,
         received: str | None = None,
         shown_in: dict[str, Any] | None = None,
+        counted: bool = True,
     ) -> Run:
         """Store a pending run for an accepted plan. With an idempotency (key, body hash)
         already used by this caller, the run stored then is returned. With `approval` (Slack,
         REST) the run pauses before each destructive step (core.approval); the CLI's runs never
         do: they are their operator's own. `received`: the intake record it was planned from;
-        `shown_in`: where a front end shows it, stored with it."""
+        `shown_in`: where a front end shows it, stored with it. A run `counted` (not a click's)
+        is counted in its user's usage, and refused (LimitReached) over a run limit."""
         tools = self.orchestrator.tools
         run = Run(
             id=run_id or new_run_id(),
@@ -118,12 +135,21 @@ class Crane:
             created_at=self.store.clock(),
             approval=approval,
         )
-        stored_id = self.store.insert_run(
-            run, self.orchestrator.owner, idempotency, received, shown_in
-        )
+        stored_id = self._refusing(
+            self.store.insert_run, run, self.orchestrator.owner, idempotency, received, shown_in,
+            self.limits if counted else None,
+        )  # fmt: skip
         if stored_id != run.id:
             return self.store.get_run(stored_id)
         return run
+
+    def _refusing(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except LimitReached as refused:
+            for listener in self.refusals:
+                listener(refused)
+            raise
 
     # --- run ------------------------------------------------------------------------------------
 
