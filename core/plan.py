@@ -132,6 +132,7 @@ class Run(BaseModel):
     # its trace (hex), fixed when accepted: every execution pass is a child of this root span
     trace_id: str | None = None
     root_span_id: str | None = None
+    root_parent_id: str | None = None
 
     def record(self) -> dict[str, Any]:
         """The public JSON shape (CLI --json, REST): the promised keys, nothing internal."""

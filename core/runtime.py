@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
-from core import approval
+from core import approval, spans, tracing
 from core.approval import Decision
 from core.errors import Forbidden, InvalidInput, LimitReached
 from core.jobs import Jobs
@@ -79,6 +79,7 @@ class Crane:
     def plan(self, scope: Scope, text: str, conversation: str | None = None) -> tuple[str, Plan]:
         """Clean the request and plan it against this user's part of the conversation."""
         text = clean_request(text)
+        tracing.accept()  # the run's trace starts here: planning is part of it
         if self.limits.runs_per_minute or self.limits.runs_per_day:  # before any LLM spend
             so_far, now = self.store.runs_counted(scope), self.store.clock()
             self._refusing(self.limits.check_runs, Counted(so_far.minute + 1, so_far.day + 1), now)
@@ -88,7 +89,9 @@ class Crane:
         spent = None
         if self.limits.spending and getattr(self.planner, "spends", False):
             spent = self.limits.spent(self.store.spent_today(scope))
-        plan = fallback(text, history, spent) if spent else self.planner(text, history)
+        with spans.planning(text) as planned:
+            plan = fallback(text, history, spent) if spent else self.planner(text, history)
+            planned(plan.planner, plan.fallback_reason)
         check_plan(plan, self.orchestrator.tools)
         return text, plan
 
@@ -112,6 +115,7 @@ class Crane:
         `shown_in`: where a front end shows it, stored with it. A run `counted` (not a click's)
         is counted in its user's usage, and refused (LimitReached) over a run limit."""
         tools = self.orchestrator.tools
+        ids = tracing.accepted()
         run = Run(
             id=run_id or new_run_id(),
             scope=scope,
@@ -134,6 +138,9 @@ class Crane:
             ],
             created_at=self.store.clock(),
             approval=approval,
+            trace_id=ids.trace_id if ids else None,
+            root_span_id=ids.root_span_id if ids else None,
+            root_parent_id=ids.parent_span_id if ids else None,
         )
         stored_id = self._refusing(
             self.store.insert_run, run, self.orchestrator.owner, idempotency, received, shown_in,

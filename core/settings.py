@@ -73,10 +73,38 @@ class Settings(BaseSettings):
         default=None, gt=0, le=1_000_000, validation_alias="CRANE_LIMIT_COST_PER_DAY_USD"
     )
 
+    # traces (core.tracing): the standard OpenTelemetry variables Crane reads itself; the SDK
+    # reads the rest (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, OTEL_TRACES_SAMPLER, OTEL_BSP_*, …)
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    otel_exporter_otlp_protocol: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_PROTOCOL"
+    )
+    otel_exporter_otlp_traces_protocol: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+    )
+    otel_traces_exporter: str | None = Field(default=None, validation_alias="OTEL_TRACES_EXPORTER")
+    otel_sdk_disabled: bool = Field(default=False, validation_alias="OTEL_SDK_DISABLED")
+    otel_service_name: str = Field(
+        default="crane", min_length=1, validation_alias="OTEL_SERVICE_NAME"
+    )
+    otel_genai_capture_content: bool = Field(
+        default=False, validation_alias="OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+    )
+    # request text and tool output as span attributes
+    trace_content: bool = Field(default=False, validation_alias="CRANE_TRACE_CONTENT")
+
     @field_validator(
         "openai_api_key", "openai_base_url", "slack_bot_token", "slack_client_id",
         "slack_client_secret", "slack_redirect_uri", "limit_runs_per_minute",
-        "limit_runs_per_day", "limit_tokens_per_day", "limit_cost_per_day_usd", mode="before",
+        "limit_runs_per_day", "limit_tokens_per_day", "limit_cost_per_day_usd",
+        "otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint",
+        "otel_exporter_otlp_protocol", "otel_exporter_otlp_traces_protocol",
+        "otel_traces_exporter", mode="before",
     )  # fmt: skip
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -27,7 +27,9 @@ CREATE TABLE run_minutes (
     runs BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (enterprise_id, team_id, user_id, minute)
 );
--- The run's trace (hex; NULL when tracing is off), fixed when it is accepted: every execution
--- pass, on any process, is a child of this root span.
+-- The run's trace and root span (hex; NULL when tracing is off), fixed when it is accepted:
+-- every execution pass, on any process, is a child of this root span.
 ALTER TABLE runs ADD COLUMN trace_id TEXT;
 ALTER TABLE runs ADD COLUMN root_span_id TEXT;
+-- the span of the request that accepted it (the root's parent), if there was one
+ALTER TABLE runs ADD COLUMN root_parent_id TEXT;
