@@ -64,7 +64,7 @@ def test_a_run_approved_after_a_wait_is_one_trace_under_one_root(
     request = one(run_spans, "POST /api/v1/runs")
     assert (request.kind, request.parent_id) == ("SERVER", INCOMING_SPAN)
     root = one(run_spans, "invoke_agent Crane")
-    assert root.parent_id == request.span_id and root.service == "crane-test"
+    assert root.parent_id == request.span_id and root.resource["service.name"] == "crane-test"
     assert root.attributes["gen_ai.operation.name"] == "invoke_agent"
     assert root.attributes["gen_ai.provider.name"] == "crane"  # the pattern planner: no model
     assert root.attributes["crane.run.status"] == "completed"

@@ -34,7 +34,7 @@ class Span:
     parent_id: str | None
     kind: str  # SERVER, CLIENT, INTERNAL
     attributes: dict[str, Any]
-    service: str
+    resource: dict[str, Any]  # the sending process's (service.name, OTEL_RESOURCE_ATTRIBUTES)
     error: bool
 
 
@@ -80,7 +80,7 @@ class OtlpReceiver:
                         parent_id=span.parent_span_id.hex() or None,
                         kind=ProtoSpan.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_"),
                         attributes={a.key: _value(a.value) for a in span.attributes},
-                        service=str(resource.get("service.name")),
+                        resource=resource,
                         error=span.status.code == span.status.STATUS_CODE_ERROR,
                     ))  # fmt: skip
         with self._lock:
