@@ -5,7 +5,7 @@ replica that finished the run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -33,7 +33,7 @@ def _traced(receiver: OtlpReceiver, name: str) -> dict[str, str]:
             "OTEL_RESOURCE_ATTRIBUTES": f"crane.replica={name}"}  # fmt: skip
 
 
-def _named(name: str) -> object:
+def _named(name: str) -> Callable[[list[Span]], bool]:
     return lambda spans: any(span.name == name for span in spans)
 
 
@@ -43,21 +43,23 @@ def test_a_run_finished_by_another_replica_after_kill_9_is_one_trace_with_one_ro
     store = Store(shared_db)
     try:
         store.add_todo(ALICE, "milk")
-        with OtlpReceiver() as receiver:
-            with replicas(shared_db, tmp_path / "a", 1, **_traced(receiver, "a")) as (victim,):
-                created = httpx.post(victim.url + "/api/v1/runs", headers=AUTH, timeout=30,
-                                     json={"text": "calculate 2+3 and delete todo 1"})  # fmt: skip
-                run_id = created.json()["id"]
-                waiting = RunStatus.awaiting_approval
-                _wait_until(lambda: store.get_run(run_id).status is waiting, 20)
-                receiver.wait_for(_named("execute_tool calculator"))  # type: ignore[arg-type]
-                with replicas(shared_db, tmp_path / "b", 1, **_traced(receiver, "b")) as (live,):
-                    victim.kill()
-                    approved = httpx.post(f"{live.url}/api/v1/runs/{run_id}/approve",
-                                          headers=AUTH, timeout=30)  # fmt: skip
-                    assert approved.status_code == 200, approved.text
-                    _wait_finished(store, run_id, TAKEOVER_S)
-                    spans = receiver.wait_for(_named("invoke_agent Crane"))  # type: ignore[arg-type]
+        with (
+            OtlpReceiver() as receiver,
+            replicas(shared_db, tmp_path / "a", 1, **_traced(receiver, "a")) as (victim,),
+        ):
+            created = httpx.post(victim.url + "/api/v1/runs", headers=AUTH, timeout=30,
+                                 json={"text": "calculate 2+3 and delete todo 1"})  # fmt: skip
+            run_id = created.json()["id"]
+            waiting = RunStatus.awaiting_approval
+            _wait_until(lambda: store.get_run(run_id).status is waiting, 20)
+            receiver.wait_for(_named("execute_tool calculator"))
+            with replicas(shared_db, tmp_path / "b", 1, **_traced(receiver, "b")) as (live,):
+                victim.kill()
+                approved = httpx.post(f"{live.url}/api/v1/runs/{run_id}/approve",
+                                      headers=AUTH, timeout=30)  # fmt: skip
+                assert approved.status_code == 200, approved.text
+                _wait_finished(store, run_id, TAKEOVER_S)
+                spans = receiver.wait_for(_named("invoke_agent Crane"))
         run = store.get_run(run_id)
     finally:
         store.close()
