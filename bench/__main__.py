@@ -13,7 +13,8 @@ import traceback
 
 from bench import Result, say
 
-MODULES = ["planner", "orchestrator", "cold_start", "slack_ack", "rss", "llm", "api", "replicas"]
+MODULES = ["planner", "orchestrator", "cold_start", "slack_ack", "rss", "llm", "api", "replicas",
+           "tracing", "limits"]  # fmt: skip
 OPTIONAL: set[str] = set()
 
 

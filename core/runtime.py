@@ -20,9 +20,10 @@ from typing import Any, Literal
 
 from core import approval, spans, tracing
 from core.approval import Decision
-from core.errors import Forbidden, InvalidInput, LimitReached
+from core.errors import Forbidden, InvalidInput
+from core.gate import Gate
 from core.jobs import Jobs
-from core.limits import Counted, Limits
+from core.limits import Limits
 from core.orchestrator import Listener, Orchestrator
 from core.plan import (
     History,
@@ -31,11 +32,9 @@ from core.plan import (
     Run,
     RunStatus,
     Scope,
-    Step,
 )
-from core.planners.fallback import fallback
 from core.reads import Reads
-from core.requests import check_plan, clean_request, new_run_id
+from core.requests import check_plan, clean_request, new_run_id, planned_steps
 from core.store import Store, is_url
 from core.tool import Tool
 
@@ -64,8 +63,8 @@ class Crane:
         limits: Limits | None = None,
     ) -> None:
         self.store = store
-        self.limits = limits or Limits()
-        self.refusals: list[Callable[[LimitReached], None]] = []  # hear each (metrics)
+        self.gate = Gate(store, limits or Limits())  # usage limits (core.gate)
+        self.limits, self.refusals = self.gate.limits, self.gate.refusals
         self.planner = planner
         self.orchestrator = orchestrator
         self.jobs = jobs  # the work pool of a server; the CLI executes in its own thread
@@ -80,17 +79,12 @@ class Crane:
         """Clean the request and plan it against this user's part of the conversation."""
         text = clean_request(text)
         tracing.accept()  # the run's trace starts here: planning is part of it
-        if self.limits.runs_per_minute or self.limits.runs_per_day:  # before any LLM spend
-            so_far, now = self.store.runs_counted(scope), self.store.clock()
-            self._refusing(self.limits.check_runs, Counted(so_far.minute + 1, so_far.day + 1), now)
+        self.gate.admit(scope)  # over a run limit: refused before any LLM spend
         history = self.store.history(scope, conversation) if conversation else History()
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
-        spent = None
-        if self.limits.spending and getattr(self.planner, "spends", False):
-            spent = self.limits.spent(self.store.spent_today(scope))
         with spans.planning(text) as planned:
-            plan = fallback(text, history, spent) if spent else self.planner(text, history)
+            plan = self.gate.plan(self.planner, scope, text, history)
             planned(plan.planner, plan.fallback_reason)
         check_plan(plan, self.orchestrator.tools)
         return text, plan
@@ -114,8 +108,6 @@ class Crane:
         do: they are their operator's own. `received`: the intake record it was planned from;
         `shown_in`: where a front end shows it, stored with it. A run `counted` (not a click's)
         is counted in its user's usage, and refused (LimitReached) over a run limit."""
-        tools = self.orchestrator.tools
-        ids = tracing.accepted()
         run = Run(
             id=run_id or new_run_id(),
             scope=scope,
@@ -126,37 +118,18 @@ class Crane:
             fallback_reason=plan.fallback_reason,
             usage=plan.usage,
             answer=plan.answer,
-            steps=[
-                Step(
-                    index=i,
-                    tool=s.tool,
-                    args=s.args,
-                    destructive=tools[s.tool].destructive,
-                    private=tools[s.tool].private_output,
-                )
-                for i, s in enumerate(plan.steps, start=1)
-            ],
+            steps=planned_steps(plan, self.orchestrator.tools),
             created_at=self.store.clock(),
             approval=approval,
-            trace_id=ids.trace_id if ids else None,
-            root_span_id=ids.root_span_id if ids else None,
-            root_parent_id=ids.parent_span_id if ids else None,
         )
-        stored_id = self._refusing(
+        run.trace_id, run.root_span_id, run.root_parent_id = tracing.accepted_ids()
+        stored_id = self.gate.refusing(
             self.store.insert_run, run, self.orchestrator.owner, idempotency, received, shown_in,
             self.limits if counted else None,
         )  # fmt: skip
         if stored_id != run.id:
             return self.store.get_run(stored_id)
         return run
-
-    def _refusing(self, call: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return call(*args)
-        except LimitReached as refused:
-            for listener in self.refusals:
-                listener(refused)
-            raise
 
     # --- run ------------------------------------------------------------------------------------
 

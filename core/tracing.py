@@ -138,11 +138,12 @@ def accept() -> Ids | None:
     return ids
 
 
-def accepted() -> Ids | None:
-    """The ids `accept` fixed in this context (taken once), or new ones."""
+def accepted_ids() -> tuple[str | None, str | None, str | None]:
+    """(trace id, root span id, its parent's id) of the run being stored (None when off): the
+    ids `accept` fixed in this context (taken once), or new ones."""
     ids = ACCEPTING.get() or accept()
     ACCEPTING.set(None)
-    return ids
+    return (ids.trace_id, ids.root_span_id, ids.parent_span_id) if ids else (None, None, None)
 
 
 @contextmanager
