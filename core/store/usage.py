@@ -52,17 +52,13 @@ def count_run(conn: Conn, run: Run, now: datetime, limits: Limits) -> Counted:
 def counted(conn: Conn, scope: Scope, now: datetime) -> Counted:
     """The user's runs so far in this minute and day (nothing counted)."""
     key = (scope.enterprise_id, scope.team_id, scope.user_id)
-    day = conn.execute(
-        "SELECT runs FROM usage_days WHERE enterprise_id = ? AND team_id = ? AND user_id = ? "
-        "AND day = ?",
-        (*key, day_of(now)),
+    row = conn.execute(  # one round trip: this is on every request's path
+        "SELECT (SELECT runs FROM usage_days WHERE enterprise_id = ? AND team_id = ? "
+        "AND user_id = ? AND day = ?) AS day, (SELECT runs FROM run_minutes "
+        "WHERE enterprise_id = ? AND team_id = ? AND user_id = ? AND minute = ?) AS minute",
+        (*key, day_of(now), *key, minute_of(now)),
     ).fetchone()
-    minute = conn.execute(
-        "SELECT runs FROM run_minutes WHERE enterprise_id = ? AND team_id = ? AND user_id = ? "
-        "AND minute = ?",
-        (*key, minute_of(now)),
-    ).fetchone()
-    return Counted(minute=int(minute["runs"]) if minute else 0, day=int(day["runs"]) if day else 0)
+    return Counted(minute=int(row["minute"] or 0), day=int(row["day"] or 0))
 
 
 def spent(conn: Conn, scope: Scope, now: datetime) -> Spent:
