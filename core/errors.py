@@ -51,5 +51,7 @@ class LimitReached(CraneError):
         wait = f"{hours} h {minutes} min" if hours else f"{minutes} min"
         if retry_after_s < 60:
             wait = f"{retry_after_s} s"
-        super().__init__(f"usage limit reached: {name} ({limit} runs); it resets in {wait}")
+        per = "a day" if name.endswith("_DAY") else "a minute"
+        runs = "run" if limit == 1 else "runs"
+        super().__init__(f"usage limit reached: {name} ({limit} {runs} {per}); it resets in {wait}")
         self.name, self.limit, self.retry_after_s = name, limit, retry_after_s

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator(
+        "otel_sdk_disabled", "otel_genai_capture_content", "trace_content", mode="before"
+    )
+    @classmethod
+    def _empty_is_false(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, url: str) -> str:
