@@ -57,7 +57,8 @@ def planning(text: str) -> Iterator[Callable[[str, str | None], None]]:
     if STATE.tracer is None or ids is None:
         yield lambda planner, reason: None
         return
-    attributes = {"gen_ai.operation.name": "plan", "gen_ai.agent.name": AGENT}
+    attributes = {"gen_ai.operation.name": "plan", "gen_ai.agent.name": AGENT,
+                  "gen_ai.provider.name": "crane"}  # fmt: skip
     if STATE.content:
         attributes["gen_ai.input.messages"] = text
     with _span("plan", _under(ids.trace_id, ids.root_span_id), attributes) as span:
@@ -105,7 +106,9 @@ def step(run: Run, item: Step) -> Iterator[None]:
     if STATE.tracer is None or not run.trace_id or not run.root_span_id:
         yield
         return
-    attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": item.tool,
+    # Crane's own tools: no model provider runs them
+    attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.provider.name": "crane",
+                  "gen_ai.tool.name": item.tool,
                   "gen_ai.tool.type": "function", "crane.step.index": item.index}  # fmt: skip
     with _span(f"execute_tool {item.tool}", _under(run.trace_id, run.root_span_id),
                attributes) as span:  # fmt: skip

@@ -76,6 +76,8 @@ def test_a_run_approved_after_a_wait_is_one_trace_under_one_root(
     assert all(span.parent_id == root.span_id for span in tools)  # both passes, one root
     assert tools[0].attributes["gen_ai.tool.name"] == "calculator"
     assert tools[0].attributes["gen_ai.operation.name"] == "execute_tool"
+    assert all(span.attributes["gen_ai.provider.name"] == "crane" for span in run_spans
+               if span.kind != "SERVER")  # fmt: skip
     everything = json.dumps([span.attributes for span in spans])
     assert "2+3" not in everything  # no request text or output without CRANE_TRACE_CONTENT
 
