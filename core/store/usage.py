@@ -25,7 +25,7 @@ def count_run(conn: Conn, run: Run, now: datetime, limits: Limits) -> Counted:
     if usage is not None:  # a model without a price counts $0
         tokens = (usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
         cost = usage.cost_usd or 0.0
-    day = conn.execute(
+    counting = conn.execute(
         "INSERT INTO usage_days (enterprise_id, team_id, user_id, day, runs, steps, "
         "prompt_tokens, completion_tokens, cached_tokens, cost_usd) "
         "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?) "
@@ -34,10 +34,14 @@ def count_run(conn: Conn, run: Run, now: datetime, limits: Limits) -> Counted:
         "prompt_tokens = usage_days.prompt_tokens + excluded.prompt_tokens, "
         "completion_tokens = usage_days.completion_tokens + excluded.completion_tokens, "
         "cached_tokens = usage_days.cached_tokens + excluded.cached_tokens, "
-        "cost_usd = usage_days.cost_usd + excluded.cost_usd RETURNING runs",
+        "cost_usd = usage_days.cost_usd + excluded.cost_usd"
+        + (" RETURNING runs" if limits.runs_per_day is not None else ""),
         (scope.enterprise_id, scope.team_id, scope.user_id, day_of(now), len(run.steps),
          *tokens, cost),
-    ).fetchone()["runs"]  # fmt: skip
+    )  # fmt: skip
+    # the count is read back only when a limit needs it: on PostgreSQL, reading waits for a
+    # round trip the transaction's other writes need not
+    day = counting.fetchone()["runs"] if limits.runs_per_day is not None else 0
     minute = 0
     if limits.counts_minutes:
         minute = conn.execute(
