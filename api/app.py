@@ -31,6 +31,7 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
     hub = app.state.hub = EventHub()  # who follows which run (tests look too)
     crane.subscribe(hub.publish)
     crane.subscribe(metrics.observe)
+    crane.refusals.append(metrics.count_refusal)
     metrics.count_votes(crane.reads.vote_totals)
     app.include_router(build_router(crane, jobs, hub))
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import tracing
+
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -36,6 +38,8 @@ class JsonFormatter(logging.Formatter):
         if rid:
             entry["request_id"] = rid
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if "run_id" in entry and "trace_id" not in entry and (trace_id := tracing.log_trace_id()):
+            entry["trace_id"] = trace_id
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return _encode(entry)

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from core.errors import LimitReached
 from core.plan import Feedback, RunEvent
 
 
@@ -75,6 +76,13 @@ class Metrics:
         )  # fmt: skip
         self.llm_tokens = Counter("crane_llm_tokens_total", "LLM tokens", ["kind"], registry=r)
         self.llm_cost = Counter("crane_llm_cost_usd_total", "LLM cost in USD", registry=r)
+        self.refused = Counter(
+            "crane_limit_refusals_total", "Requests refused by a run limit", ["limit"], registry=r
+        )
+
+    def count_refusal(self, refused: LimitReached) -> None:
+        """Runtime listener (`Crane.refusals`): Slack, REST and any other front end."""
+        self.refused.labels(refused.name).inc()
 
     def count_votes(self, totals: Callable[[], Feedback]) -> None:
         self.registry.register(Votes(totals))

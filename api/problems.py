@@ -12,11 +12,22 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from api.logs import request_id
-from core.errors import CraneError, Forbidden, InvalidInput, NotFound, TransientError, Unavailable
+from core.errors import (
+    CraneError,
+    Forbidden,
+    InvalidInput,
+    LimitReached,
+    NotFound,
+    TransientError,
+    Unavailable,
+)
 
 log = logging.getLogger("crane.api")
 
 PROBLEM = "application/problem+json"
+# A usage limit's 429, told apart from the work pool's (`about:blank`, "Crane is busy"): this
+# one does not pass by retrying in a moment, and names the limit and when it resets.
+LIMIT_PROBLEM = "urn:crane:problem:usage-limit"
 
 
 class Problem(Exception):
@@ -58,6 +69,10 @@ def for_error(error: Exception) -> JSONResponse:
         return problem(error.status_code, str(error.detail), getattr(error, "headers", None))
     if isinstance(error, RequestValidationError):
         return problem(422, _validation_detail(error))
+    if isinstance(error, LimitReached):
+        return problem(429, str(error), {"Retry-After": str(error.retry_after_s)},
+                       type=LIMIT_PROBLEM, title="Usage limit reached", limit=error.name,
+                       retry_after_s=error.retry_after_s)  # fmt: skip
     if isinstance(error, CraneError):
         if isinstance(error, Unavailable):  # the database is down: Crane recovers by itself
             return problem(503, "the database is unavailable; try again shortly",

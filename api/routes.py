@@ -12,6 +12,7 @@ from api.decisions import decisions_router
 from api.events import EventHub
 from api.runs import Runs, runs_router
 from api.stream import events_router
+from api.usage import usage_router
 from core.jobs import Jobs
 from core.runtime import Crane
 
@@ -21,6 +22,7 @@ def build_router(crane: Crane, jobs: Jobs, hub: EventHub) -> APIRouter:
     router.include_router(runs_router(Runs(crane, jobs, hub.track)))
     router.include_router(events_router(crane.reads, hub))
     router.include_router(decisions_router(crane, jobs))
+    router.include_router(usage_router(crane.reads, crane.limits.describe()))
 
     @router.get("/api/v1/todos", tags=["todos"])
     def list_todos(caller: Caller) -> dict[str, Any]:  # in FastAPI's thread pool

@@ -25,6 +25,8 @@ MODULES = [
     "replicas",
     "agent",
     "slack_rate",
+    "tracing",
+    "limits",
 ]
 OPTIONAL: set[str] = set()
 

@@ -18,7 +18,7 @@ from bot.installations import Clients
 from bot.ledger import Ledger
 from bot.messages import Target, post
 from bot.views import hook_shown
-from core.errors import CraneError
+from core.errors import CraneError, LimitReached
 from core.plan import Scope
 from core.runtime import Crane
 
@@ -91,7 +91,9 @@ class Handler:
                 if request.silent_if_nothing:  # not addressed to Crane: a file, a long paste
                     log.info("unplanned thread message left unanswered: %s", error)
                     return None
-                self._reply(client, request, f"Sorry — {error}")
+                # a usage limit is the requester's own business: only they see it
+                limited = isinstance(error, LimitReached)
+                self._reply(client, request, f"Sorry — {error}", ephemeral=limited)
                 return None
             if not plan.steps and request.silent_if_nothing:
                 return None
@@ -122,6 +124,9 @@ class Handler:
                                    received=request.intake_id, shown_in=shown)  # fmt: skip
             run_id = run.id
             self.crane.proceed(run_id)
+        except LimitReached as error:  # another request of theirs took the last one meanwhile
+            self._reply(client, request, f"Sorry — {error}", ephemeral=True)
+            return None
         except Exception:
             log.exception("slack request failed", extra={"run_id": run_id})
             self._reply(client, request, f"Sorry — something went wrong (ref {run_id or 'none'}).")
@@ -159,12 +164,19 @@ class Handler:
         return target
 
     def _reply(
-        self, client: WebClient, request: SlackRequest, text: str, private: bool = False
+        self,
+        client: WebClient,
+        request: SlackRequest,
+        text: str,
+        private: bool = False,
+        ephemeral: bool = False,
     ) -> None:
         """A short answer outside a run view; never raises (this is the last word). `private`
-        (it quotes the requester's todos): where others can read, only the requester sees it."""
+        (it quotes the requester's todos): where others can read, only the requester sees it;
+        `ephemeral`: only the requester sees it, wherever it is."""
         try:
-            if request.from_command or (private and buttons.is_shared(request.channel)):
+            shared = private and buttons.is_shared(request.channel)
+            if request.from_command or ephemeral or shared:
                 client.chat_postEphemeral(channel=request.channel, user=request.scope.user_id,
                                           thread_ts=request.thread_ts, text=text)  # fmt: skip
             else:

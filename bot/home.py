@@ -29,12 +29,27 @@ WELCOME = (
 )
 
 
-def home_view(todos: list[Todo], runs: list[Run]) -> dict[str, Any]:
+def usage_line(mine: dict[str, Any], workspace_cost: float, limits: dict[str, Any]) -> str:
+    """The viewer's usage today (UTC) against the limits in force, in one line."""
+
+    def against(used: str, limit: Any, unit: str) -> str:
+        return f"{used} of {limit:,} {unit}" if limit is not None else f"{used} {unit}"
+
+    parts = [against(f"{mine['runs']:,}", limits["runs_per_day"], "runs")]
+    if limits["runs_per_minute"] is not None:
+        parts.append(f"at most {limits['runs_per_minute']:,} a minute")
+    tokens = mine["prompt_tokens"] + mine["completion_tokens"]
+    parts.append(against(f"{tokens:,}", limits["tokens_per_day"], "LLM tokens"))
+    cost = limits["cost_per_day_usd"]
+    parts.append(f"workspace ${workspace_cost:.2f}" + (f" of ${cost:g}" if cost else ""))
+    return "Your usage today (UTC): " + " · ".join(parts)
+
+
+def home_view(todos: list[Todo], runs: list[Run], usage: str | None = None) -> dict[str, Any]:
     if not todos and not runs:
         return {"type": "home", "blocks": [render.section(WELCOME)]}
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": buttons.plain_text("Your open todos", 150)}
-    ]
+    blocks: list[dict[str, Any]] = [render.context(usage)] if usage else []
+    blocks.append({"type": "header", "text": buttons.plain_text("Your open todos", 150)})
     for todo in todos[:MAX_TODOS]:
         block = render.section(f"#{todo.number} {escape(todo.title)}")
         block["accessory"] = buttons.button("Done", buttons.TODO_DONE, str(todo.number), "primary")
@@ -71,14 +86,19 @@ class HomeTab:
             client = self.client_for(scope)
             if client is None:
                 return
-            view = home_view(
-                self.crane.reads.todos(scope), self.crane.reads.runs(scope, LATEST_RUNS)
-            )
+            reads = self.crane.reads
+            view = home_view(reads.todos(scope), reads.runs(scope, LATEST_RUNS), self._usage(scope))
             client.views_publish(user_id=scope.user_id, view=view)
         except SlackApiError as error:
             log.info("could not publish the Home tab: %s", error.response.get("error"))
         except Exception:
             log.exception("could not publish the Home tab")
+
+    def _usage(self, scope: Scope) -> str:
+        reads = self.crane.reads
+        workspace = reads.usage(1, None, scope.team_id, scope.enterprise_id, by_user=False)
+        cost = workspace[0]["cost_usd"] if workspace else 0.0
+        return usage_line(reads.today(scope), cost, self.crane.limits.describe())
 
     def on_event(self, event: RunEvent) -> None:
         """Orchestrator subscriber: once per finished run that changed its user's todos."""

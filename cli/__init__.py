@@ -36,15 +36,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from core.errors import CraneError, InvalidInput, NotFound, Unavailable
+    from pydantic import ValidationError
+
+    from core.errors import CraneError, InvalidInput, LimitReached, NotFound, Unavailable
+    from core.settings import Settings, malformed
 
     try:
         if args.command == "serve":
             return cmd_serve(args)
         terminal_logging()
         return COMMANDS[args.command](args)
-    except (InvalidInput, Unavailable) as error:  # bad input, or no database at start-up
+    # bad input, no database at start-up, or a run limit: nothing was stored
+    except (InvalidInput, Unavailable, LimitReached) as error:
         raise Refused(f"crane: {error}") from error
+    except ValidationError as error:
+        if error.title != Settings.__name__:
+            raise
+        raise Refused(f"crane: {malformed(error)}") from None  # a bad env var: one line, exit 2
     except (NotFound, CraneError) as error:
         print(f"crane: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -53,6 +53,12 @@ def parser() -> Parser:
     show.add_argument("id")
     show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
+    usage = with_db(commands.add_parser("usage", help="runs, tokens and cost per user per day"))
+    usage.add_argument("--user", help="only this user")
+    usage.add_argument("--workspace", help="only this workspace (Slack team id)")
+    usage.add_argument("--days", type=int, default=7, help="UTC days back, today included")
+    usage.add_argument("--json", action="store_true")
+
     db = commands.add_parser("db", help="the database")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
     with_db(db_sub.add_parser("upgrade", help="apply pending schema migrations, then exit"))

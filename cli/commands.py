@@ -62,7 +62,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from core.errors import InvalidInput
+    from core.errors import InvalidInput, LimitReached
     from core.requests import new_run_id
 
     crane, scope = _crane(args), _scope(args.user)
@@ -79,7 +79,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             continue
         try:
             run = _ask_once(crane, scope, text, thread, live=True)
-        except InvalidInput as error:
+        except (InvalidInput, LimitReached) as error:
             print(f"crane: {error}")
             continue
         print(f"crane> {shown(run.answer or '')}")
@@ -119,6 +119,26 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_usage(args: argparse.Namespace) -> int:
+    """Usage per user per UTC day, newest first (`{"items": [...]}` with --json)."""
+    if not 1 <= args.days <= 366:
+        raise Refused("crane: --days must be between 1 and 366")
+    for flag in ("user", "workspace"):
+        if getattr(args, flag) is not None and not getattr(args, flag).strip():
+            raise Refused(f"crane: --{flag} must not be empty")
+    found = _crane(args).reads.usage(args.days, args.user, args.workspace)
+    if args.json:
+        dump({"items": found})
+        return EXIT_OK
+    if not found:
+        print("No usage.")
+    for row in found:
+        print(f"{row['date']}  {shown(row['user'])}  runs {row['runs']}  steps {row['steps']}  "
+              f"tokens {row['prompt_tokens']} in / {row['completion_tokens']} out "
+              f"({row['cached_tokens']} cached)  ${row['cost_usd']:.4f}")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """The server logs its own way (JSON), so it is started before terminal logging is set."""
     from server import serve  # the one place the CLI knows where the server is assembled
@@ -141,4 +161,5 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs, "db": cmd_db}
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs,
+            "usage": cmd_usage, "db": cmd_db}  # fmt: skip

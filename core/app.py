@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core import tracing
 from core.errors import InvalidInput
 from core.orchestrator import Orchestrator
 from core.runtime import Crane, Planner
@@ -33,6 +34,7 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
     resumes them itself (`orchestrator.recover`)."""
     settings = settings or Settings()
     planner = choose_planner(settings)  # a configuration error stops us before the database
+    tracing.configure(settings)  # an exporter Crane does not ship: InvalidInput, as above
     store = Store(db or settings.db, pool_size=settings.db_pool_size)
     orchestrator = Orchestrator(
         store,
@@ -43,4 +45,4 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
     )
     if recover and not is_url(store.path):
         orchestrator.recover()
-    return Crane(store, planner, orchestrator)
+    return Crane(store, planner, orchestrator, limits=settings.limits)

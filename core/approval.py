@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from core import spans
 from core.plan import Run, RunEvent, RunStatus
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ def _decide(
                 journal.resync()  # the events of a run this process may never have executed
                 execution.cancel(step, now)
     orchestrator.announce(events)
+    if outcome is not Outcome.approved:  # cancelled or expired: finished here
+        spans.finish(run, store.clock())
     return Decision(outcome, run, step, ask["place"])
 
 

@@ -40,3 +40,18 @@ class Gone(CraneError):
 class LeaseLost(Gone):
     """Another process took over the run this one was executing (its lease had expired): this
     process writes nothing more for it and stops quietly."""
+
+
+class LimitReached(CraneError):
+    """A run limit refuses a new run (nothing was stored): `name` is the limit's setting,
+    `retry_after_s` the seconds until its window (a UTC minute or day) resets."""
+
+    def __init__(self, name: str, limit: int, retry_after_s: int) -> None:
+        hours, minutes = divmod(-(-retry_after_s // 60), 60)
+        wait = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        if retry_after_s < 60:
+            wait = f"{retry_after_s} s"
+        per = "a day" if name.endswith("_DAY") else "a minute"
+        runs = "run" if limit == 1 else "runs"
+        super().__init__(f"usage limit reached: {name} ({limit} {runs} {per}); it resets in {wait}")
+        self.name, self.limit, self.retry_after_s = name, limit, retry_after_s

@@ -26,8 +26,9 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ValidationError
 
+from core import spans
 from core.errors import CraneError, Gone
-from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
+from core.plan import FINAL, Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
 from core.policy import RetryPolicy
 from core.records import compose_answer, finished_record, step_record, validation_message
 from core.references import resolve_args
@@ -68,7 +69,8 @@ class Execution:
 
     def __call__(self) -> Run:
         try:
-            return self._execute()
+            with spans.execution(self.run):  # its log lines carry its trace id
+                return self._execute()
         except Gone as gone:  # uninstalled, or taken over: nothing more is written or announced
             log.info("run stopped: %s", gone, extra={"run_id": self.run.id})
             return self.run
@@ -85,7 +87,10 @@ class Execution:
             following = self._advance(0, now)
         self.announce(events)
         while following is not None:
-            following = self._step(*following)
+            with spans.step(run, following[0]):
+                following = self._step(*following)
+        if run.status in FINAL:  # not waiting for an approval: this process finished it
+            spans.finish(run, self.clock())
         log.info("run finished", extra={
             "run_id": run.id, "tenant": f"{run.scope.enterprise_id}/{run.scope.team_id}",
             "user": run.scope.user_id, "outcome": run.status.value,

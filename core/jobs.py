@@ -3,6 +3,7 @@ turned away at once (the caller says "busy") instead of queueing without end."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -42,7 +43,8 @@ class Jobs:
             self._idle.notify_all()
 
     def submit_reserved(self, job: Callable[..., Any], *args: Any) -> None:
-        self._executor.submit(self._run, job, *args)
+        # in a copy of the submitter's context: a Slack request's work continues its trace
+        self._executor.submit(contextvars.copy_context().run, self._run, job, *args)
 
     def reserve_for_ack(self) -> bool:
         """`reserve` for work that answers a deadline-bound request (a Slack ack): it counts

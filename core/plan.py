@@ -129,6 +129,10 @@ class Run(BaseModel):
     finished_at: datetime | None = None
     approval: bool = False  # pause before each destructive step until its requester approves
     feedback: Feedback = Field(default_factory=Feedback)
+    # its trace (hex), fixed when accepted: every execution pass is a child of this root span
+    trace_id: str | None = None
+    root_span_id: str | None = None
+    root_parent_id: str | None = None
 
     def record(self) -> dict[str, Any]:
         """The public JSON shape (CLI --json, REST): the promised keys, nothing internal."""
@@ -155,6 +159,7 @@ class Run(BaseModel):
             "created_at": iso(self.created_at),
             "finished_at": iso(self.finished_at) if self.finished_at else None,
             "feedback": self.feedback.model_dump(),
+            "trace_id": self.trace_id,
         }
 
 

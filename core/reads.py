@@ -3,6 +3,8 @@ events, conversations, idempotency keys and feedback totals."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.plan import Feedback, Run, RunEvent, RunStatus, Scope, Todo
 from core.store import Store
 
@@ -44,6 +46,29 @@ class Reads:
     def idempotent_run(self, scope: Scope, key: str) -> tuple[str, str] | None:
         """(body hash, run id) of this caller's Idempotency-Key, within its 24 hours."""
         return self._store.idempotent_run(scope, key)
+
+    def usage(
+        self,
+        days: int = 7,
+        user_id: str | None = None,
+        team_id: str | None = None,
+        enterprise_id: str | None = None,
+        by_user: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Usage of the last `days` UTC days, today included: per day and user (or, without
+        `by_user`, per day), newest first, of the user/workspace/org given (None: any) —
+        `{"date", "user", "runs", "steps", "prompt_tokens", "completion_tokens",
+        "cached_tokens", "cost_usd"}` each."""
+        match = {"enterprise_id": enterprise_id, "team_id": team_id, "user_id": user_id}
+        given = {column: value for column, value in match.items() if value is not None}
+        return self._store.usage(given, days, by_user)
+
+    def today(self, scope: Scope) -> dict[str, Any]:
+        """This user's usage today (zeros if none): the App Home's line against the limits."""
+        found = self.usage(1, scope.user_id, scope.team_id, scope.enterprise_id)
+        return found[0] if found else {"runs": 0, "steps": 0, "prompt_tokens": 0,
+                                       "completion_tokens": 0, "cached_tokens": 0,
+                                       "cost_usd": 0.0}  # fmt: skip
 
     def vote_totals(self) -> Feedback:
         return self._store.vote_totals()

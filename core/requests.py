@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, StringConstraints, ValidationError
 
 from core.errors import InvalidInput
-from core.plan import MAX_REQUEST_CHARS, Plan
+from core.plan import MAX_REQUEST_CHARS, Plan, Step
 from core.references import check_references
 from core.tool import Tool
 
@@ -54,3 +54,12 @@ def check_plan(plan: Plan, tools: dict[str, Tool]) -> None:
     if unknown:
         raise InvalidInput(f"the plan uses unknown tools: {', '.join(unknown)}")
     check_references(plan.steps, {name: tool.reference_args for name, tool in tools.items()})
+
+
+def planned_steps(plan: Plan, tools: dict[str, Tool]) -> list[Step]:
+    """The run's steps for a checked plan, numbered from 1, marked as their tools are."""
+    return [
+        Step(index=i, tool=s.tool, args=s.args, destructive=tools[s.tool].destructive,
+             private=tools[s.tool].private_output)
+        for i, s in enumerate(plan.steps, start=1)
+    ]  # fmt: skip

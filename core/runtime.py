@@ -18,10 +18,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
-from core import approval
+from core import approval, spans, tracing
 from core.approval import Decision
 from core.errors import Forbidden, InvalidInput
+from core.gate import Gate
 from core.jobs import Jobs
+from core.limits import Limits
 from core.orchestrator import Listener, Orchestrator
 from core.plan import (
     History,
@@ -30,10 +32,9 @@ from core.plan import (
     Run,
     RunStatus,
     Scope,
-    Step,
 )
 from core.reads import Reads
-from core.requests import check_plan, clean_request, new_run_id
+from core.requests import check_plan, clean_request, new_run_id, planned_steps
 from core.store import Store, is_url
 from core.tool import Tool
 
@@ -54,9 +55,16 @@ Verb = Literal["approve", "cancel", "stop"]
 
 class Crane:
     def __init__(
-        self, store: Store, planner: Planner, orchestrator: Orchestrator, jobs: Jobs | None = None
+        self,
+        store: Store,
+        planner: Planner,
+        orchestrator: Orchestrator,
+        jobs: Jobs | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
+        self.gate = Gate(store, limits or Limits())  # usage limits (core.gate)
+        self.limits, self.refusals = self.gate.limits, self.gate.refusals
         self.planner = planner
         self.orchestrator = orchestrator
         self.jobs = jobs  # the work pool of a server; the CLI executes in its own thread
@@ -70,10 +78,14 @@ class Crane:
     def plan(self, scope: Scope, text: str, conversation: str | None = None) -> tuple[str, Plan]:
         """Clean the request and plan it against this user's part of the conversation."""
         text = clean_request(text)
+        tracing.accept()  # the run's trace starts here: planning is part of it
+        self.gate.admit(scope)  # over a run limit: refused before any LLM spend
         history = self.store.history(scope, conversation) if conversation else History()
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
-        plan = self.planner(text, history)
+        with spans.planning(text) as planned:
+            plan = self.gate.plan(self.planner, scope, text, history)
+            planned(plan.planner, plan.fallback_reason)
         check_plan(plan, self.orchestrator.tools)
         return text, plan
 
@@ -88,13 +100,14 @@ class Crane:
         approval: bool = False,
         received: str | None = None,
         shown_in: dict[str, Any] | None = None,
+        counted: bool = True,
     ) -> Run:
         """Store a pending run for an accepted plan. With an idempotency (key, body hash)
         already used by this caller, the run stored then is returned. With `approval` (Slack,
         REST) the run pauses before each destructive step (core.approval); the CLI's runs never
         do: they are their operator's own. `received`: the intake record it was planned from;
-        `shown_in`: where a front end shows it, stored with it."""
-        tools = self.orchestrator.tools
+        `shown_in`: where a front end shows it, stored with it. A run `counted` (not a click's)
+        is counted in its user's usage, and refused (LimitReached) over a run limit."""
         run = Run(
             id=run_id or new_run_id(),
             scope=scope,
@@ -105,22 +118,15 @@ class Crane:
             fallback_reason=plan.fallback_reason,
             usage=plan.usage,
             answer=plan.answer,
-            steps=[
-                Step(
-                    index=i,
-                    tool=s.tool,
-                    args=s.args,
-                    destructive=tools[s.tool].destructive,
-                    private=tools[s.tool].private_output,
-                )
-                for i, s in enumerate(plan.steps, start=1)
-            ],
+            steps=planned_steps(plan, self.orchestrator.tools),
             created_at=self.store.clock(),
             approval=approval,
         )
-        stored_id = self.store.insert_run(
-            run, self.orchestrator.owner, idempotency, received, shown_in
-        )
+        run.trace_id, run.root_span_id, run.root_parent_id = tracing.accepted_ids()
+        stored_id = self.gate.refusing(
+            self.store.insert_run, run, self.orchestrator.owner, idempotency, received, shown_in,
+            self.limits if counted else None,
+        )  # fmt: skip
         if stored_id != run.id:
             return self.store.get_run(stored_id)
         return run

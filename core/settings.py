@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import InvalidInput
+from core.limits import Limits
 from core.ratelimit import parse_limits
 
 
@@ -62,10 +63,52 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"
     )
+    # usage limits (core.limits), off unless set: runs per user, tokens per user, USD per workspace
+    limit_runs_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000, validation_alias="CRANE_LIMIT_RUNS_PER_MINUTE"
+    )
+    limit_runs_per_day: int | None = Field(
+        default=None, ge=1, le=100_000_000, validation_alias="CRANE_LIMIT_RUNS_PER_DAY"
+    )
+    limit_tokens_per_day: int | None = Field(
+        default=None, ge=1, validation_alias="CRANE_LIMIT_TOKENS_PER_DAY"
+    )
+    limit_cost_per_day_usd: float | None = Field(
+        default=None, gt=0, le=1_000_000, validation_alias="CRANE_LIMIT_COST_PER_DAY_USD"
+    )
+
+    # traces (core.tracing): the standard OpenTelemetry variables Crane reads itself; the SDK
+    # reads the rest (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, OTEL_TRACES_SAMPLER, OTEL_BSP_*, …)
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    otel_exporter_otlp_protocol: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_PROTOCOL"
+    )
+    otel_exporter_otlp_traces_protocol: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+    )
+    otel_traces_exporter: str | None = Field(default=None, validation_alias="OTEL_TRACES_EXPORTER")
+    otel_sdk_disabled: bool = Field(default=False, validation_alias="OTEL_SDK_DISABLED")
+    otel_service_name: str = Field(
+        default="crane", min_length=1, validation_alias="OTEL_SERVICE_NAME"
+    )
+    otel_genai_capture_content: bool = Field(
+        default=False, validation_alias="OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+    )
+    # request text and tool output as span attributes
+    trace_content: bool = Field(default=False, validation_alias="CRANE_TRACE_CONTENT")
 
     @field_validator(
         "openai_api_key", "openai_base_url", "slack_bot_token", "slack_client_id",
-        "slack_client_secret", "slack_redirect_uri", mode="before",
+        "slack_client_secret", "slack_redirect_uri", "limit_runs_per_minute",
+        "limit_runs_per_day", "limit_tokens_per_day", "limit_cost_per_day_usd",
+        "otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint",
+        "otel_exporter_otlp_protocol", "otel_exporter_otlp_traces_protocol",
+        "otel_traces_exporter", mode="before",
     )  # fmt: skip
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -80,10 +123,22 @@ class Settings(BaseSettings):
             raise ValueError(str(error)) from None
         return text
 
+    @field_validator(
+        "otel_sdk_disabled", "otel_genai_capture_content", "trace_content", mode="before"
+    )
+    @classmethod
+    def _empty_is_false(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, url: str) -> str:
         return url if url.endswith("/") else url + "/"
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.limit_runs_per_minute, self.limit_runs_per_day,
+                      self.limit_tokens_per_day, self.limit_cost_per_day_usd)  # fmt: skip
 
     @property
     def slack_oauth(self) -> bool:
@@ -107,3 +162,15 @@ class Settings(BaseSettings):
         if not self.slack_app_token:
             needed["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
         return [name for name, value in needed.items() if not value]
+
+
+def malformed(error: ValidationError) -> str:
+    """A settings error in one line: the variable, what is wrong, what it was."""
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "a setting"
+    given = first.get("input")
+    return (
+        f"{name}: {first['msg']} (got {given!r})"
+        if isinstance(given, str)
+        else f"{name}: {first['msg']}"
+    )

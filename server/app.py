@@ -25,6 +25,7 @@ from api.app import build_api
 from api.auth import Auth, parse_tokens
 from api.metrics import Metrics
 from bot.guard import SlackGuard
+from core import tracing
 from core.app import build
 from core.errors import InvalidInput
 from core.jobs import Jobs
@@ -113,10 +114,21 @@ class SlackFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/slack/events":
-            return await self.slack(scope, receive, send)
+            with tracing.request("POST /slack/events", _headers(scope)):  # SERVER span
+                return await self.slack(scope, receive, send)
         if self.install is not None and scope["type"] == "http" and scope["path"] in OAUTH_PATHS:
             return await self.install(scope, receive, send)
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            with tracing.request(f"{scope['method']} {scope['path']}", _headers(scope)):
+                return await self.api(scope, receive, send)
         return await self.api(scope, receive, send)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers (for an incoming `traceparent`), read only while tracing is on."""
+    if not tracing.enabled():
+        return {}
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
 
 
 def _slack_side(settings: Settings, crane: Crane) -> SlackSide:
@@ -186,6 +198,7 @@ def create(
     if conflict:
         raise InvalidInput(conflict)
     resume_here = crane is None
+    tracing.configure(settings)  # also for a runtime built elsewhere (tests)
     crane = crane or build(settings, recover=False)
     jobs = Jobs(settings.workers, settings.queue_limit)
     metrics = Metrics()
@@ -243,6 +256,7 @@ def create(
             await cluster.stop()
         # stop taking work; let running runs finish for a bounded time (the rest resume later)
         await asyncio.to_thread(jobs.shutdown, settings.shutdown_timeout_s)
+        await asyncio.to_thread(tracing.flush)  # the spans of the runs that just finished
         crane.let_go_queued()  # runs it will not start: another process's soon
         if side is not None:
             side.close()

@@ -60,13 +60,14 @@ def _block_network() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's exported OPENAI_API_KEY or SLACK_* must not change what tests exercise."""
+    """A developer's exported OPENAI_API_KEY, SLACK_* or OTEL_* must not change what tests
+    exercise."""
     import os
 
     for name in list(os.environ):
         if name == "CRANE_TEST_PG":  # where the PostgreSQL tests run (tests/pg.py)
             continue
-        if name.startswith(("CRANE_", "SLACK_", "OPENAI_")) or name == "PORT":
+        if name.startswith(("CRANE_", "SLACK_", "OPENAI_", "OTEL_")) or name == "PORT":
             monkeypatch.delenv(name)
 
 

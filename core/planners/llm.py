@@ -33,6 +33,8 @@ class LLMPlanner:
     the server memory default to this process's shared ones.
     """
 
+    spends = True  # spending limits (core.limits) apply: the runtime may plan without it
+
     def __init__(
         self,
         settings: Settings,

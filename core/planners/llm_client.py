@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from core import spans
 from core.planners.fallback import ServerMemory
 from core.planners.llm_schema import SCHEMA_NAME
 from core.planners.llm_usage import Spend
@@ -189,7 +190,8 @@ class ModelClient:
                 kwargs["response_format"] = {"type": "json_object"}
             attempt.requests += 1
             try:
-                completion = self.sdk().chat.completions.create(**kwargs)
+                create = self.sdk().chat.completions.create
+                completion = spans.model_call(self.server, create, kwargs)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
                 message = str(error.message).lower()
                 if "temperature" in kwargs and "temperature" in message:

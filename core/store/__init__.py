@@ -9,13 +9,15 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.limits import Limits
 from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
-from core.store import approvals, conversations, intake, journal, runs, tenants, todos
+from core.store import approvals, conversations, intake, journal, runs, tenants, todos, usage
 from core.store.conn import Backend, Conn
 from core.store.group import GroupCommit
 from core.store.installations import Installations
 from core.store.journal import Journal
 from core.store.slack import SlackBookkeeping
+from core.store.usage import Accounting
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -70,7 +72,7 @@ def open_backend(db: str, pool_size: int = 10) -> Backend:
     return Connections(db)
 
 
-class Store(SlackBookkeeping):
+class Store(SlackBookkeeping, Accounting):
     def __init__(self, path: str, clock: Clock = utc_now, pool_size: int = 10) -> None:
         self.path = path
         self.clock = clock
@@ -121,11 +123,14 @@ class Store(SlackBookkeeping):
         idempotency: tuple[str, str] | None = None,
         received: str | None = None,
         shown_in: dict[str, Any] | None = None,
+        limits: Limits | None = None,
     ) -> str:
         """Store a new run; with (key, body hash), a key this caller used in the last 24 h
         returns the run already stored for it instead (checked in the same transaction, so
         two concurrent requests with one key cannot both create a run). `received`: its intake
-        record, gone in the same transaction; `shown_in`: where a front end shows it."""
+        record, gone in the same transaction; `shown_in`: where a front end shows it. The run
+        is counted in its user's usage here (a replay counts nothing); over one of `limits`:
+        LimitReached, and nothing is stored."""
 
         def store(conn: Conn) -> str:  # one request of a group commit (core.store.group)
             if received is not None:
@@ -136,6 +141,9 @@ class Store(SlackBookkeeping):
                 found = conversations.idempotent_run(conn, run.scope, key, since)
                 if found:
                     return str(found[1])
+            if limits is not None:  # None: a click's run, never counted
+                now = self.clock()
+                limits.check_runs(usage.count_run(conn, run, now, limits), now)
             runs.insert_run(conn, run, owner)
             if shown_in is not None:
                 runs.save_shown(conn, run.id, shown_in)
@@ -253,4 +261,7 @@ class Store(SlackBookkeeping):
     def forget_old_requests(self) -> int:
         """Delivery records and idempotency keys past their 24 h are no longer needed."""
         with self.write() as conn:
-            return conversations.forget_before(conn, self.clock() - IDEMPOTENCY_TTL)
+            cutoff = self.clock() - IDEMPOTENCY_TTL
+            return conversations.forget_before(conn, cutoff) + usage.forget_minutes_before(
+                conn, cutoff
+            )

@@ -38,12 +38,14 @@ def insert_run(conn: Conn, run: Run, owner: tuple[str, int, str]) -> None:
     conn.execute(
         "INSERT INTO runs (id, enterprise_id, team_id, user_id, conversation_id, text, status, "
         "planner, fallback_reason, usage, answer, created_at, owner_host, owner_pid, owner_token, "
-        "heartbeat_at, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "heartbeat_at, approval, trace_id, root_span_id, root_parent_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run.id, scope.enterprise_id, scope.team_id, scope.user_id, conv, run.text,
             run.status.value, run.planner, run.fallback_reason,
             run.usage.model_dump_json() if run.usage else None, run.answer,
             iso(run.created_at), *owner, iso(run.created_at), int(run.approval),
+            run.trace_id, run.root_span_id, run.root_parent_id,
         ),
     )  # fmt: skip
     conn.executemany(
@@ -134,6 +136,9 @@ def _run(conn: Conn, row: Any) -> Run:
         finished_at=_time(row["finished_at"]),
         approval=bool(row["approval"]),
         feedback=approvals.feedback(conn, row["id"]),
+        trace_id=row["trace_id"],
+        root_span_id=row["root_span_id"],
+        root_parent_id=row["root_parent_id"],
     )
 
 

@@ -20,6 +20,8 @@ TENANT_TABLES = (
     "conversations",
     "todos",
     "todo_counters",
+    "usage_days",
+    "run_minutes",
     "intake",
     "deliveries",
     "slack_installations",

@@ -17,7 +17,7 @@ from tests.api.conftest import ALICE, BOB, Gate, LiveApi
 PROBLEM = "application/problem+json"
 RUN_KEYS = {
     "id", "status", "text", "planner", "fallback_reason", "usage", "answer", "steps",
-    "created_at", "finished_at", "feedback",
+    "created_at", "finished_at", "feedback", "trace_id",
 }  # fmt: skip
 
 

@@ -29,6 +29,7 @@ RUN_KEYS = {
     "created_at",
     "finished_at",
     "feedback",
+    "trace_id",
 }
 STEP_KEYS = {"index", "tool", "args", "status", "output", "error", "attempts"}
 TODO_KEYS = {"number", "title", "done", "created_at", "done_at"}
@@ -516,3 +517,51 @@ def test_crane_ask_deletes_without_asking_for_approval(
     record = ask_json(capsys, db, "delete todo 1")
     assert record["status"] == "completed"
     assert record["steps"][0]["status"] == "completed"
+
+
+# limits and usage
+
+
+def test_ask_over_the_daily_run_limit_exits_2_with_one_line_and_stores_nothing(
+    capsys: pytest.CaptureFixture[str], db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRANE_LIMIT_RUNS_PER_DAY", "1")
+    assert run_cli(capsys, "ask", "calculate 2+3", "--db", db)[0] == 0
+
+    code, out, err = run_cli(capsys, "ask", "calculate 3+4", "--db", db)
+
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "CRANE_LIMIT_RUNS_PER_DAY" in err and "resets in" in err
+    assert len(json.loads(run_cli(capsys, "runs", "--json", "--db", db)[1])) == 1
+
+
+def test_usage_json_lists_runs_per_user_per_day(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    run_cli(capsys, "ask", "calculate 2+3 and add a todo to buy milk", "--db", db)
+    run_cli(capsys, "ask", "calculate 2+3", "--user", "bob", "--db", db)
+
+    code, out, _err = run_cli(capsys, "usage", "--json", "--db", db)
+    items = json.loads(out)["items"]
+    _code, only_bob, _err = run_cli(capsys, "usage", "--user", "bob", "--days", "1", "--db", db)
+
+    assert code == 0
+    assert [(i["user"], i["runs"], i["steps"], i["cost_usd"]) for i in items] == [
+        ("bob", 1, 1, 0.0), ("local", 1, 2, 0.0)
+    ]  # fmt: skip
+    assert "bob" in only_bob and "local" not in only_bob and "runs 1" in only_bob
+    assert run_cli(capsys, "usage", "--days", "0", "--db", db)[0] == 2
+
+
+def test_a_malformed_limit_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRANE_LIMIT_RUNS_PER_MINUTE", "many")
+
+    code, out, err = run_cli(capsys, "ask", "calculate 2+3", "--db", db)
+
+    assert (code, out) == (2, "")
+    assert (
+        err == "crane: CRANE_LIMIT_RUNS_PER_MINUTE: Input should be a valid integer, "
+        "unable to parse string as an integer (got 'many')\n"
+    )

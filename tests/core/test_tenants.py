@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.limits import Limits
 from core.orchestrator import Orchestrator
 from core.plan import Plan, PlannedStep, Received, RunStatus, Scope, ToolResult
 from core.runtime import Crane
@@ -44,7 +45,8 @@ def fill(store: Store, who: Scope) -> None:
     """A bit of everything a workspace leaves: a run with steps and events, a todo, a delivery,
     an idempotency key, a vote, a question awaiting approval, an acknowledged request, an
     installation and its bot."""
-    crane = Crane(store, lambda text, history: Plan(), Orchestrator(store))
+    # a per-minute limit, so the run's minute is counted too (run_minutes)
+    crane = Crane(store, lambda text, history: Plan(), Orchestrator(store), limits=Limits(1000))
     plan = Plan(steps=[PlannedStep(tool="add_todo", args={"title": "buy milk"})])
     run = crane.start(who, "add a todo", plan, "C1:1.0", idempotency=(f"k-{who.user_id}", "h"))
     crane.execute(run.id)
