@@ -27,12 +27,14 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ValidationError
 
 from core.errors import CraneError, Gone
+from core.mcp.tools import GONE
 from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
 from core.policy import RetryPolicy
 from core.records import compose_answer, finished_record, step_record, validation_message
 from core.references import resolve_args
 from core.store import Store
 from core.tool import Tool, ToolContext
+from core.toolbox import Toolbox
 
 log = logging.getLogger("crane.orchestrator")
 
@@ -46,7 +48,7 @@ class Execution:
     def __init__(
         self,
         store: Store,
-        tools: dict[str, Tool],
+        tools: Toolbox,
         with_retries: RetryPolicy,
         announce: Callable[[list[RunEvent]], None],
         run: Run,
@@ -61,7 +63,8 @@ class Execution:
         # Arguments and attempts as loaded: a step's start is computed from these, so a
         # transaction retried after a failed COMMIT starts the next step the same way again.
         self.loaded = [(step.args, step.attempts) for step in run.steps]
-        asks = run.approval and any(step.destructive for step in run.steps)
+        # an MCP tool's annotations are read again when its step runs: it may ask now
+        asks = run.approval and any(s.destructive or "." in s.tool for s in run.steps)
         self.approved = self.journal.approved() if asks else set()
         self.stopped = False
         self.expires = approval_ttl  # how long a question before a destructive step waits
@@ -152,10 +155,11 @@ class Execution:
         if self.journal.stop_requested():
             self._cancel(step.index, now)
             return None
-        tool = self.tools.get(step.tool)
-        if tool is None:
-            self._fail(step, f"unknown tool {step.tool!r}", now)
+        tool = self.tools.lookup(step.tool, self.run.scope)
+        if tool is None:  # an MCP tool gone (another replica's list, a restart), or a typo
+            self._fail(step, GONE if "." in step.tool else f"unknown tool {step.tool!r}", now)
             return None
+        step.destructive = step.destructive or tool.destructive
         planned, attempts = self.loaded[position]
         try:
             step.args = resolve_args(planned, steps[:position], tool.reference_args)

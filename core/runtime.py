@@ -35,7 +35,7 @@ from core.plan import (
 from core.reads import Reads
 from core.requests import check_plan, clean_request, new_run_id
 from core.store import Store, is_url
-from core.tool import Tool
+from core.toolbox import Toolbox
 
 log = logging.getLogger("crane.runtime")
 Planner = Callable[[str, History], Plan]
@@ -74,7 +74,7 @@ class Crane:
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
         plan = self.planner(text, history)
-        check_plan(plan, self.orchestrator.tools)
+        check_plan(plan, self.tools.visible(scope, [step.tool for step in plan.steps]))
         return text, plan
 
     def start(
@@ -94,7 +94,7 @@ class Crane:
         REST) the run pauses before each destructive step (core.approval); the CLI's runs never
         do: they are their operator's own. `received`: the intake record it was planned from;
         `shown_in`: where a front end shows it, stored with it."""
-        tools = self.orchestrator.tools
+        tools = self.tools.visible(scope, [step.tool for step in plan.steps])
         run = Run(
             id=run_id or new_run_id(),
             scope=scope,
@@ -226,7 +226,8 @@ class Crane:
     def prune(self) -> int:  # delivery records and idempotency keys past their 24 h
         return self.store.forget_old_requests()
 
-    def close(self) -> None:  # the database's connections (shutdown, the end of a command)
+    def close(self) -> None:  # the database's connections and MCP servers (shutdown, exit)
+        self.tools.close()
         self.store.close()
 
     def let_go_queued(self) -> None:
@@ -247,5 +248,6 @@ class Crane:
         return is_url(self.store.path)
 
     @property
-    def tools(self) -> dict[str, Tool]:
+    def tools(self) -> Toolbox:
+        """Built-ins and MCP tools; `tools.visible(scope)` is what a requester may use."""
         return self.orchestrator.tools

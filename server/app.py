@@ -186,7 +186,7 @@ def create(
     if conflict:
         raise InvalidInput(conflict)
     resume_here = crane is None
-    crane = crane or build(settings, recover=False)
+    crane = crane or build(settings, recover=False, start_mcp=True)
     jobs = Jobs(settings.workers, settings.queue_limit)
     metrics = Metrics()
     auth = Auth(parse_tokens(settings.api_tokens))

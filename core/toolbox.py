@@ -1,0 +1,97 @@
+"""Every tool this process can run: the built-ins and, named `NAME.tool`, those of the MCP
+servers configured (core.mcp). A server limited to some workspaces or users is invisible to
+everyone else: `visible(scope)` is what a requester may plan with, `lookup` what a step of
+theirs may run now (listed again, so a tool gone or changed meanwhile is noticed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from core.mcp.clients import Servers
+from core.mcp.tools import listed_tools
+from core.plan import Scope
+from core.tool import Tool
+
+CALL_MARGIN_S = 5.0  # past the per-call timeout, for the loop's own hops
+
+
+class Toolbox(Mapping[str, Tool]):
+    def __init__(self, builtins: Mapping[str, Tool], servers: Servers | None = None) -> None:
+        self.builtins = dict(builtins)
+        self.servers = servers or Servers({})
+        # per server: the listing its tools were made from, and them (made once per listing)
+        self._made: dict[str, tuple[object, list[Tool]]] = {}
+
+    # Mapping: every tool listed now, whoever asks (the registry as a whole)
+    def __getitem__(self, name: str) -> Tool:
+        return self.builtins.get(name) or self._mcp()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self.builtins, **self._mcp()})
+
+    def __len__(self) -> int:
+        return len(self.builtins) + len(self._mcp())
+
+    def _mcp(self, scope: Scope | None = None) -> dict[str, Tool]:
+        tools: dict[str, Tool] = {}
+        for name, server in self.servers.by_name.items():
+            if server.session is None:
+                continue
+            if scope is not None and not server.config.allows(scope.team_id, scope.user_id):
+                continue
+            tools.update((tool.name, tool) for tool in self._tools_of(name))
+        return tools
+
+    def _tools_of(self, name: str) -> list[Tool]:
+        server = self.servers.by_name[name]
+        session = server.session
+        if session is None:
+            return []
+        made = self._made.get(name)
+        if made is None or made[0] is not session.tools:
+            made = (session.tools, listed_tools(name, server.config, session, self._call))
+            self._made[name] = made
+        return made[1]
+
+    def visible(self, scope: Scope, wanted: Iterable[str] = ()) -> dict[str, Tool]:
+        """What `scope` may plan with; the servers of the `wanted` tool names are started
+        first if they are not yet (`crane ask` starts only what its plan needs)."""
+        needed = {name.partition(".")[0] for name in wanted if "." in name}
+        if needed:
+            self.servers.start(needed, wait=True)
+        return {**self.builtins, **self._mcp(scope)}
+
+    def lookup(self, name: str, scope: Scope) -> Tool | None:
+        """The tool a step of `scope`'s may run now; an MCP tool is listed again first."""
+        if name in self.builtins or "." not in name:
+            return self.builtins.get(name)
+        server_name = name.partition(".")[0]
+        server = self.servers.by_name.get(server_name)
+        if server is None or not server.config.allows(scope.team_id, scope.user_id):
+            return None
+        self.servers.start([server_name], wait=True)
+        session = server.session
+        if session is None:
+            return None
+        try:
+            self.servers.run(session.refresh, server.config.timeout_s + CALL_MARGIN_S)
+        except Exception:
+            return None
+        return next((tool for tool in self._tools_of(server_name) if tool.name == name), None)
+
+    def _call(
+        self, server: str, tool: str, args: dict[str, Any], meta: dict[str, Any], timeout: float
+    ) -> Any:
+        session = self.servers.session(server)
+        if session is None or tool not in session.tools:
+            raise LookupError(tool)
+        return self.servers.run(
+            lambda: session.call(tool, args, meta, timeout), timeout + CALL_MARGIN_S
+        )
+
+    def status(self) -> dict[str, str]:
+        return self.servers.status()
+
+    def close(self) -> None:
+        self.servers.close()
