@@ -6,6 +6,7 @@ received — across a kill -9 of the client too."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -39,6 +40,13 @@ def add(a: int, b: int) -> dict[str, int]:
     """Add two integers."""
     _count("add")
     return {"sum": a + b}
+
+
+@server.tool(annotations=READ_ONLY)
+def show(value: Any) -> str:
+    """Any JSON value, as JSON text."""
+    _count("show")
+    return json.dumps(value, sort_keys=True)
 
 
 @server.tool(annotations=ToolAnnotations(destructive_hint=True))
