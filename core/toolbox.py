@@ -36,7 +36,7 @@ class Toolbox(Mapping[str, Tool]):
     def _mcp(self, scope: Scope | None = None) -> dict[str, Tool]:
         tools: dict[str, Tool] = {}
         for name, server in self.servers.by_name.items():
-            if server.session is None:
+            if not server.up:
                 continue
             if scope is not None and not server.config.allows(scope.team_id, scope.user_id):
                 continue
@@ -72,7 +72,7 @@ class Toolbox(Mapping[str, Tool]):
             return None
         self.servers.start([server_name], wait=True)
         session = server.session
-        if session is None:
+        if session is None or not server.up:
             return None
         try:
             self.servers.run(session.refresh, server.config.timeout_s + CALL_MARGIN_S)

@@ -37,7 +37,7 @@ class Server:
 
     @property
     def up(self) -> bool:
-        return self.session is not None
+        return self.session is not None and self.session.alive
 
 
 class Servers:
@@ -156,7 +156,7 @@ class Servers:
 
     def session(self, name: str) -> Session | None:
         server = self.by_name.get(name)
-        return server.session if server is not None else None
+        return server.session if server is not None and server.up else None
 
     def run(self, make: Callable[[], Awaitable[T]], timeout: float) -> T:
         """Await `make()` on the loop from a worker thread, at most `timeout` seconds."""

@@ -13,7 +13,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp.types import REQUEST_TIMEOUT, CallToolResult, Tool
+from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 
 from core.mcp.config import ServerConfig
 
@@ -82,20 +82,21 @@ class Session:
                 meta=meta,  # type: ignore[arg-type]
             )
         except MCPError as error:
-            if error.code != REQUEST_TIMEOUT and _connection_lost(error):
-                self.break_()
+            if error.code == CONNECTION_CLOSED:
+                self.break_()  # reconnect (stdio: start the process again)
             raise
         except Exception:
             self.break_()  # the transport failed: reconnect (stdio: restart the process)
             raise
 
+    @property
+    def alive(self) -> bool:
+        """Connected and not known to be broken (a failed call breaks it at once)."""
+        return self.client is not None and not (self._broken and self._broken.is_set())
+
     def break_(self) -> None:
         if self._broken is not None:
             self._broken.set()
-
-
-def _connection_lost(error: MCPError) -> bool:
-    return "closed" in str(error).lower()
 
 
 def describe_failure(error: BaseException) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 from mcp.shared.exceptions import MCPError
-from mcp.types import REQUEST_TIMEOUT, CallToolResult
+from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT, CallToolResult
 from mcp.types import Tool as Listed
 from pydantic import RootModel, model_validator
 
@@ -105,6 +105,8 @@ def as_tool(server: str, config: ServerConfig, listed: Listed, call: Call) -> To
         except MCPError as error:
             if error.code == REQUEST_TIMEOUT:
                 raise ToolError(f"{name} timed out after {config.timeout_s:g}s") from None
+            if error.code == CONNECTION_CLOSED:
+                raise ToolError(f"{name} failed: the server {server} is not reachable") from None
             log.warning("mcp call %s: protocol error %s", name, error.code)
             raise ToolError(f"{name} failed: the server answered with an error") from None
         except TimeoutError:
