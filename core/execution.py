@@ -40,6 +40,7 @@ log = logging.getLogger("crane.orchestrator")
 
 Next = tuple[Step, Tool, BaseModel]  # the step that has just started, its tool, its arguments
 STOPPED = (StepStatus.failed, StepStatus.skipped)  # the run stops at such a step
+UNKNOWN = "outcome_unknown"  # why a question is asked: a crash cut an MCP call short
 
 
 class Execution:
@@ -65,7 +66,11 @@ class Execution:
         self.loaded = [(step.args, step.attempts) for step in run.steps]
         # an MCP tool's annotations are read again when its step runs: it may ask now
         asks = run.approval and any(s.destructive or "." in s.tool for s in run.steps)
-        self.approved = self.journal.approved() if asks else set()
+        answers = self.journal.answers() if asks else {}
+        self.approved = {index for index, (status, _) in answers.items() if status == "approved"}
+        # a repeat approved after a crash left its outcome unknown (used once: see _may_repeat)
+        self.repeat = {i for i, answer in answers.items() if answer == ("approved", UNKNOWN)}
+        self.skipped = {index for index, (status, _) in answers.items() if status == "skipped"}
         self.stopped = False
         self.expires = approval_ttl  # how long a question before a destructive step waits
 
@@ -139,7 +144,10 @@ class Execution:
         """Inside a transaction: start the first unfinished step from `position` (0-based) on,
         or record why it cannot start; with none left, finish the run."""
         steps = self.run.steps
-        while position < len(steps) and steps[position].status is StepStatus.completed:
+        while position < len(steps) and (
+            steps[position].status is StepStatus.completed
+            or (steps[position].status is StepStatus.skipped and position + 1 in self.skipped)
+        ):  # a step its requester chose to skip: the run goes on after it
             position += 1
         if position == len(steps):
             self._finish(now)
@@ -148,9 +156,11 @@ class Execution:
         if step.status in STOPPED:  # stored by an older version that committed these apart
             self._stop(step.index, now)
             return None
-        if step.status is StepStatus.running and step.destructive:
-            # It may or may not have taken effect before the crash: never do it twice.
-            self._fail(step, "interrupted before it finished; not retried", now)
+        if (
+            step.status is StepStatus.running
+            and step.destructive
+            and not self._may_repeat(step, now)
+        ):
             return None
         if self.journal.stop_requested():
             self._cancel(step.index, now)
@@ -187,18 +197,47 @@ class Execution:
         self._fail(step, message, now)
         return None
 
+    def _may_repeat(self, step: Step, now: datetime) -> bool:
+        """A destructive step found running after a crash: it may or may not have taken effect.
+        Never done twice silently: only a trusted read-only or idempotent MCP tool is called
+        again by itself; otherwise its requester is asked (approve: again, cancel, skip), and
+        where nobody can be asked (the CLI) the step fails."""
+        if "." not in step.tool:  # a built-in: its own writes commit with its step, or not
+            self._fail(step, "interrupted before it finished; not retried", now)
+            return False
+        tool = self.tools.lookup(step.tool, self.run.scope)
+        if (tool is not None and tool.repeatable) or step.index in self.repeat:
+            self.journal.repeating(step.index)  # asked again if this repeat is cut short too
+            self.repeat.discard(step.index)
+            return True
+        if not self.run.approval:
+            self._fail(step, f"interrupted; {step.tool} may have run", now)
+            return False
+        question = f"{step.tool} may or may not have run — run it again?"
+        self._question(step, question, "", now, UNKNOWN)
+        return False
+
     def _ask(self, step: Step, tool: Tool, args: BaseModel, now: datetime) -> None:
         """Pause before a destructive step until its requester approves (core.approval)."""
         preview = tool.preview(args, self.context) if tool.preview else None
         question = preview.question if preview else f"Run step {step.index} ({step.tool})?"
-        detail = preview.detail if preview else ""
+        self._question(step, question, preview.detail if preview else "", now, "destructive")
+
+    def _question(self, step: Step, question: str, detail: str, now: datetime, why: str) -> None:
         expires = now + self.expires
         self.run.status = RunStatus.awaiting_approval
-        self.journal.ask(step, question, detail, now, expires)
+        self.journal.ask(step, question, detail, now, expires, why)
         self.journal.event("run.awaiting_approval", {
             "step": step_record(step), "question": question, "detail": detail,
-            "expires_at": iso(expires),
+            "expires_at": iso(expires), "reason": why,
         }, now)  # fmt: skip
+
+    def skip(self, index: int, now: datetime) -> None:
+        """Inside a transaction: step `index` skipped by its requester; the run goes on."""
+        step = self.run.steps[index - 1]
+        step.status, step.finished_at = StepStatus.skipped, now
+        self.journal.skip_step(index)
+        self.journal.event("step.finished", {"step": step_record(step)}, now)
 
     def cancel(self, index: int, now: datetime) -> None:
         """Inside a transaction: step `index` and every later unfinished step skipped, the run
@@ -208,8 +247,9 @@ class Execution:
     def _cancel(self, index: int, now: datetime) -> None:
         self.stopped = True
         for later in self.run.steps[index - 1 :]:
-            if later.status is StepStatus.pending:
+            if later.status in (StepStatus.pending, StepStatus.running):
                 later.status = StepStatus.skipped
+        self.journal.skip_step(index)  # it may be running: a crash left its outcome unknown
         self.journal.skip_after(index - 1)
         self._finish(now)
 

@@ -49,7 +49,7 @@ class NotYours(Forbidden):
         self.requester = requester
 
 
-Verb = Literal["approve", "cancel", "stop"]
+Verb = Literal["approve", "cancel", "stop", "skip"]
 
 
 class Crane:
@@ -173,14 +173,16 @@ class Crane:
     # --- decide ---------------------------------------------------------------------------------
 
     def decide(self, run_id: str, by: Scope, verb: Verb, index: int | None = None) -> Decision:
-        """The requester's answer: approve or cancel the question (about step `index`, if
-        given), or stop the run at its next step. NotFound, or NotYours for anyone else. On
-        `approved` the caller goes on with `proceed` (or `launch`)."""
+        """The requester's answer: approve, cancel or skip the question (about step `index`,
+        if given), or stop the run at its next step. NotFound, or NotYours for anyone else.
+        On `approved` or `skipped` the caller goes on with `proceed` (or `launch`)."""
         run = self.store.get_run(run_id)
         if run.scope != by:
             raise NotYours(run.scope)
         if verb == "approve":
             return approval.approve(self.orchestrator, run_id, by.user_id, index)
+        if verb == "skip":
+            return approval.skip(self.orchestrator, run_id, by.user_id, index)
         return approval.cancel(
             self.orchestrator, run_id, by.user_id, None if verb == "stop" else index
         )
