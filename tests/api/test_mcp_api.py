@@ -4,11 +4,15 @@ waits for the requester's approval like delete_todo."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.api.conftest import ALICE, BOB, TOKENS, LiveApi
 from tests.mcp.servers import received, stdio, wait_for, write_config
+from tests.mcp.test_crash import RUNNER, crash
 
 
 def _start(start_api: Callable[..., LiveApi], tmp_path: Path) -> tuple[LiveApi, Path]:
@@ -52,4 +56,32 @@ def test_health_tools_and_an_approved_call_over_rest(
     assert wait_for(lambda: alice.get(f"/api/v1/runs/{run_id}").json()["status"] == "completed")
     record = alice.get(f"/api/v1/runs/{run_id}").json()
     assert record["steps"][0]["output"] == "deleted thing 5"
+    assert received(calls) == ["delete_thing"]
+
+
+def test_after_a_crash_the_question_offers_skip_and_skip_goes_on(
+    start_api: Callable[..., LiveApi], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "calls.txt"
+    env = {"DEMO_DELETE_SLEEP": "${DEMO_SLEEP}"}
+    config = write_config(tmp_path, {"demo": stdio(calls, trust_annotations=True, env=env)})
+    db = str(tmp_path / "crashed.db")
+    monkeypatch.setenv("CRANE_MCP_CONFIG", config)
+    monkeypatch.setenv("CRANE_DB", db)
+    monkeypatch.setenv("DEMO_SLEEP", "0")
+    crash(calls, [sys.executable, RUNNER, "call demo.delete_thing id=1 then calculate 2+2"],
+          "delete_thing")  # fmt: skip
+    api = start_api(api_tokens="tok:T1:U1", mcp_config=config, db=db)
+    http = api.client("tok")
+    (run,) = http.get("/api/v1/runs").json()["items"]
+    assert wait_for(lambda: http.get(f"/api/v1/runs/{run['id']}").json()["status"]
+                    == "awaiting_approval")  # fmt: skip
+    events = api.server.crane.reads.events_after(run["id"])  # what SSE replays
+    asked = [e for e in events if e.type == "run.awaiting_approval"]
+    assert asked[-1].data["reason"] == "outcome_unknown"
+    assert http.post(f"/api/v1/runs/{run['id']}/skip").status_code == 200
+    assert wait_for(lambda: http.get(f"/api/v1/runs/{run['id']}").json()["status"]
+                    == "completed")  # fmt: skip
+    steps = http.get(f"/api/v1/runs/{run['id']}").json()["steps"]
+    assert [s["status"] for s in steps] == ["skipped", "completed"]
     assert received(calls) == ["delete_thing"]

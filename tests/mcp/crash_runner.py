@@ -4,12 +4,15 @@ the MCP call is in flight (the server has counted it; its result is not recorded
 
 from __future__ import annotations
 
+import os
 import sys
 
 from core.app import build
 from core.plan import RunStatus, Scope
 
-ME = Scope(team_id="T1", user_id="U1")
+# the requester: CRASH_SCOPE="enterprise:team:user" (a Slack test clicks as that user)
+enterprise, team, user = os.environ.get("CRASH_SCOPE", ":T1:U1").split(":")
+ME = Scope(enterprise_id=enterprise, team_id=team, user_id=user)
 
 if __name__ == "__main__":
     crane = build(recover=False)
