@@ -68,3 +68,11 @@ def test_crane_ask_and_serve_exit_2_on_an_unknown_key(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and path in err and "mcpServers.jira.trust" in err
     assert not (tmp_path / "crane.db").exists()  # refused before the database
+
+
+def test_the_readme_s_example_config_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Tools from MCP servers")[1].split("\n## ")[0]
+    example = section.split("```json\n")[1].split("```")[0]
+    servers = load(_write(tmp_path, example))
+    assert servers["tickets"].stdio and servers["deploys"].url
