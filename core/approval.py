@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from core import questions
 from core.plan import Run, RunEvent, RunStatus
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _decide(
             if outcome in (Outcome.approved, Outcome.skipped):
                 if outcome is Outcome.skipped:
                     journal.resync()
-                    execution.skip(step, now)
+                    questions.skip(execution, step, now)
                 journal.resume(orchestrator.owner, now)
                 run.status = RunStatus.pending
             else:

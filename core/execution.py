@@ -10,12 +10,13 @@ before N+1's tool runs, so a subscriber sees ⏳ before ✅.
 Step N+1's arguments are resolved and validated in that transaction, once N's result is known;
 if they are invalid, N+1's failure is recorded there too. A crash after the COMMIT leaves N+1
 `running` before its tool ran: on resume a non-destructive step just runs, and a destructive one
-is failed "interrupted" like any destructive step found running — conservative (it did nothing)
-but never a double effect. Either way at most one step is ever `running`.
+is failed "interrupted" or asked about again (`core.questions`) like any destructive step found
+running — conservative but never a silent double effect. At most one step is ever `running`.
 
 A run with `approval` pauses before each destructive step (arguments resolved, the step still
 `pending`): status `awaiting_approval`, and the executor returns — a waiting run holds no worker.
-`core.approval` answers the question. A requested stop is honoured at the next step boundary.
+`core.approval` answers the question (a step its requester skipped is passed over). A requested
+stop is honoured at the next step boundary.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ValidationError
 
+from core import questions
 from core.errors import CraneError, Gone
 from core.mcp.tools import GONE
-from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
+from core.plan import Run, RunEvent, RunStatus, Step, StepStatus, ToolResult
 from core.policy import RetryPolicy
 from core.records import compose_answer, finished_record, step_record, validation_message
 from core.references import resolve_args
@@ -40,7 +42,6 @@ log = logging.getLogger("crane.orchestrator")
 
 Next = tuple[Step, Tool, BaseModel]  # the step that has just started, its tool, its arguments
 STOPPED = (StepStatus.failed, StepStatus.skipped)  # the run stops at such a step
-UNKNOWN = "outcome_unknown"  # why a question is asked: a crash cut an MCP call short
 
 
 class Execution:
@@ -68,8 +69,10 @@ class Execution:
         asks = run.approval and any(s.destructive or "." in s.tool for s in run.steps)
         answers = self.journal.answers() if asks else {}
         self.approved = {index for index, (status, _) in answers.items() if status == "approved"}
-        # a repeat approved after a crash left its outcome unknown (used once: see _may_repeat)
-        self.repeat = {i for i, answer in answers.items() if answer == ("approved", UNKNOWN)}
+        # a repeat approved after a crash left its outcome unknown (once: core.questions)
+        self.repeat = {
+            i for i, answer in answers.items() if answer == ("approved", questions.UNKNOWN)
+        }
         self.skipped = {index for index, (status, _) in answers.items() if status == "skipped"}
         self.stopped = False
         self.expires = approval_ttl  # how long a question before a destructive step waits
@@ -159,7 +162,7 @@ class Execution:
         if (
             step.status is StepStatus.running
             and step.destructive
-            and not self._may_repeat(step, now)
+            and not questions.may_repeat(self, step, now)
         ):
             return None
         if self.journal.stop_requested():
@@ -184,7 +187,7 @@ class Execution:
         else:
             if step.destructive and self.run.approval and step.index not in self.approved:
                 try:
-                    self._ask(step, tool, args, now)
+                    questions.ask(self, step, tool, args, now)
                 except CraneError as error:  # e.g. the todo to delete does not exist
                     step.attempts = attempts + 1
                     self._fail(step, str(error), now)
@@ -196,48 +199,6 @@ class Execution:
         step.attempts = attempts + 1
         self._fail(step, message, now)
         return None
-
-    def _may_repeat(self, step: Step, now: datetime) -> bool:
-        """A destructive step found running after a crash: it may or may not have taken effect.
-        Never done twice silently: only a trusted read-only or idempotent MCP tool is called
-        again by itself; otherwise its requester is asked (approve: again, cancel, skip), and
-        where nobody can be asked (the CLI) the step fails."""
-        if "." not in step.tool:  # a built-in: its own writes commit with its step, or not
-            self._fail(step, "interrupted before it finished; not retried", now)
-            return False
-        tool = self.tools.lookup(step.tool, self.run.scope)
-        if (tool is not None and tool.repeatable) or step.index in self.repeat:
-            self.journal.repeating(step.index)  # asked again if this repeat is cut short too
-            self.repeat.discard(step.index)
-            return True
-        if not self.run.approval:
-            self._fail(step, f"interrupted; {step.tool} may have run", now)
-            return False
-        question = f"{step.tool} may or may not have run — run it again?"
-        self._question(step, question, "", now, UNKNOWN)
-        return False
-
-    def _ask(self, step: Step, tool: Tool, args: BaseModel, now: datetime) -> None:
-        """Pause before a destructive step until its requester approves (core.approval)."""
-        preview = tool.preview(args, self.context) if tool.preview else None
-        question = preview.question if preview else f"Run step {step.index} ({step.tool})?"
-        self._question(step, question, preview.detail if preview else "", now, "destructive")
-
-    def _question(self, step: Step, question: str, detail: str, now: datetime, why: str) -> None:
-        expires = now + self.expires
-        self.run.status = RunStatus.awaiting_approval
-        self.journal.ask(step, question, detail, now, expires, why)
-        self.journal.event("run.awaiting_approval", {
-            "step": step_record(step), "question": question, "detail": detail,
-            "expires_at": iso(expires), "reason": why,
-        }, now)  # fmt: skip
-
-    def skip(self, index: int, now: datetime) -> None:
-        """Inside a transaction: step `index` skipped by its requester; the run goes on."""
-        step = self.run.steps[index - 1]
-        step.status, step.finished_at = StepStatus.skipped, now
-        self.journal.skip_step(index)
-        self.journal.event("step.finished", {"step": step_record(step)}, now)
 
     def cancel(self, index: int, now: datetime) -> None:
         """Inside a transaction: step `index` and every later unfinished step skipped, the run

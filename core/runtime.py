@@ -179,10 +179,9 @@ class Crane:
         run = self.store.get_run(run_id)
         if run.scope != by:
             raise NotYours(run.scope)
-        if verb == "approve":
-            return approval.approve(self.orchestrator, run_id, by.user_id, index)
-        if verb == "skip":
-            return approval.skip(self.orchestrator, run_id, by.user_id, index)
+        if verb in ("approve", "skip"):
+            answer = approval.approve if verb == "approve" else approval.skip
+            return answer(self.orchestrator, run_id, by.user_id, index)
         return approval.cancel(
             self.orchestrator, run_id, by.user_id, None if verb == "stop" else index
         )
@@ -250,6 +249,5 @@ class Crane:
         return is_url(self.store.path)
 
     @property
-    def tools(self) -> Toolbox:
-        """Built-ins and MCP tools; `tools.visible(scope)` is what a requester may use."""
+    def tools(self) -> Toolbox:  # built-ins and MCP tools; `.visible(scope)`: what scope may use
         return self.orchestrator.tools
