@@ -32,6 +32,7 @@ from core.plan import (
     Scope,
     Step,
 )
+from core.planners import calls
 from core.reads import Reads
 from core.requests import check_plan, clean_request, new_run_id
 from core.store import Store, is_url
@@ -74,8 +75,9 @@ class Crane:
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
         plan = self.planner(text, history)
-        check_plan(plan, self.tools.visible(scope, [step.tool for step in plan.steps]))
-        return text, plan
+        tools = self.tools.visible(scope, [step.tool for step in plan.steps])
+        check_plan(plan, tools)
+        return text, calls.with_tools_in_help(plan, tools)
 
     def start(
         self,

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.plan import History, Plan, PlannedStep
+from core.planners.pattern.answers import HELP_TEXT
 from core.references import REFERENCE
+from core.tool import Tool
 from core.tools import REGISTRY
 
 CALL = re.compile(r"call\s+(?P<tool>[a-z0-9_-]+\.[A-Za-z0-9_.\-/]+)(?:\s+(?P<rest>.*))?",
@@ -106,6 +108,17 @@ def _renumber(step: PlannedStep, offset: int) -> PlannedStep:
                 args[name],
             )
     return step.model_copy(update={"args": args})
+
+
+def with_tools_in_help(plan: Plan, tools: Mapping[str, Tool]) -> Plan:
+    """The pattern planner's help, with the MCP tools this requester may call listed after it."""
+    mcp = [tool for tool in tools.values() if tool.source != "built-in"]
+    if plan.steps or not plan.answer or HELP_TEXT not in plan.answer or not mcp:
+        return plan
+    lines = [f"• call {tool.name} — {tool.description or 'no description'}" for tool in mcp[:30]]
+    more = [f"… and {len(mcp) - 30} more (crane tools)"] if len(mcp) > 30 else []
+    listing = "\n".join(["Tools from MCP servers (call NAME.tool key=value …):", *lines, *more])
+    return plan.model_copy(update={"answer": f"{plan.answer}\n\n{listing}"})
 
 
 def plan(text: str, history: History | None, pattern: Planner) -> Plan:

@@ -105,3 +105,9 @@ def test_a_destructive_call_waits_for_approval_then_runs_once(crane: Crane, call
 def test_outputs_are_private_unless_the_server_says_public(crane: Crane) -> None:
     run = crane.ask(ME, "call demo.echo text=hi")
     assert run.steps[0].private
+
+
+def test_the_help_lists_the_mcp_tools_the_requester_may_call(crane: Crane) -> None:
+    _, plan = crane.plan(ME, "help")
+    assert plan.answer and "• call demo.echo — Say the text back." in plan.answer
+    assert "calculate 2+3" in plan.answer  # the built-ins' help stays first
