@@ -13,7 +13,17 @@ import traceback
 
 from bench import Result, say
 
-MODULES = ["planner", "orchestrator", "cold_start", "slack_ack", "rss", "llm", "api", "replicas"]
+MODULES = [
+    "planner",
+    "orchestrator",
+    "cold_start",
+    "slack_ack",
+    "rss",
+    "llm",
+    "api",
+    "replicas",
+    "mcp",
+]
 OPTIONAL: set[str] = set()
 
 
