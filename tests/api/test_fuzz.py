@@ -66,7 +66,8 @@ def test_schema_covers_the_api_and_not_slack(api_schema: BaseSchema) -> None:
         "POST /api/v1/runs", "GET /api/v1/runs", "GET /api/v1/runs/{run_id}",
         "GET /api/v1/runs/{run_id}/events", "GET /api/v1/todos", "GET /health", "GET /ready",
         "POST /api/v1/runs/{run_id}/approve", "POST /api/v1/runs/{run_id}/cancel",
-        "POST /api/v1/runs/{run_id}/feedback",
+        "POST /api/v1/runs/{run_id}/feedback", "POST /api/v1/runs/{run_id}/skip",
+        "GET /api/v1/tools",
     }  # fmt: skip
 
 

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidInput
+from core.orchestrator import Orchestrator
 from core.plan import RunStatus, Scope, StepStatus
 from core.runtime import Crane
+from core.toolbox import Toolbox
+from core.tools import REGISTRY
 from tests.mcp.servers import received
 
 ME = Scope(team_id="T1", user_id="U1")
@@ -111,3 +114,17 @@ def test_the_help_lists_the_mcp_tools_the_requester_may_call(crane: Crane) -> No
     _, plan = crane.plan(ME, "help")
     assert plan.answer and "• call demo.echo — Say the text back." in plan.answer
     assert "calculate 2+3" in plan.answer  # the built-ins' help stays first
+
+
+def test_a_tool_gone_when_its_step_runs_fails_it_as_no_longer_available(
+    crane: Crane, calls: Path
+) -> None:
+    """Planned and stored where the server is configured; executed by a process without it
+    (another replica's list, a restart with another config)."""
+    text, plan = crane.plan(ME, "call demo.echo text=hi")
+    run = crane.start(ME, text, plan)
+    before = len(received(calls))
+    elsewhere = Crane(crane.store, crane.planner, Orchestrator(crane.store, Toolbox(REGISTRY)))
+    run = elsewhere.execute(run.id)
+    assert run.status is RunStatus.failed and run.steps[0].error == "tool no longer available"
+    assert received(calls)[before:] == []
