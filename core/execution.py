@@ -86,6 +86,7 @@ class Execution:
 
     def _execute(self) -> Run:
         run = self.run
+        self.tools.prepare(run.scope, [step.tool for step in run.steps])  # no transaction held
         with self.journal.transaction() as events:
             now = self.clock()
             if run.status is RunStatus.pending:

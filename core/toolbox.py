@@ -62,32 +62,44 @@ class Toolbox(Mapping[str, Tool]):
             self.servers.start(needed, wait=True)
         return {**self.builtins, **self._mcp(scope)}
 
+    def prepare(self, scope: Scope, names: Iterable[str]) -> None:
+        """Before a run's steps (outside any transaction: this waits on servers): start the
+        servers its MCP tools need and list their tools again (fresh annotations)."""
+        servers = self.servers.by_name
+        needed = {n.partition(".")[0] for n in names if "." in n and n not in self.builtins}
+        allowed = {n for n, s in servers.items() if s.config.allows(scope.team_id, scope.user_id)}
+        needed &= allowed
+        if not needed:
+            return
+        self.servers.start(needed, wait=True)
+        for name in needed:
+            server = self.servers.by_name[name]
+            session = server.session
+            if session is not None and server.up:
+                try:
+                    self.servers.run(session.refresh, server.config.timeout_s + CALL_MARGIN_S)
+                except Exception:  # it is down now: its steps fail "no longer available"
+                    session.break_()
+
     def lookup(self, name: str, scope: Scope) -> Tool | None:
-        """The tool a step of `scope`'s may run now; an MCP tool is listed again first."""
+        """The tool a step of `scope`'s may run now, as last listed (no I/O: this runs inside
+        the step's transaction; `prepare` listed the run's servers again first)."""
         if name in self.builtins or "." not in name:
             return self.builtins.get(name)
-        server_name = name.partition(".")[0]
-        server = self.servers.by_name.get(server_name)
+        server = self.servers.by_name.get(name.partition(".")[0])
         if server is None or not server.config.allows(scope.team_id, scope.user_id):
             return None
-        self.servers.start([server_name], wait=True)
-        session = server.session
-        if session is None or not server.up:
-            return None
-        try:
-            self.servers.run(session.refresh, server.config.timeout_s + CALL_MARGIN_S)
-        except Exception:
-            return None
-        return next((tool for tool in self._tools_of(server_name) if tool.name == name), None)
+        return next((tool for tool in self._tools_of(server.name) if tool.name == name), None)
 
     def _call(
-        self, server: str, tool: str, args: dict[str, Any], meta: dict[str, Any], timeout: float
-    ) -> Any:
+        self, server: str, tool: str, args: dict[str, Any], meta: dict[str, Any], timeout: float,
+        read_only: bool,
+    ) -> Any:  # fmt: skip
         session = self.servers.session(server)
         if session is None or tool not in session.tools:
             raise LookupError(tool)
         return self.servers.run(
-            lambda: session.call(tool, args, meta, timeout), timeout + CALL_MARGIN_S
+            lambda: session.call(tool, args, meta, timeout, read_only), timeout + CALL_MARGIN_S
         )
 
     def status(self) -> dict[str, str]:

@@ -18,6 +18,10 @@ from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
 from core.mcp.config import ServerConfig
 
 
+class Changed(Exception):
+    """A tool that was read-only when its step was planned says otherwise now."""
+
+
 class Session:
     def __init__(self, name: str, config: ServerConfig) -> None:
         self.name, self.config = name, config
@@ -70,17 +74,28 @@ class Session:
         return self.tools
 
     async def call(
-        self, tool: str, arguments: dict[str, Any], meta: dict[str, Any], timeout: float
-    ) -> CallToolResult:
+        self, tool: str, arguments: dict[str, Any], meta: dict[str, Any], timeout: float,
+        read_only: bool,
+    ) -> CallToolResult:  # fmt: skip
+        """Call `tool`, its listing read again first: LookupError if it is gone, Changed if it
+        ran unasked as read-only and no longer says so."""
         if self.client is None:
             raise ConnectionError("not connected")
         try:
+            fresh = (await self.refresh()).get(tool)
+            if fresh is None:
+                raise LookupError(tool)
+            notes = fresh.annotations
+            if read_only and not (self.config.trust_annotations and notes and notes.read_only_hint):
+                raise Changed(tool)
             return await self.client.call_tool(
                 tool,
                 arguments,
                 read_timeout_seconds=timeout,
                 meta=meta,  # type: ignore[arg-type]
             )
+        except (LookupError, Changed):
+            raise
         except MCPError as error:
             if error.code == CONNECTION_CLOSED:
                 self.break_()  # reconnect (stdio: start the process again)

@@ -18,7 +18,7 @@ from pydantic import RootModel, model_validator
 
 from core.errors import InvalidInput, ToolError
 from core.mcp.config import ServerConfig
-from core.mcp.session import Session
+from core.mcp.session import Changed, Session
 from core.plan import ToolResult
 from core.references import REFERENCE
 from core.tool import Preview, Tool, ToolContext
@@ -26,7 +26,7 @@ from core.tool import Preview, Tool, ToolContext
 log = logging.getLogger("crane.mcp")
 MAX_OUTPUT_CHARS = 20_000  # a result over this is stored and shown truncated, with a note
 GONE = "tool no longer available"
-Call = Callable[[str, str, dict[str, Any], dict[str, Any], float], CallToolResult]
+Call = Callable[[str, str, dict[str, Any], dict[str, Any], float, bool], CallToolResult]
 
 
 def _message(schema: dict[str, Any], instance: dict[str, Any]) -> str | None:
@@ -99,9 +99,13 @@ def as_tool(server: str, config: ServerConfig, listed: Listed, call: Call) -> To
         scope = context.scope
         meta = {"crane/slack_team_id": scope.team_id, "crane/slack_user_id": scope.user_id}
         try:
-            result = call(server, listed.name, args.root, meta, config.timeout_s)
+            result = call(server, listed.name, args.root, meta, config.timeout_s, read_only)
         except LookupError:
             raise ToolError(GONE) from None
+        except Changed:
+            raise ToolError(
+                f"{name} no longer says it only reads: ask again to approve it"
+            ) from None
         except MCPError as error:
             if error.code == REQUEST_TIMEOUT:
                 raise ToolError(f"{name} timed out after {config.timeout_s:g}s") from None
