@@ -70,7 +70,9 @@ class Session:
             cursor = page.next_cursor
             if not cursor:
                 break
-        self.tools = {tool.name: tool for tool in listed}
+        fresh = {tool.name: tool for tool in listed}
+        if fresh != self.tools:  # kept when unchanged: Crane's tools are made once per listing
+            self.tools = fresh
         return self.tools
 
     async def call(
