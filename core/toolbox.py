@@ -18,7 +18,7 @@ CALL_MARGIN_S = 5.0  # past the per-call timeout, for the loop's own hops
 
 class Toolbox(Mapping[str, Tool]):
     def __init__(self, builtins: Mapping[str, Tool], servers: Servers | None = None) -> None:
-        self.builtins = dict(builtins)
+        self.builtins = builtins  # not a copy: a registry extended later (tests do) stays whole
         self.servers = servers or Servers({})
         # per server: the listing its tools were made from, and them (made once per listing)
         self._made: dict[str, tuple[object, list[Tool]]] = {}
