@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -41,9 +42,9 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
         return HTMLResponse(PLAYGROUND)
 
     @app.get("/health", tags=["ops"])
-    async def health() -> dict[str, bool]:
-        """Alive."""
-        return {"ok": True}
+    async def health() -> dict[str, Any]:
+        """Alive; and each configured MCP server by name, "up" or "down" (still 200)."""
+        return {"ok": True, "mcp": crane.tools.status()}
 
     @app.get("/ready", tags=["ops"])
     async def ready() -> JSONResponse:

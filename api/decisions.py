@@ -1,6 +1,6 @@
-"""/api/v1/runs/{id}/approve, /cancel and /feedback: a caller answers their own run's question,
-stops it, or rates its answer. Another caller's run is a 404, like a missing one; a run that
-is not waiting (approve) or has finished (cancel) is a 409."""
+"""/api/v1/runs/{id}/approve, /skip, /cancel and /feedback: a caller answers their own run's
+question, stops it, or rates its answer. Another caller's run is a 404, like a missing one; a
+run that is not waiting (approve, skip) or has finished (cancel) is a 409."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from api.problems import Problem
 from api.runs import run_body
 from core.approval import Decision, Outcome
 from core.jobs import Jobs
-from core.runtime import Crane
+from core.plan import Scope
+from core.runtime import Crane, Verb
 
 MAX_VOTE_BYTES = 1024
 REFUSED = {
@@ -58,22 +59,31 @@ def decisions_router(crane: Crane, jobs: Jobs) -> APIRouter:
             raise Problem(409, detail)
         return run_body(reads.run(decision.run.id))
 
-    @router.post("/runs/{run_id}/approve")
-    async def approve(run_id: str, caller: Caller) -> dict[str, Any]:
-        """Approve the destructive step a waiting run asks about; the run goes on."""
+    async def go_on(run_id: str, caller: Scope, verb: Verb) -> dict[str, Any]:
         await asyncio.to_thread(reads.run, run_id, caller)  # 404 for others' runs
         if not jobs.reserve():
             raise Problem(429, "Crane is busy; try again in a moment", {"Retry-After": "1"})
         try:
-            decision = await asyncio.to_thread(crane.decide, run_id, caller, "approve")
+            decision = await asyncio.to_thread(crane.decide, run_id, caller, verb)
         except BaseException:
             jobs.release()
             raise
-        if decision.outcome is not Outcome.approved:
+        if decision.outcome not in (Outcome.approved, Outcome.skipped):
             jobs.release()
         else:  # goes on like a new run: the cluster's queue, or executed here
             crane.launch(run_id)
         return await asyncio.to_thread(answer, decision, REFUSED[Outcome.stale])
+
+    @router.post("/runs/{run_id}/approve")
+    async def approve(run_id: str, caller: Caller) -> dict[str, Any]:
+        """Approve the destructive step a waiting run asks about; the run goes on."""
+        return await go_on(run_id, caller, "approve")
+
+    @router.post("/runs/{run_id}/skip")
+    async def skip(run_id: str, caller: Caller) -> dict[str, Any]:
+        """Skip the step a waiting run asks about (say, an MCP call a crash left unknown):
+        it is marked skipped and the run goes on after it."""
+        return await go_on(run_id, caller, "skip")
 
     @router.post("/runs/{run_id}/cancel")
     async def cancel(run_id: str, caller: Caller) -> dict[str, Any]:

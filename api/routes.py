@@ -24,6 +24,12 @@ def build_router(crane: Crane, jobs: Jobs, hub: EventHub) -> APIRouter:
     router.include_router(decisions_router(crane, jobs))
     router.include_router(usage_router(crane.reads, crane.limits.describe()))
 
+    @router.get("/api/v1/tools", tags=["tools"])
+    def list_tools(caller: Caller) -> dict[str, Any]:
+        """The tools this caller may use: built-ins and their MCP servers' (`NAME.tool`)."""
+        tools = crane.tools.visible(caller)
+        return {"items": [tool.listing() for tool in tools.values()]}
+
     @router.get("/api/v1/todos", tags=["todos"])
     def list_todos(caller: Caller) -> dict[str, Any]:  # in FastAPI's thread pool
         todos = crane.reads.todos(caller, include_done=True)

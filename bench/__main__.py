@@ -27,6 +27,7 @@ MODULES = [
     "slack_rate",
     "tracing",
     "limits",
+    "mcp",
 ]
 OPTIONAL: set[str] = set()
 

@@ -28,8 +28,9 @@ from core.runtime import Crane, NotYours, Verb
 log = logging.getLogger("crane.slack")
 
 VERBS: dict[str, Verb] = {buttons.APPROVE: "approve", buttons.CANCEL: "cancel",
-                          buttons.STOP: "stop"}  # fmt: skip
-ANSWERED = {"approved": "approved", "cancelled": "cancelled", "expired": "expired"}
+                          buttons.STOP: "stop", buttons.SKIP: "skip"}  # fmt: skip
+ANSWERED = {"approved": "approved", "cancelled": "cancelled", "skipped": "skipped",
+            "expired": "expired"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class Actions:
         _update_prompt(client, self._place(decision, click), outcome.value, click.scope.user_id)
         if outcome is Outcome.expired:
             _note(client, click, "This question expired — nothing was done.")
-        if outcome is Outcome.approved:
+        if outcome in (Outcome.approved, Outcome.skipped):
             shown = self.ledger.shown(run_id)
             if shown is not None and "hook" in shown and click.response_url:
                 # a response_url works five times in 30 minutes: the click's is fresh

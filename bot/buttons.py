@@ -13,6 +13,7 @@ from bot.markup import escape, truncate
 
 APPROVE = "crane_approve"
 CANCEL = "crane_cancel"
+SKIP = "crane_skip"  # the third answer when a crash left an MCP call's outcome unknown
 STOP = "crane_stop"
 FEEDBACK = "crane_feedback"
 TODO_DONE = "crane_todo_done"
@@ -36,9 +37,10 @@ def stop_block(run_id: str) -> dict[str, Any]:
 
 
 def prompt_blocks(
-    user_id: str, run_id: str, index: int, question: str, detail: str = ""
+    user_id: str, run_id: str, index: int, question: str, detail: str = "", skip: bool = False
 ) -> list[dict[str, Any]]:
-    """The question before a destructive step, with Approve (danger, confirmed) and Cancel.
+    """The question before a destructive step, with Approve (danger, confirmed) and Cancel
+    (and, with `skip`, Skip: go on without that step).
     `detail` (stored data) is shown only where nobody else reads: callers leave it out in
     channels and send it to the requester ephemerally instead."""
     text = f"⚠️ <@{user_id}>, {escape(question)}"
@@ -56,7 +58,14 @@ def prompt_blocks(
     who = {"type": "mrkdwn", "text": f"Only <@{user_id}> can answer."}
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}},
-        {"type": "actions", "elements": [approve, button("Cancel", CANCEL, value)]},
+        {
+            "type": "actions",
+            "elements": [
+                approve,
+                button("Cancel", CANCEL, value),
+                *([button("Skip", SKIP, value)] if skip else []),
+            ],
+        },
         {"type": "context", "elements": [who]},
     ]
 
@@ -66,6 +75,7 @@ def prompt_text(user_id: str, question: str) -> str:
 
 
 DECIDED = {"approved": "✅ Approved by <@{by}>", "cancelled": "🚫 Cancelled by <@{by}>",
+           "skipped": "⏭️ Skipped by <@{by}>",
            "expired": "⌛ Expired — nothing was done"}  # fmt: skip
 
 

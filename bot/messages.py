@@ -75,7 +75,8 @@ def ask(client: WebClient, target: Target, run_id: str, data: dict[str, Any]) ->
     (JSON: channel, prompt ts, thread, header) for the answer to update later."""
     question, detail, index = data["question"], data.get("detail") or "", data["step"]["index"]
     shown = "" if target.shared else detail
-    blocks = buttons.prompt_blocks(target.user_id, run_id, index, question, shown)
+    blocks = buttons.prompt_blocks(target.user_id, run_id, index, question, shown,
+                                   skip=data.get("reason") == "outcome_unknown")  # fmt: skip
     prompt = post(client, channel=target.channel, thread_ts=target.thread_ts,
                   text=buttons.prompt_text(target.user_id, question), blocks=blocks)  # fmt: skip
     if detail and target.shared:

@@ -63,8 +63,9 @@ class HookView:
         if event.type == "run.awaiting_approval":
             data, user = event.data, self.shown["user_id"]
             question, index = data["question"], data["step"]["index"]
+            unknown = data.get("reason") == "outcome_unknown"  # a crash cut an MCP call short
             blocks = buttons.prompt_blocks(user, self.run_id, index, question,
-                                           data.get("detail") or "")  # fmt: skip
+                                           data.get("detail") or "", skip=unknown)  # fmt: skip
             hook.send(text=buttons.prompt_text(user, question), response_type="ephemeral",
                       blocks=blocks)  # fmt: skip
             place = {"response_url": self.shown["hook"], "question": question}

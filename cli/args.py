@@ -63,6 +63,9 @@ def parser() -> Parser:
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
     with_db(db_sub.add_parser("upgrade", help="apply pending schema migrations, then exit"))
 
+    tools = commands.add_parser("tools", help="every tool, built-in or from an MCP server")
+    tools.add_argument("--json", action="store_true")
+
     serve = commands.add_parser("serve", help="the Slack/HTTP server")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

@@ -6,6 +6,7 @@ Core is imported inside the commands, so a refused command line never pays for i
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from cli.args import EXIT_FAILED, EXIT_OK, Refused
@@ -161,5 +162,30 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_tools(args: argparse.Namespace) -> int:
+    """`crane tools [--json]`: every tool, built-in or from an MCP server (each configured
+    server started and listed); exit 1 if a configured server is down."""
+    from core.app import toolbox
+    from core.settings import Settings
+
+    tools = toolbox(Settings(), start_mcp=False)
+    try:
+        tools.servers.start(wait=True)
+        listing = [tool.listing() for tool in tools.values()]
+        status = tools.status()
+    finally:
+        tools.close()
+    if args.json:
+        dump({"tools": listing, "mcp": status})
+    else:
+        for tool in listing:
+            approval = "  (needs approval)" if tool["needs_approval"] else ""
+            print(shown(f"{tool['name']} [{tool['source']}]{approval}: {tool['description']}"))
+    for name, state in status.items():
+        if state != "up":
+            print(f"crane: MCP server {name} is down", file=sys.stderr)
+    return EXIT_OK if all(state == "up" for state in status.values()) else EXIT_FAILED
+
+
 COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "todos": cmd_todos, "runs": cmd_runs,
-            "usage": cmd_usage, "db": cmd_db}  # fmt: skip
+            "usage": cmd_usage, "db": cmd_db, "tools": cmd_tools}  # fmt: skip

@@ -6,10 +6,14 @@ from datetime import timedelta
 
 from core import tracing
 from core.errors import InvalidInput
+from core.mcp.clients import Servers
+from core.mcp.config import load as load_mcp
 from core.orchestrator import Orchestrator
 from core.runtime import Crane, Planner
 from core.settings import Settings
 from core.store import Store, is_url
+from core.toolbox import Toolbox
+from core.tools import REGISTRY
 
 
 def choose_planner(settings: Settings) -> Planner:
@@ -27,7 +31,21 @@ def choose_planner(settings: Settings) -> Planner:
     return pattern.plan
 
 
-def build(settings: Settings | None = None, db: str | None = None, recover: bool = True) -> Crane:
+def toolbox(settings: Settings, start_mcp: bool) -> Toolbox:
+    """The built-ins and the MCP servers of CRANE_MCP_CONFIG (ConfigError if it is bad). With
+    `start_mcp` (a server) every server starts now; otherwise each starts on first use."""
+    servers = Servers(load_mcp(settings.mcp_config) if settings.mcp_config else {})
+    if start_mcp:
+        servers.start()
+    return Toolbox(REGISTRY, servers)
+
+
+def build(
+    settings: Settings | None = None,
+    db: str | None = None,
+    recover: bool = True,
+    start_mcp: bool = False,
+) -> Crane:
     """The runtime. With `recover`, runs orphaned by a dead process are resumed first (on
     SQLite only: on a shared PostgreSQL database the servers take over orphans, and a `crane
     ask` runs its own run and takes over nothing); a front end that wants to tell their users
@@ -35,9 +53,11 @@ def build(settings: Settings | None = None, db: str | None = None, recover: bool
     settings = settings or Settings()
     planner = choose_planner(settings)  # a configuration error stops us before the database
     tracing.configure(settings)  # an exporter Crane does not ship: InvalidInput, as above
+    tools = toolbox(settings, start_mcp)
     store = Store(db or settings.db, pool_size=settings.db_pool_size)
     orchestrator = Orchestrator(
         store,
+        tools,
         retry_attempts=settings.retry_attempts,
         retry_base_s=settings.retry_base_s,
         approval_ttl_s=settings.approval_ttl_s,

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from core import spans
+from core import questions, spans
 from core.plan import Run, RunEvent, RunStatus
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 class Outcome(StrEnum):
     approved = "approved"  # the run goes on: the caller executes it now
+    skipped = "skipped"  # that step skipped, the run goes on: the caller executes it now
     cancelled = "cancelled"  # it was waiting: now cancelled
     stopping = "stopping"  # it is running: it stops at its next step boundary
     expired = "expired"  # the question had expired: the run is cancelled now (or was already)
@@ -42,6 +43,12 @@ class Decision:
 def approve(orchestrator: Orchestrator, run_id: str, by: str, index: int | None = None) -> Decision:
     """Approve the waiting question (the one about step `index`, if given)."""
     return _decide(orchestrator, run_id, by, index, approving=True)
+
+
+def skip(orchestrator: Orchestrator, run_id: str, by: str, index: int | None = None) -> Decision:
+    """Skip the step the waiting question is about (the third answer when a crash left an MCP
+    call's outcome unknown): it is marked `skipped` and the run goes on after it."""
+    return _decide(orchestrator, run_id, by, index, approving=True, skipping=True)
 
 
 def cancel(orchestrator: Orchestrator, run_id: str, by: str, index: int | None = None) -> Decision:
@@ -68,6 +75,7 @@ def _decide(
     *,
     approving: bool,
     stop: bool = True,
+    skipping: bool = False,
 ) -> Decision:
     store = orchestrator.store
     events: list[RunEvent] = []
@@ -85,13 +93,18 @@ def _decide(
             step = ask["idx"]
             if datetime.fromisoformat(ask["expires_at"]) <= now:
                 outcome = Outcome.expired
+            elif skipping:
+                outcome = Outcome.skipped
             else:
                 outcome = Outcome.approved if approving else Outcome.cancelled
             # the compare-and-set: on PostgreSQL two transactions may both have read the
             # question as waiting; only one UPDATE finds it still so
             if not journal.decide(step, outcome.value, by, now):
                 return _stale(orchestrator, run, index)
-            if outcome is Outcome.approved:
+            if outcome in (Outcome.approved, Outcome.skipped):
+                if outcome is Outcome.skipped:
+                    journal.resync()
+                    questions.skip(execution, step, now)
                 journal.resume(orchestrator.owner, now)
                 run.status = RunStatus.pending
             else:

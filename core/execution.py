@@ -10,12 +10,13 @@ before N+1's tool runs, so a subscriber sees ⏳ before ✅.
 Step N+1's arguments are resolved and validated in that transaction, once N's result is known;
 if they are invalid, N+1's failure is recorded there too. A crash after the COMMIT leaves N+1
 `running` before its tool ran: on resume a non-destructive step just runs, and a destructive one
-is failed "interrupted" like any destructive step found running — conservative (it did nothing)
-but never a double effect. Either way at most one step is ever `running`.
+is failed "interrupted" or asked about again (`core.questions`) like any destructive step found
+running — conservative but never a silent double effect. At most one step is ever `running`.
 
 A run with `approval` pauses before each destructive step (arguments resolved, the step still
 `pending`): status `awaiting_approval`, and the executor returns — a waiting run holds no worker.
-`core.approval` answers the question. A requested stop is honoured at the next step boundary.
+`core.approval` answers the question (a step its requester skipped is passed over). A requested
+stop is honoured at the next step boundary.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ValidationError
 
-from core import spans
+from core import questions, spans
 from core.errors import CraneError, Gone
+from core.mcp.tools import GONE
 from core.plan import FINAL, Run, RunEvent, RunStatus, Step, StepStatus, ToolResult, iso
 from core.policy import RetryPolicy
 from core.records import compose_answer, finished_record, step_record, validation_message
 from core.references import resolve_args
 from core.store import Store
 from core.tool import Tool, ToolContext
+from core.toolbox import Toolbox
 
 log = logging.getLogger("crane.orchestrator")
 
@@ -47,7 +50,7 @@ class Execution:
     def __init__(
         self,
         store: Store,
-        tools: dict[str, Tool],
+        tools: Toolbox,
         with_retries: RetryPolicy,
         announce: Callable[[list[RunEvent]], None],
         run: Run,
@@ -62,8 +65,15 @@ class Execution:
         # Arguments and attempts as loaded: a step's start is computed from these, so a
         # transaction retried after a failed COMMIT starts the next step the same way again.
         self.loaded = [(step.args, step.attempts) for step in run.steps]
-        asks = run.approval and any(step.destructive for step in run.steps)
-        self.approved = self.journal.approved() if asks else set()
+        # an MCP tool's annotations are read again when its step runs: it may ask now
+        asks = run.approval and any(s.destructive or "." in s.tool for s in run.steps)
+        answers = self.journal.answers() if asks else {}
+        self.approved = {index for index, (status, _) in answers.items() if status == "approved"}
+        # a repeat approved after a crash left its outcome unknown (once: core.questions)
+        self.repeat = {
+            i for i, answer in answers.items() if answer == ("approved", questions.UNKNOWN)
+        }
+        self.skipped = {index for index, (status, _) in answers.items() if status == "skipped"}
         self.stopped = False
         self.expires = approval_ttl  # how long a question before a destructive step waits
 
@@ -77,6 +87,7 @@ class Execution:
 
     def _execute(self) -> Run:
         run = self.run
+        self.tools.prepare(run.scope, [step.tool for step in run.steps])  # no transaction held
         with self.journal.transaction() as events:
             now = self.clock()
             if run.status is RunStatus.pending:
@@ -142,7 +153,10 @@ class Execution:
         """Inside a transaction: start the first unfinished step from `position` (0-based) on,
         or record why it cannot start; with none left, finish the run."""
         steps = self.run.steps
-        while position < len(steps) and steps[position].status is StepStatus.completed:
+        while position < len(steps) and (
+            steps[position].status is StepStatus.completed
+            or (steps[position].status is StepStatus.skipped and position + 1 in self.skipped)
+        ):  # a step its requester chose to skip: the run goes on after it
             position += 1
         if position == len(steps):
             self._finish(now)
@@ -151,17 +165,20 @@ class Execution:
         if step.status in STOPPED:  # stored by an older version that committed these apart
             self._stop(step.index, now)
             return None
-        if step.status is StepStatus.running and step.destructive:
-            # It may or may not have taken effect before the crash: never do it twice.
-            self._fail(step, "interrupted before it finished; not retried", now)
+        if (
+            step.status is StepStatus.running
+            and step.destructive
+            and not questions.may_repeat(self, step, now)
+        ):
             return None
         if self.journal.stop_requested():
             self._cancel(step.index, now)
             return None
-        tool = self.tools.get(step.tool)
-        if tool is None:
-            self._fail(step, f"unknown tool {step.tool!r}", now)
+        tool = self.tools.lookup(step.tool, self.run.scope)
+        if tool is None:  # an MCP tool gone (another replica's list, a restart), or a typo
+            self._fail(step, GONE if "." in step.tool else f"unknown tool {step.tool!r}", now)
             return None
+        step.destructive = step.destructive or tool.destructive
         planned, attempts = self.loaded[position]
         try:
             step.args = resolve_args(planned, steps[:position], tool.reference_args)
@@ -176,7 +193,7 @@ class Execution:
         else:
             if step.destructive and self.run.approval and step.index not in self.approved:
                 try:
-                    self._ask(step, tool, args, now)
+                    questions.ask(self, step, tool, args, now)
                 except CraneError as error:  # e.g. the todo to delete does not exist
                     step.attempts = attempts + 1
                     self._fail(step, str(error), now)
@@ -189,19 +206,6 @@ class Execution:
         self._fail(step, message, now)
         return None
 
-    def _ask(self, step: Step, tool: Tool, args: BaseModel, now: datetime) -> None:
-        """Pause before a destructive step until its requester approves (core.approval)."""
-        preview = tool.preview(args, self.context) if tool.preview else None
-        question = preview.question if preview else f"Run step {step.index} ({step.tool})?"
-        detail = preview.detail if preview else ""
-        expires = now + self.expires
-        self.run.status = RunStatus.awaiting_approval
-        self.journal.ask(step, question, detail, now, expires)
-        self.journal.event("run.awaiting_approval", {
-            "step": step_record(step), "question": question, "detail": detail,
-            "expires_at": iso(expires),
-        }, now)  # fmt: skip
-
     def cancel(self, index: int, now: datetime) -> None:
         """Inside a transaction: step `index` and every later unfinished step skipped, the run
         finished `cancelled` (a Stop, a cancelled or expired question)."""
@@ -210,8 +214,9 @@ class Execution:
     def _cancel(self, index: int, now: datetime) -> None:
         self.stopped = True
         for later in self.run.steps[index - 1 :]:
-            if later.status is StepStatus.pending:
+            if later.status in (StepStatus.pending, StepStatus.running):
                 later.status = StepStatus.skipped
+        self.journal.skip_step(index)  # it may be running: a crash left its outcome unknown
         self.journal.skip_after(index - 1)
         self._finish(now)
 

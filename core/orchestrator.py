@@ -19,7 +19,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from core.policy import LEASE, Announcer, RetryPolicy
 from core.policy import Listener as Listener  # re-exported: front ends type their listeners by it
 from core.store import Owner, Store
 from core.tool import Tool
+from core.toolbox import Toolbox
 from core.tools import REGISTRY
 
 log = logging.getLogger("crane.orchestrator")
@@ -54,7 +55,7 @@ class Orchestrator:
     def __init__(
         self,
         store: Store,
-        tools: dict[str, Tool] | None = None,
+        tools: Mapping[str, Tool] | None = None,
         *,
         retry_attempts: int = 4,
         retry_base_s: float = 1.0,
@@ -68,7 +69,8 @@ class Orchestrator:
         self._leases: dict[str, str] = {}  # the runs this process executes now → their token
         self._lease_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
-        self.tools = tools if tools is not None else REGISTRY
+        # the built-ins and the tools of the MCP servers configured (core.toolbox)
+        self.tools = tools if isinstance(tools, Toolbox) else Toolbox(tools or REGISTRY)
         self.owner = owner or this_process()
         self.approval_ttl_s = approval_ttl_s  # how long a question waits (core.approval)
         self.with_retries = RetryPolicy(retry_attempts, retry_base_s, sleep)

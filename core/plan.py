@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-JsonValue = int | float | str | bool | list[int] | None
+# a step's value: a number, text, todo numbers, or an MCP tool's structured content
+JsonValue = int | float | str | bool | list[int] | dict[str, Any] | list[Any] | None
 
 MAX_REQUEST_CHARS = 4000
 

@@ -62,5 +62,6 @@ def validation_message(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
         where = ".".join(str(loc) for loc in item["loc"])
-        parts.append(f"{where}: {item['msg']}" if where else item["msg"])
+        message = item["msg"].removeprefix("Value error, ")  # a schema's own message, as is
+        parts.append(f"{where}: {message}" if where else message)
     return "invalid arguments — " + "; ".join(parts)

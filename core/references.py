@@ -12,10 +12,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from core.errors import InvalidInput
-from core.plan import PlannedStep, Step
+from core.errors import InvalidInput, ToolError
+from core.plan import PlannedStep, Step, StepStatus
 
 REFERENCE = re.compile(r"\$(prev|\d+)\b")
+# `reference_args` of a tool whose every argument may be a reference, but only as a whole
+# value (an MCP tool: its strings are the user's data, "$5" inside one stays "$5")
+ANY = "*"
 
 
 def _target(token: str, position: int) -> int:
@@ -30,7 +33,14 @@ def check_references(steps: Sequence[PlannedStep], referable: dict[str, tuple[st
     """Refuse a plan whose steps refer forwards, to themselves or to steps that do not exist."""
     for position, step in enumerate(steps, start=1):
         for name, value in step.args.items():
-            if isinstance(value, str) and name in referable.get(step.tool, ()):
+            names = referable.get(step.tool, ())
+            if not isinstance(value, str):
+                continue
+            if ANY in names:
+                whole = REFERENCE.fullmatch(value.strip())
+                if whole:
+                    _target(whole.group(1), position)
+            elif name in names:
                 for match in REFERENCE.finditer(value):
                     _target(match.group(1), position)
 
@@ -38,6 +48,13 @@ def check_references(steps: Sequence[PlannedStep], referable: dict[str, tuple[st
 def _text(value: Any) -> str:
     text = str(value)
     return f"({text})" if isinstance(value, int | float) and value < 0 else text
+
+
+def _value(step: Step) -> Any:
+    """Step N's value for `$N`: a skipped step has none, so the step referring to it fails."""
+    if step.status is StepStatus.skipped:
+        raise ToolError(f"step {step.index} was skipped, so ${step.index} has no value")
+    return step.value
 
 
 def resolve_args(
@@ -48,14 +65,17 @@ def resolve_args(
     position = len(earlier) + 1
     resolved: dict[str, Any] = {}
     for name, value in args.items():
-        if name not in referable or not isinstance(value, str) or "$" not in value:
+        if (name not in referable and ANY not in referable) or not isinstance(value, str) \
+                or "$" not in value:  # fmt: skip
             resolved[name] = value
             continue
         whole = REFERENCE.fullmatch(value.strip())
         if whole:
-            resolved[name] = earlier[_target(whole.group(1), position) - 1].value
+            resolved[name] = _value(earlier[_target(whole.group(1), position) - 1])
+        elif ANY in referable:
+            resolved[name] = value
         else:
             resolved[name] = REFERENCE.sub(
-                lambda m: _text(earlier[_target(m.group(1), position) - 1].value), value
+                lambda m: _text(_value(earlier[_target(m.group(1), position) - 1])), value
             )
     return resolved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints, ValidationError
@@ -42,9 +43,9 @@ def new_run_id() -> str:
     return secrets.token_hex(8)
 
 
-def check_plan(plan: Plan, tools: dict[str, Tool]) -> None:
-    """InvalidInput for a plan too long to run, naming tools that do not exist, or with a
-    reference ($N) to a step that is not before it."""
+def check_plan(plan: Plan, tools: Mapping[str, Tool]) -> None:
+    """InvalidInput for a plan too long to run, naming tools that do not exist, with a
+    reference ($N) to a step that is not before it, or arguments a tool refuses already."""
     if len(plan.steps) > MAX_PLAN_STEPS:
         raise InvalidInput(
             f"that would take {len(plan.steps)} steps; Crane runs at most {MAX_PLAN_STEPS} "
@@ -53,7 +54,11 @@ def check_plan(plan: Plan, tools: dict[str, Tool]) -> None:
     unknown = [step.tool for step in plan.steps if step.tool not in tools]
     if unknown:
         raise InvalidInput(f"the plan uses unknown tools: {', '.join(unknown)}")
-    check_references(plan.steps, {name: tool.reference_args for name, tool in tools.items()})
+    check_references(plan.steps, {s.tool: tools[s.tool].reference_args for s in plan.steps})
+    for step in plan.steps:
+        check = tools[step.tool].check
+        if check is not None:
+            check(step.args)
 
 
 def planned_steps(plan: Plan, tools: dict[str, Tool]) -> list[Step]:

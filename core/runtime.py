@@ -33,10 +33,11 @@ from core.plan import (
     RunStatus,
     Scope,
 )
+from core.planners import calls
 from core.reads import Reads
 from core.requests import check_plan, clean_request, new_run_id, planned_steps
 from core.store import Store, is_url
-from core.tool import Tool
+from core.toolbox import Toolbox
 
 log = logging.getLogger("crane.runtime")
 Planner = Callable[[str, History], Plan]
@@ -50,7 +51,7 @@ class NotYours(Forbidden):
         self.requester = requester
 
 
-Verb = Literal["approve", "cancel", "stop"]
+Verb = Literal["approve", "cancel", "stop", "skip"]
 
 
 class Crane:
@@ -86,8 +87,9 @@ class Crane:
         with spans.planning(text) as planned:
             plan = self.gate.plan(self.planner, scope, text, history)
             planned(plan.planner, plan.fallback_reason)
-        check_plan(plan, self.orchestrator.tools)
-        return text, plan
+        tools = self.tools.visible(scope, [step.tool for step in plan.steps])
+        check_plan(plan, tools)
+        return text, calls.with_tools_in_help(plan, tools)
 
     def start(
         self,
@@ -108,6 +110,7 @@ class Crane:
         do: they are their operator's own. `received`: the intake record it was planned from;
         `shown_in`: where a front end shows it, stored with it. A run `counted` (not a click's)
         is counted in its user's usage, and refused (LimitReached) over a run limit."""
+        tools = self.tools.visible(scope, [step.tool for step in plan.steps])
         run = Run(
             id=run_id or new_run_id(),
             scope=scope,
@@ -118,7 +121,7 @@ class Crane:
             fallback_reason=plan.fallback_reason,
             usage=plan.usage,
             answer=plan.answer,
-            steps=planned_steps(plan, self.orchestrator.tools),
+            steps=planned_steps(plan, tools),
             created_at=self.store.clock(),
             approval=approval,
         )
@@ -179,14 +182,15 @@ class Crane:
     # --- decide ---------------------------------------------------------------------------------
 
     def decide(self, run_id: str, by: Scope, verb: Verb, index: int | None = None) -> Decision:
-        """The requester's answer: approve or cancel the question (about step `index`, if
-        given), or stop the run at its next step. NotFound, or NotYours for anyone else. On
-        `approved` the caller goes on with `proceed` (or `launch`)."""
+        """The requester's answer: approve, cancel or skip the question (about step `index`,
+        if given), or stop the run at its next step. NotFound, or NotYours for anyone else.
+        On `approved` or `skipped` the caller goes on with `proceed` (or `launch`)."""
         run = self.store.get_run(run_id)
         if run.scope != by:
             raise NotYours(run.scope)
-        if verb == "approve":
-            return approval.approve(self.orchestrator, run_id, by.user_id, index)
+        if verb in ("approve", "skip"):
+            answer = approval.approve if verb == "approve" else approval.skip
+            return answer(self.orchestrator, run_id, by.user_id, index)
         return approval.cancel(
             self.orchestrator, run_id, by.user_id, None if verb == "stop" else index
         )
@@ -232,7 +236,8 @@ class Crane:
     def prune(self) -> int:  # delivery records and idempotency keys past their 24 h
         return self.store.forget_old_requests()
 
-    def close(self) -> None:  # the database's connections (shutdown, the end of a command)
+    def close(self) -> None:  # the database's connections and MCP servers (shutdown, exit)
+        self.tools.close()
         self.store.close()
 
     def let_go_queued(self) -> None:
@@ -253,5 +258,5 @@ class Crane:
         return is_url(self.store.path)
 
     @property
-    def tools(self) -> dict[str, Tool]:
+    def tools(self) -> Toolbox:  # built-ins and MCP tools; `.visible(scope)`: what scope may use
         return self.orchestrator.tools

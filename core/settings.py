@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     api_tokens: str | None = Field(default=None, validation_alias="CRANE_API_TOKENS")
     # how long a run's executor may go silent before another process takes the run over
     lease_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="CRANE_LEASE_S")
+    # tools from MCP servers: a JSON file {"mcpServers": {NAME: {...}}} (core/mcp/config.py)
+    mcp_config: str | None = Field(default=None, validation_alias="CRANE_MCP_CONFIG")
     shutdown_timeout_s: float = Field(
         default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"
     )
@@ -103,7 +105,7 @@ class Settings(BaseSettings):
     trace_content: bool = Field(default=False, validation_alias="CRANE_TRACE_CONTENT")
 
     @field_validator(
-        "openai_api_key", "openai_base_url", "slack_bot_token", "slack_client_id",
+        "openai_api_key", "openai_base_url", "slack_bot_token", "slack_client_id", "mcp_config",
         "slack_client_secret", "slack_redirect_uri", "limit_runs_per_minute",
         "limit_runs_per_day", "limit_tokens_per_day", "limit_cost_per_day_usd",
         "otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint",

@@ -42,6 +42,20 @@ class Tool:
     private_output: bool = False
     # for a destructive tool: the approval question for these arguments (may raise ToolError)
     preview: Callable[[Any, ToolContext], Preview] | None = None
+    # where it comes from: "built-in", or the MCP server it was listed by
+    source: str = "built-in"
+    # its input schema when not its input model's (an MCP tool's, as the server lists it)
+    schema: dict[str, Any] | None = None
+    # planned arguments checked before any step of the plan runs (InvalidInput if bad)
+    check: Callable[[dict[str, Any]], None] | None = None
+    # may be called again after a crash left its outcome unknown (a trusted read-only or
+    # idempotent MCP tool); other destructive tools are never repeated without asking
+    repeatable: bool = False
 
     def json_schema(self) -> dict[str, Any]:
-        return self.input_model.model_json_schema()
+        return self.schema if self.schema is not None else self.input_model.model_json_schema()
+
+    def listing(self) -> dict[str, Any]:
+        """What `crane tools --json` and GET /api/v1/tools say about it."""
+        return {"name": self.name, "description": self.description, "source": self.source,
+                "needs_approval": self.destructive, "input_schema": self.json_schema()}  # fmt: skip

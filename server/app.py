@@ -199,7 +199,7 @@ def create(
         raise InvalidInput(conflict)
     resume_here = crane is None
     tracing.configure(settings)  # also for a runtime built elsewhere (tests)
-    crane = crane or build(settings, recover=False)
+    crane = crane or build(settings, recover=False, start_mcp=True)
     jobs = Jobs(settings.workers, settings.queue_limit)
     metrics = Metrics()
     auth = Auth(parse_tokens(settings.api_tokens))

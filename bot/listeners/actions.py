@@ -13,7 +13,8 @@ from bot.actions import Click
 from bot.listeners import BUSY, Deps
 from core.plan import Scope
 
-ACTION_IDS = (buttons.APPROVE, buttons.CANCEL, buttons.STOP, buttons.FEEDBACK, buttons.TODO_DONE)
+ACTION_IDS = (buttons.APPROVE, buttons.CANCEL, buttons.SKIP, buttons.STOP, buttons.FEEDBACK,
+              buttons.TODO_DONE)  # fmt: skip
 
 
 def click_from(body: dict[str, Any]) -> Click | None:

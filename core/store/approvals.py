@@ -24,31 +24,41 @@ def request(
     detail: str,
     now: datetime,
     expires_at: datetime,
+    reason: str = "destructive",
 ) -> None:
     """Ask for step `index` (asked again after a crash: the same row, waiting again)."""
     conn.execute(
         "INSERT INTO approvals (run_id, idx, enterprise_id, team_id, user_id, status, question, "
-        "detail, requested_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "detail, requested_at, expires_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (run_id, idx) DO UPDATE SET status = excluded.status, "
         "question = excluded.question, detail = excluded.detail, "
         "requested_at = excluded.requested_at, expires_at = excluded.expires_at, "
-        "decided_at = NULL, decided_by = NULL",
+        "decided_at = NULL, decided_by = NULL, reason = excluded.reason",
         (run_id, index, scope.enterprise_id, scope.team_id, scope.user_id, WAITING, question,
-         detail, iso(now), iso(expires_at)),
+         detail, iso(now), iso(expires_at), reason),
     )  # fmt: skip
 
 
-def approved_steps(conn: Conn, run_id: str) -> set[int]:
+def answers(conn: Conn, run_id: str) -> dict[int, tuple[str, str]]:
+    """Each answered question of the run: step index → (status, reason)."""
     rows = conn.execute(
-        "SELECT idx FROM approvals WHERE run_id = ? AND status = 'approved'", (run_id,)
+        "SELECT idx, status, reason FROM approvals WHERE run_id = ? AND status <> ?",
+        (run_id, WAITING),
     ).fetchall()
-    return {row["idx"] for row in rows}
+    return {row["idx"]: (row["status"], row["reason"]) for row in rows}
+
+
+def repeating(conn: Conn, run_id: str, index: int) -> None:
+    """An approved repeat has started: a second crash asks again."""
+    conn.execute(
+        "UPDATE approvals SET reason = 'repeated' WHERE run_id = ? AND idx = ?", (run_id, index)
+    )
 
 
 def waiting(conn: Conn, run_id: str) -> Any:
-    """The run's open question, if any: idx, question, detail, expires_at, place."""
+    """The run's open question, if any: idx, question, detail, expires_at, place, reason."""
     row = conn.execute(
-        "SELECT idx, question, detail, expires_at, place FROM approvals "
+        "SELECT idx, question, detail, expires_at, place, reason FROM approvals "
         "WHERE run_id = ? AND status = ?",
         (run_id, WAITING),
     ).fetchone()
@@ -66,7 +76,8 @@ def last_decision(conn: Conn, run_id: str) -> Any:
 
 
 def decide(conn: Conn, run_id: str, index: int, status: str, by: str, now: datetime) -> bool:
-    """waiting → `status` (approved, cancelled, expired); False if it was no longer waiting."""
+    """waiting → `status` (approved, cancelled, skipped, expired); False if it was no longer
+    waiting."""
     cursor = conn.execute(
         "UPDATE approvals SET status = ?, decided_at = ?, decided_by = ? "
         "WHERE run_id = ? AND idx = ? AND status = ?",

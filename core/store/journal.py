@@ -242,7 +242,10 @@ class Journal:
         """Inside the transaction: re-read the last seq (a run this process did not execute)."""
         self.seq = last_seq(self._conn, self.run_id)
 
-    def ask(self, step: Step, question: str, detail: str, now: datetime, expires: datetime) -> None:
+    def ask(
+        self, step: Step, question: str, detail: str, now: datetime, expires: datetime,
+        reason: str = "destructive",
+    ) -> None:  # fmt: skip
         """Pause before `step`: its resolved arguments, the question, the run waiting."""
         self._conn.execute(
             "UPDATE steps SET args = ? WHERE run_id = ? AND idx = ?",
@@ -253,11 +256,23 @@ class Journal:
             (self._at(now), self.run_id),
         )
         approvals.request(self._conn, self.run_id, self.scope, step.index, question, detail,
-                          now, expires)  # fmt: skip
+                          now, expires, reason)  # fmt: skip
 
-    def approved(self) -> set[int]:
+    def answers(self) -> dict[int, tuple[str, str]]:
+        """Each answered question: step index → (status, reason)."""
         with self._db.read() as conn:
-            return approvals.approved_steps(conn, self.run_id)
+            return approvals.answers(conn, self.run_id)
+
+    def repeating(self, index: int) -> None:
+        approvals.repeating(self._conn, self.run_id, index)
+
+    def skip_step(self, index: int) -> None:
+        """One step skipped by its requester's answer (or a cancel), running or not."""
+        self._conn.execute(
+            "UPDATE steps SET status = 'skipped' WHERE run_id = ? AND idx = ? "
+            "AND status IN ('pending', 'running')",
+            (self.run_id, index),
+        )
 
     def waiting(self) -> Any:
         return approvals.waiting(self._conn, self.run_id)

@@ -67,6 +67,7 @@ def test_schema_covers_the_api_and_not_slack(api_schema: BaseSchema) -> None:
         "GET /api/v1/runs/{run_id}/events", "GET /api/v1/todos", "GET /health", "GET /ready",
         "POST /api/v1/runs/{run_id}/approve", "POST /api/v1/runs/{run_id}/cancel",
         "POST /api/v1/runs/{run_id}/feedback", "GET /api/v1/usage",
+        "POST /api/v1/runs/{run_id}/skip", "GET /api/v1/tools",
     }  # fmt: skip
 
 

@@ -122,8 +122,8 @@ def test_every_manifest_command_and_event_has_a_listener_and_vice_versa(
     commands, events, actions = registered(monkeypatch, fake, tmp_path)
     # buttons need interactivity, and every button Crane shows has a listener
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
-    assert actions == {"crane_approve", "crane_cancel", "crane_stop", "crane_feedback",
-                       "crane_todo_done"}  # fmt: skip
+    assert actions == {"crane_approve", "crane_cancel", "crane_skip", "crane_stop",
+                       "crane_feedback", "crane_todo_done"}  # fmt: skip
     # the Home tab is published when opened
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
     assert "app_home_opened" in events

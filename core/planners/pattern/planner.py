@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from core.plan import History, Plan, PlannedStep
+from core.planners import calls
 from core.planners.pattern import lists, titles
 from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import check
@@ -108,6 +109,8 @@ def _not_understood(parser: Parser, part: str, alone: bool) -> str:
 
 def plan(text: str, history: History | None = None) -> Plan:
     """Plan the steps for one request; zero steps with an answer when nothing safe applies."""
+    if calls.has_call(text):  # `call NAME.tool …` parts: core.planners.calls, the rest here
+        return calls.plan(text, history, plan)
     normalized = normalize(plain(text))
     found = _plan(normalized, text, history)
     if found.steps and not text.isascii() and any(chr(c) in text for c in CURLY):
