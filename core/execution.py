@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from core import questions, spans
 from core.errors import CraneError, Gone
-from core.mcp.tools import GONE
+from core.mcp import GONE
 from core.plan import FINAL, Run, RunEvent, RunStatus, Step, StepStatus, ToolResult
 from core.policy import RetryPolicy
 from core.records import compose_answer, finished_record, step_record, validation_message

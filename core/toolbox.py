@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from core.mcp.clients import Servers
-from core.mcp.tools import listed_tools
 from core.plan import Scope
 from core.tool import Tool
 
@@ -50,6 +49,8 @@ class Toolbox(Mapping[str, Tool]):
             return []
         made = self._made.get(name)
         if made is None or made[0] is not session.tools:
+            from core.mcp.tools import listed_tools  # the SDK: only with a server up
+
             made = (session.tools, listed_tools(name, server.config, session, self._call))
             self._made[name] = made
         return made[1]

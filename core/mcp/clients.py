@@ -13,10 +13,12 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from core.mcp.config import MissingVariable, ServerConfig
-from core.mcp.session import Session, describe_failure
+
+if TYPE_CHECKING:  # the SDK is imported only once a server starts: no MCP, no import cost
+    from core.mcp.session import Session
 
 log = logging.getLogger("crane.mcp")
 T = TypeVar("T")
@@ -100,6 +102,8 @@ class Servers:
             except MissingVariable as missing:
                 log.warning("mcp server %s is down: ${%s} is not set", server.name, missing)
             except Exception as error:  # one line naming it; the others load regardless
+                from core.mcp.session import describe_failure
+
                 log.warning("mcp server %s is down: %s", server.name, describe_failure(error))
             server.session = None
             server.attempted.set()
@@ -111,6 +115,8 @@ class Servers:
     async def _connect(self, server: Server) -> None:
         """One connection: up once `tools/list` answers, then held until it breaks."""
         assert server.broken is not None
+        from core.mcp.session import Session
+
         session = Session(server.name, server.config)
         ready = asyncio.Event()
         task = asyncio.get_running_loop().create_task(session.hold(ready, server.broken))
@@ -144,6 +150,8 @@ class Servers:
             try:
                 await session.refresh()
             except Exception as error:
+                from core.mcp.session import describe_failure
+
                 log.warning("mcp server %s stopped answering: %s", server.name,
                             describe_failure(error))  # fmt: skip
                 session.break_()

@@ -17,6 +17,7 @@ from mcp.types import Tool as Listed
 from pydantic import RootModel, model_validator
 
 from core.errors import InvalidInput, ToolError
+from core.mcp import GONE
 from core.mcp.config import ServerConfig
 from core.mcp.session import Changed, Session
 from core.plan import ToolResult
@@ -25,7 +26,7 @@ from core.tool import Preview, Tool, ToolContext
 
 log = logging.getLogger("crane.mcp")
 MAX_OUTPUT_CHARS = 20_000  # a result over this is stored and shown truncated, with a note
-GONE = "tool no longer available"
+
 Call = Callable[[str, str, dict[str, Any], dict[str, Any], float, bool], CallToolResult]
 
 

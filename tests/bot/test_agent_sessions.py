@@ -11,15 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from bot.listeners.assistant import PROMPTS
-from core.orchestrator import Orchestrator
-from core.plan import History, Plan, PlannedStep, RunStatus, ToolResult
-from core.runtime import Crane
-from core.store import Store
-from core.tool import Tool, ToolContext
-from core.tools import REGISTRY
+from core.plan import PlannedStep, RunStatus
 from tests.bot.conftest import (
     CHANNEL,
     USER,
@@ -30,6 +24,7 @@ from tests.bot.conftest import (
     scope,
     settings_for,
 )
+from tests.bot.gated import gated_server
 from tests.bot.test_slack_buttons import button_of, click, prompt_in, whispers
 from tests.fakes.signing import load_payload
 from tests.fakes.slack_api import Call, FakeSlack
@@ -125,10 +120,6 @@ def test_an_argument_error_is_only_logged_for_that_call(server: LiveServer) -> N
 # ------------------------------------------------------------------------------- Slack's Stop
 
 
-class Nothing(BaseModel):
-    pass
-
-
 @pytest.fixture
 def waiting_server(
     start_server: Callable[..., LiveServer],
@@ -137,23 +128,11 @@ def waiting_server(
     databases: Callable[[Path], str],
 ) -> Iterator[tuple[LiveServer, threading.Event, threading.Event]]:
     """A server whose plans wait in their first step until the test opens it."""
-    entered, opened = threading.Event(), threading.Event()
-
-    def wait(args: Nothing, ctx: ToolContext) -> ToolResult:
-        entered.set()
-        opened.wait(10)
-        return ToolResult(text="waited")
-
-    def planner(text: str, history: History) -> Plan:
-        return Plan(steps=[PlannedStep(tool="wait"),
-                           PlannedStep(tool="add_todo", args={"title": "never"})])  # fmt: skip
-
-    settings = settings_for(fake, tmp_path, db=databases(tmp_path))
-    store = Store(settings.db)
-    tools = {**REGISTRY, "wait": Tool("wait", Nothing, wait, "waits for the test")}
-    crane = Crane(store, planner, Orchestrator(store, tools=tools, retry_base_s=0))
-    yield start_server(settings=settings, crane=crane), entered, opened
-    opened.set()
+    steps = [PlannedStep(tool="wait"), PlannedStep(tool="add_todo", args={"title": "never"})]
+    gate = gated_server(start_server, settings_for(fake, tmp_path, db=databases(tmp_path)), steps)
+    assert gate.server is not None
+    yield gate.server, gate.entered, gate.opened
+    gate.opened.set()
 
 
 def test_slacks_stop_from_the_requester_stops_the_running_run_once(

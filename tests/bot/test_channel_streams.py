@@ -10,15 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
-from core.orchestrator import Orchestrator
-from core.plan import History, Plan, PlannedStep, RunStatus, ToolResult
-from core.runtime import Crane
-from core.store import Store
-from core.tool import Tool, ToolContext
-from core.tools import REGISTRY
+from core.plan import PlannedStep, RunStatus
 from tests.bot.conftest import CHANNEL, USER, LiveServer, mention_event, new_ts, scope, settings_for
+from tests.bot.gated import gated_server
 from tests.fakes.slack_api import FakeSlack, Message
 
 
@@ -72,10 +67,6 @@ def test_a_workspace_that_refuses_channel_streams_gets_todays_messages(
     assert header.text.startswith("✅") and step.thread_ts == root and answer.text == "2+3 = 5"
 
 
-class Nothing(BaseModel):
-    pass
-
-
 @pytest.fixture
 def gated(
     start_server: Callable[..., LiveServer],
@@ -84,24 +75,13 @@ def gated(
     databases: Callable[[Path], str],
 ) -> Iterator[tuple[LiveServer, threading.Event, threading.Event]]:
     """A streaming server whose plans wait in their second step until the test opens it."""
-    entered, opened = threading.Event(), threading.Event()
-
-    def wait(args: Nothing, ctx: ToolContext) -> ToolResult:
-        entered.set()
-        opened.wait(10)
-        return ToolResult(text="waited")
-
-    def planner(text: str, history: History) -> Plan:
-        return Plan(steps=[PlannedStep(tool="calculator", args={"expression": "1+1"}),
-                           PlannedStep(tool="wait"),
-                           PlannedStep(tool="calculator", args={"expression": "2+2"})])  # fmt: skip
-
+    steps = [PlannedStep(tool="calculator", args={"expression": "1+1"}), PlannedStep(tool="wait"),
+             PlannedStep(tool="calculator", args={"expression": "2+2"})]  # fmt: skip
     settings = settings_for(fake, tmp_path, db=databases(tmp_path), slack_streaming="auto")
-    store = Store(settings.db)
-    tools = {**REGISTRY, "wait": Tool("wait", Nothing, wait, "waits for the test")}
-    crane = Crane(store, planner, Orchestrator(store, tools=tools, retry_base_s=0))
-    yield start_server(settings=settings, crane=crane), entered, opened
-    opened.set()
+    gate = gated_server(start_server, settings, steps)
+    assert gate.server is not None
+    yield gate.server, gate.entered, gate.opened
+    gate.opened.set()
 
 
 def test_a_stream_slack_ends_mid_run_goes_on_in_a_new_one_without_repeating_a_step(
