@@ -299,8 +299,12 @@ def test_a_slack_run_whose_replica_died_is_finished_by_another_in_the_same_messa
 
 
 def _slack_env(fake: FakeSlack) -> dict[str, str]:
+    # Slack's per-workspace budgets (issue 22) raised: these bursts are about durability, and
+    # the fake enforces no limit here (one workspace's 60 posts a minute would pace them)
     return {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.url,
-            "CRANE_SLACK_STREAMING": "off", "CRANE_WORKERS": "2"}  # fmt: skip
+            "CRANE_SLACK_STREAMING": "off", "CRANE_WORKERS": "2",
+            "CRANE_SLACK_RATE_LIMITS": "chat.postMessage=6000/min,chat.update=6000/min",
+            }  # fmt: skip
 
 
 def _signed_post(
