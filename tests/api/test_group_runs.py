@@ -4,9 +4,6 @@ every one of them gets a 503 and none is stored."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import httpx
 import pytest
 
@@ -17,23 +14,11 @@ from tests.fakes.commits import HeldCommits
 def post_together(
     api: LiveApi, held: HeldCommits, requests: list[tuple[str, str | None]]
 ) -> list[httpx.Response]:
-    """(text, Idempotency-Key) each; the first one's commit is held until the others queue."""
-    responses: list[Any] = [None] * len(requests)
-
-    def post(i: int) -> None:
-        text, key = requests[i]
-        responses[i] = api.post_run(text, **({"Idempotency-Key": key} if key else {}))
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(requests))]
-    threads[0].start()
-    held.wait_queued(0)
-    for thread in threads[1:]:
-        thread.start()
-    held.wait_queued(len(requests) - 1)
-    held.release()
-    for thread in threads:
-        thread.join(30)
-    return responses
+    """(text, Idempotency-Key) each, sharing one commit after the first's."""
+    return held.together(
+        [lambda text=text, key=key: api.post_run(text, **({"Idempotency-Key": key} if key else {}))
+         for text, key in requests]
+    )  # fmt: skip
 
 
 def test_runs_created_together_are_each_stored_once_and_a_reused_key_gets_its_run(

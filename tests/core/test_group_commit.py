@@ -5,8 +5,7 @@ and a commit that fails fails every request in it, recording none."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,29 +40,6 @@ def run(run_id: str) -> Run:
                steps=[Step(index=1, tool="add_todo")], created_at=NOW)  # fmt: skip
 
 
-def together(held: HeldCommits, calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the first call, hold its commit until the others queue, then let all go: the others
-    share the second commit. Each call's value, or the exception it raised."""
-    outcomes: list[Any] = [None] * len(calls)
-
-    def call(i: int) -> None:
-        try:
-            outcomes[i] = calls[i]()
-        except Exception as error:
-            outcomes[i] = error
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(calls))]
-    threads[0].start()
-    held.wait_queued(0)
-    for thread in threads[1:]:
-        thread.start()
-    held.wait_queued(len(calls) - 1)
-    held.release()
-    for thread in threads:
-        thread.join(10)
-    return outcomes
-
-
 def test_requests_arriving_together_share_one_commit_and_a_retry_among_them_records_nothing(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,7 +50,7 @@ def test_requests_arriving_together_share_one_commit_and_a_retry_among_them_reco
         lambda i=i, key=key: store.receive(received(f"i{i}"), f"msg:{key}", OWNER)
         for i, key in enumerate(deliveries)
     ]
-    assert together(held, calls) == [True, True, True, False, True, False]
+    assert held.together(calls) == [True, True, True, False, True, False]
     assert store.grouped.batches - before == 2  # the held one, then the five that queued
     recorded = [row["id"] for row in store.received_owners()]
     assert sorted(recorded) == ["i0", "i1", "i2", "i4"]  # one record per delivery
@@ -91,7 +67,7 @@ def test_one_idempotency_key_used_twice_in_one_batch_stores_one_run(
         lambda: store.insert_run(run("r2"), OWNER),
         lambda: store.insert_run(run("r3"), OWNER, key),  # the same key: r1's replay
     ]
-    assert together(held, calls) == ["r0", "r1", "r2", "r1"]
+    assert held.together(calls) == ["r0", "r1", "r2", "r1"]
     assert sorted(r.id for r in store.list_runs(ALICE)) == ["r0", "r1", "r2"]
 
 
@@ -109,7 +85,7 @@ def test_a_request_refused_inside_a_batch_leaves_the_others_stored(
 
     calls = [lambda: store.insert_run(run("r0"), OWNER), refused,
              lambda: store.insert_run(run("r2"), OWNER)]  # fmt: skip
-    outcomes = together(held, calls)
+    outcomes = held.together(calls)
     assert outcomes[0] == "r0" and outcomes[2] == "r2"
     assert isinstance(outcomes[1], ValueError)
     assert sorted(r.id for r in store.list_runs(ALICE)) == ["r0", "r2"]
@@ -123,7 +99,7 @@ def test_a_batch_whose_commit_fails_fails_every_request_in_it_and_records_none(
     calls = [lambda: store.receive(received("i0"), "msg:0", OWNER)]
     calls += [lambda i=i: store.receive(received(f"i{i}"), f"msg:{i}", OWNER) for i in (1, 2, 3)]
     calls.append(lambda: store.insert_run(run("r4"), OWNER, ("key", "hash")))
-    outcomes = together(held, calls)
+    outcomes = held.together(calls)
     assert all(isinstance(outcome, Unavailable) for outcome in outcomes), outcomes
     assert held.failed == 2  # the held batch, then the one the others shared
     monkeypatch.undo()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -51,6 +52,27 @@ class HeldCommits:
 
     def release(self) -> None:
         self._released.set()
+
+    def together(self, calls: Sequence[Callable[..., Any]]) -> list[Any]:
+        """Run the first call and hold its commit while the others queue behind it, one at a
+        time so they queue in the order given; then let all go: the others share the second
+        commit. Each call's value, or the exception it raised."""
+        outcomes: list[Any] = [None] * len(calls)
+
+        def call(i: int) -> None:
+            try:
+                outcomes[i] = calls[i]()
+            except Exception as error:
+                outcomes[i] = error
+
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(len(calls))]
+        for queued, thread in enumerate(threads):
+            thread.start()
+            self.wait_queued(queued)
+        self.release()
+        for thread in threads:
+            thread.join(30)
+        return outcomes
 
 
 class _Failing:
