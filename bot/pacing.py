@@ -10,12 +10,14 @@ It is all slack_sdk's machinery: a `WebClient` whose `api_call` asks the budget 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -26,18 +28,30 @@ from slack_sdk.web.slack_response import SlackResponse
 
 from bot.coalescing import LatestWins
 from core.errors import TransientError
-from core.ratelimit import Budget, LocalBudget, limits
+from core.ratelimit import Budget, limits
 from core.settings import Settings
-from core.store import is_url
+from core.store import rate_budget
 
 log = logging.getLogger("crane.slack")
 RETRIES_AFTER_429 = 5  # each waits out its Retry-After and a slot of the shrunk budget
+PER_CHANNEL = {"chat.postMessage"}  # Slack rates these per channel, not per workspace
 
 
 def workspace_of(token: str | None) -> str:
     """The budget's key for a token: one token is one app in one workspace, which is what Slack
     rates; a digest, so no token is written to the database or the metrics."""
     return hashlib.sha256((token or "").encode()).hexdigest()[:16]
+
+
+def budget_key(token: str | None, method: str, body: dict[str, Any]) -> str:
+    """Whose budget a call spends: its workspace's, or for a method Slack rates per channel
+    (chat.postMessage: about one a second each) its channel's, so one busy channel does not
+    hold back the rest of the workspace."""
+    workspace = workspace_of(token)
+    channel = body.get("channel")
+    if method in PER_CHANNEL and isinstance(channel, str) and channel:
+        return f"{workspace}/{channel}"
+    return workspace
 
 
 class SlackCalls:
@@ -118,11 +132,23 @@ class PacedRetryHandler(RateLimitErrorRetryHandler):
         found = {key.lower(): value for key, value in response.headers.items()}
         retry_after = _first(found.get("retry-after")) or "1"
         token = (_first(request.headers.get("Authorization")) or "").removeprefix("Bearer ")
-        workspace, method = workspace_of(token), request.url.rsplit("/", 1)[-1]
+        method = request.url.rsplit("/", 1)[-1]
+        workspace = budget_key(token, method, _body(request))
         self.pacer.rate_limited(workspace, method, float(retry_after))
         self.pacer.turn(workspace, method)
         state.next_attempt_requested = True
         state.increment_current_attempt()
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    """The sent arguments: slack_sdk posts JSON or a form."""
+    if request.body_params:
+        return request.body_params
+    try:
+        found = json.loads(request.data or b"{}")
+    except ValueError:
+        found = {key: values[0] for key, values in parse_qs((request.data or b"").decode()).items()}
+    return found if isinstance(found, dict) else {}
 
 
 def _first(value: Any) -> str | None:
@@ -141,18 +167,17 @@ class PacedWebClient(WebClient):
         self.pacer = pacer
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
-        workspace = workspace_of(self.token)
-        body = kwargs.get("json") or kwargs.get("params") or {}
+        body = kwargs.get("json") or kwargs.get("params") or kwargs.get("data") or {}
         where = _latest_wins(api_method, body)
         if where is not None:
-            key = (workspace, api_method, *where)
+            key = (workspace_of(self.token), api_method, *where)
 
             def send() -> SlackResponse:
                 return super(PacedWebClient, self).api_call(api_method, **kwargs)
 
             deferred = lambda: self._deferred(api_method, body)  # noqa: E731
             return self.pacer.updates.submit(key, send, deferred)
-        self.pacer.turn(workspace, api_method)
+        self.pacer.turn(budget_key(self.token, api_method, body), api_method)
         return super().api_call(api_method, **kwargs)
 
     def _deferred(self, api_method: str, body: dict[str, Any]) -> SlackResponse:
@@ -185,11 +210,6 @@ def pacer_for(settings: Settings) -> Pacer:
     key = (settings.db, settings.slack_rate_limits)
     with _pacers_lock:
         if key not in _pacers:
-            budgets = limits(settings.slack_rate_limits)
-            if is_url(settings.db):
-                from core.store.ratebudget import PgBudget
-
-                _pacers[key] = Pacer(PgBudget(settings.db, budgets))
-            else:
-                _pacers[key] = Pacer(LocalBudget(budgets))
+            budget = rate_budget(settings.db, limits(settings.slack_rate_limits))
+            _pacers[key] = Pacer(budget)
         return _pacers[key]

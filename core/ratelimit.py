@@ -8,7 +8,8 @@ both stops the key until its Retry-After has passed and slows it down until a wh
 goes by without another 429. Nothing here knows Slack or HTTP: `bot.pacing` asks and tells.
 
 `LocalBudget` keeps the state in this process (SQLite: one process serves Slack);
-`core.store.ratebudget.PgBudget` keeps it in PostgreSQL, so every replica spends one budget.
+`core.store.ratebudget.PgBudget` keeps it in PostgreSQL, so every replica spends one budget;
+`core.store.rate_budget` picks between them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ DEFAULT_LIMITS = "chat.update=50/min,chat.postMessage=60/min,chat.startStream=20
                  "agents.sessions.setStatus=50/min,conversations.replies=50/min"  # fmt: skip
 BURST_SHARE = 6  # a burst of a sixth of a period's calls goes out at once (Slack allows bursts)
 SLOWEST = 8.0  # 429s after 429s slow a key down to an eighth of its budget, no further
+KEPT_KEYS = 4096  # past this many keys in one process, those at rest are forgotten
 _ITEM = re.compile(r"^([a-zA-Z][\w.]*)=(\d+)/(\d+(?:\.\d+)?)?(s|sec|min|h|hour)$")
 
 
@@ -100,6 +102,18 @@ def rate_limited(pace: Pace, now: float, retry_after: float, limit: Limit) -> Pa
     return Pace(max(pace.next_at, blocked), blocked, slowdown, now)
 
 
+def at_rest(pace: Pace, now: float, longest_period: float) -> bool:
+    """Whether a key's state says nothing a fresh one would not (no slot taken ahead, no 429
+    in force or remembered): forgetting it changes no caller's wait."""
+    quiet_since = max(pace.next_at, pace.blocked_until, pace.slowed_at + longest_period)
+    return quiet_since <= now
+
+
+def longest_period(limits: dict[str, Limit]) -> float:
+    """How long a 429 is remembered at most (a method without a budget: a minute)."""
+    return max([60.0, *(limit.period for limit in limits.values())])
+
+
 class Budget(Protocol):
     def reserve(self, workspace: str, method: str) -> float:
         """Take `method`'s next slot in `workspace`: seconds to wait before sending."""
@@ -126,9 +140,17 @@ class LocalBudget:
         if limit is None:
             return self.blocked_for(workspace, method)
         with self._lock:
-            key = (workspace, method)
-            self._paces[key], wait = reserve(self._paces.get(key, Pace()), self.clock(), limit)
+            key, now = (workspace, method), self.clock()
+            if key not in self._paces and len(self._paces) >= KEPT_KEYS:
+                self._forget_rested(now)
+            self._paces[key], wait = reserve(self._paces.get(key, Pace()), now, limit)
             return wait
+
+    def _forget_rested(self, now: float) -> None:
+        """Keys are per workspace and channel: a long-lived process meets many."""
+        longest = longest_period(self.limits)
+        for key in [k for k, pace in self._paces.items() if at_rest(pace, now, longest)]:
+            del self._paces[key]
 
     def blocked_for(self, workspace: str, method: str) -> float:
         with self._lock:

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.limits import Limits
 from core.plan import Feedback, History, Run, RunEvent, RunStatus, Scope, Todo
+from core.ratelimit import Budget, Limit, LocalBudget
 from core.store import approvals, conversations, intake, journal, runs, tenants, todos, usage
 from core.store.conn import Backend, Conn
 from core.store.group import GroupCommit
@@ -35,6 +36,16 @@ class _KeyTaken(Exception):
 def is_url(db: str) -> bool:
     """A PostgreSQL URL, not a SQLite path. (Here, not in `pg`: SQLite never imports psycopg.)"""
     return db.startswith(("postgresql://", "postgres://"))
+
+
+def rate_budget(db: str, limits: dict[str, Limit]) -> Budget:
+    """An outside API's rate budget: on PostgreSQL the one every replica on that database
+    spends; else this process's own."""
+    if is_url(db):
+        from core.store.ratebudget import PgBudget
+
+        return PgBudget(db, limits)
+    return LocalBudget(limits)
 
 
 def describe(db: str) -> str:

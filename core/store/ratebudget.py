@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from core.ratelimit import Limit, Pace, rate_limited, reserve
+from core.ratelimit import Limit, Pace, longest_period, rate_limited, reserve
 from core.store.pg_migrate import CONNECT_TIMEOUT_S, unavailable
 
 NOW = "extract(epoch FROM clock_timestamp())::float8"
@@ -30,6 +30,13 @@ BLOCKED = f"""
 SELECT greatest(0, blocked_until - {NOW}) FROM slack_rate_budget
 WHERE workspace = %s AND method = %s
 """
+# rows at rest (core.ratelimit.at_rest) say nothing a new row would not: keys are per
+# workspace and channel, so they are deleted now and then
+FORGET = """
+DELETE FROM slack_rate_budget
+WHERE greatest(next_at, blocked_until, slowed_at + %s) <= extract(epoch FROM clock_timestamp())
+"""
+FORGET_EVERY = 1000  # reservations by this process
 POOL_SIZE = 4
 IDLE_S = 5.0
 
@@ -40,6 +47,7 @@ class PgBudget:
     def __init__(self, url: str, limits: dict[str, Limit]) -> None:
         self.url = url
         self.limits = limits
+        self._reserved = 0
         # no connection kept while Slack is quiet (a process may serve many databases' tests)
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=0, max_size=POOL_SIZE, max_idle=IDLE_S, num_workers=1,
@@ -65,7 +73,18 @@ class PgBudget:
         if limit is None:
             return self.blocked_for(workspace, method)
         wait: float = self._change(workspace, method, lambda pace, now: reserve(pace, now, limit))
+        self._reserved += 1  # a lost count under a race only delays the next forgetting
+        if self._reserved % FORGET_EVERY == 0:
+            self.forget_rested()
         return wait
+
+    def forget_rested(self) -> int:
+        """Delete the rows at rest; how many went."""
+        try:
+            with self.pool.connection() as conn:
+                return int(conn.execute(FORGET, (longest_period(self.limits),)).rowcount)
+        except psycopg.OperationalError as error:
+            raise unavailable(self.url, error) from error
 
     def blocked_for(self, workspace: str, method: str) -> float:
         try:

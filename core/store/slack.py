@@ -7,7 +7,6 @@ take over what a dead process left."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -30,18 +29,15 @@ class SlackBookkeeping:
     grouped: GroupCommit
     clock: Callable[[], datetime]
 
-    def write(self) -> AbstractContextManager[Conn]:
-        return self._db.write()
-
     def claim_delivery(self, key: str, tenant: Scope | None = None) -> bool:
         """Record a delivery (a Slack event, a message) of `tenant`'s workspace; False if it
         was already recorded."""
-        with self.write() as conn:
+        with self._db.write() as conn:
             return conversations.claim_delivery(conn, key, tenant or Scope(), self.clock())
 
     def save_shown(self, run_id: str, shown_in: dict[str, Any]) -> None:
         """Where a front end shows the run and what it posted for it (see `runs.shown_in`)."""
-        with self.write() as conn:
+        with self._db.write() as conn:
             runs.save_shown(conn, run_id, shown_in)
 
     def shown(self, run_id: str) -> dict[str, Any] | None:
@@ -54,7 +50,7 @@ class SlackBookkeeping:
             return conversations.unfinished_in(conn, tenant, conversation)
 
     def set_approval_place(self, run_id: str, index: int, place: str) -> None:
-        with self.write() as conn:
+        with self._db.write() as conn:
             approvals.set_place(conn, run_id, index, place)
 
     # durable intake
@@ -77,7 +73,7 @@ class SlackBookkeeping:
 
     def forget_received(self, intake_id: str) -> None:
         """A received request answered without a run (or not at all: thread chatter)."""
-        with self.write() as conn:
+        with self._db.write() as conn:
             intake.forget(conn, intake_id)
 
     def received_owners(self) -> list[Any]:
@@ -87,14 +83,14 @@ class SlackBookkeeping:
     def claim_received(self, intake_id: str, previous_token: str, owner: Owner) -> Received | None:
         """Take over a received request from a dead process: the request, or None if another
         process took it first."""
-        with self.write() as conn:
+        with self._db.write() as conn:
             if not intake.claim(conn, intake_id, previous_token, owner):
                 return None
             return intake.load_received(conn, intake_id)
 
     def mark_answered(self, run_id: str) -> None:
         """The front end posted this run's answer (see `intake.owe_answer`)."""
-        with self.write() as conn:
+        with self._db.write() as conn:
             intake.mark_answered(conn, run_id)
 
     def unanswered_runs(self) -> list[Any]:
@@ -102,5 +98,5 @@ class SlackBookkeeping:
             return intake.unanswered(conn)
 
     def claim_unanswered(self, run_id: str, previous_token: str | None, owner: Owner) -> bool:
-        with self.write() as conn:
+        with self._db.write() as conn:
             return intake.claim_unanswered(conn, run_id, previous_token, owner, iso(self.clock()))

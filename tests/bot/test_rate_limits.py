@@ -148,6 +148,30 @@ def test_a_busy_workspaces_step_edits_coalesce_and_a_second_workspace_is_not_slo
     assert sum(1 for c in busy_calls if c.at < quiet_last) < len(busy_calls) / 2
 
 
+def test_posts_in_a_busy_channel_do_not_hold_back_another_channel_of_the_workspace(
+    fake: FakeSlack,
+) -> None:
+    fake.limit("chat.postMessage", POSTS, minute_s=MINUTE_S)  # Slack: per channel
+    pacer = Pacer(LocalBudget(limits(SCALED)))
+    client = PacedWebClient(token=TOKEN, base_url=fake.url, pacer=pacer)
+    busy = [  # answers of many runs at once: past the burst, each waits for its slot
+        threading.Thread(target=client.chat_postMessage, kwargs={"channel": "C-BUSY", "text": "…"})
+        for _ in range(POSTS // 2)
+    ]
+    for thread in busy:
+        thread.start()
+    wait_until(lambda: len(fake.calls("chat.postMessage")) >= POSTS // 6, 5,  # the burst went
+               lambda: fake.calls("chat.postMessage"))  # fmt: skip
+    client.chat_postMessage(channel=CHANNEL, text="the quiet channel's answer")
+    for thread in busy:
+        thread.join(20)
+    posts = fake.calls("chat.postMessage")
+    quiet = next(c for c in posts if c.params["channel"] == CHANNEL)
+    busy_after = [c for c in posts if c.params["channel"] == "C-BUSY" and c.at > quiet.at]
+    assert len(busy_after) >= 5  # it did not queue behind the busy channel's waiting posts
+    assert [c for c in posts if c.status == 429] == []
+
+
 def test_serve_refuses_a_malformed_rate_limit_in_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "CRANE_DB": str(tmp_path / "crane.db"), "PORT": "0",
            "CRANE_SLACK_RATE_LIMITS": "chat.update=50/min,chat.postMessage=fast"}  # fmt: skip

@@ -4,13 +4,23 @@ processes' budgets on one database. Waits are counted per window, never timed.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
 
 from core.errors import InvalidInput
-from core.ratelimit import Limit, LocalBudget, Pace, limits, parse_limits, rate_limited, reserve
+from core.ratelimit import (
+    KEPT_KEYS,
+    Limit,
+    LocalBudget,
+    Pace,
+    limits,
+    parse_limits,
+    rate_limited,
+    reserve,
+)
 from core.settings import Settings
 
 TIER_3 = Limit(50, 60.0)
@@ -106,3 +116,37 @@ def test_every_process_spends_one_budget_per_workspace_and_method(
     assert second.blocked_for("T1", "chat.postMessage") > 25  # every process honours it
     assert second.blocked_for("T1", "chat.update") == 0
     assert second.reserve("T1", "chat.postMessage") > 25
+
+
+def test_a_process_meeting_many_channels_forgets_only_keys_at_rest() -> None:
+    clock = [0.0]
+    budget = LocalBudget({"chat.postMessage": Limit(60, 60.0)}, clock=lambda: clock[0])
+    budget.rate_limited("T1/C-blocked", "chat.postMessage", 600)
+    for channel in range(KEPT_KEYS + 10):  # each channel posts once, then goes quiet
+        budget.reserve(f"T1/C{channel}", "chat.postMessage")
+        clock[0] += 0.01
+    assert len(budget._paces) <= KEPT_KEYS + 1  # the quiet ones were forgotten
+    assert budget.blocked_for("T1/C-blocked", "chat.postMessage") > 500  # a 429 was not
+
+
+def test_rows_at_rest_are_deleted_from_the_shared_budget_and_the_rest_kept() -> None:
+    from core.store import upgrade
+    from core.store.ratebudget import PgBudget
+    from tests.pg import fresh_schema
+
+    small = {"chat.update": Limit(10, 60.0), "views.publish": Limit(1000, 1.0)}
+    with fresh_schema() as url:
+        upgrade(url)
+        first, second = PgBudget(url, small), PgBudget(url, small)
+        try:
+            for _ in range(small["chat.update"].burst + 3):  # past the burst: slots taken ahead
+                first.reserve("T-busy", "chat.update")
+            first.rate_limited("T-blocked", "chat.update", 600)
+            first.reserve("T-quiet", "views.publish")  # a slot of 1 ms
+            time.sleep(0.05)  # long past: that row is at rest
+            assert second.forget_rested() == 1  # only the quiet workspace's row
+            assert second.blocked_for("T-blocked", "chat.update") > 500
+            assert second.reserve("T-busy", "chat.update") > 0  # still waits its turn
+        finally:
+            first.close()
+            second.close()

@@ -428,7 +428,8 @@ class FakeSlack:
             failure = self._take_failure(method)
             retry_after = None
             if failure is None:
-                retry_after = self.rate_limits.check(token, method, arrived)
+                channel = str(params.get("channel") or "")
+                retry_after = self.rate_limits.check(token, method, channel, arrived)
                 if retry_after is not None:
                     failure = _Failure("ratelimited", 1, 429, retry_after, None)
             if failure is not None:

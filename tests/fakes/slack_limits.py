@@ -1,13 +1,14 @@
 """Slack's per-method rate limits for the fake Web API, on a scaled clock.
 
-Slack rates each method per app and workspace (here: per token) at so many calls a minute,
-bursts allowed; past that it answers HTTP 429 `{"ok": false, "error": "ratelimited"}` with a
-`Retry-After` header. `limit("chat.update", 50, minute_s=1.0)` is Tier 3 with a minute lasting
-one real second: a bucket that refills at 50 calls per (scaled) minute and holds a quarter
-minute's calls (Slack tolerates bursts but does not say how large; a quarter keeps the fake
-strict while letting a client's own short burst through). Retry-After is
-what Slack sends — whole real seconds, at least 1 — so clients wait as they would for Slack;
-and a call before it ran out is refused again."""
+Slack rates each method per app and workspace (here: per token) at so many calls a minute —
+chat.postMessage per channel (PER_CHANNEL) — bursts allowed; past that it answers HTTP 429
+`{"ok": false, "error": "ratelimited"}` with a `Retry-After` header.
+`limit("chat.update", 50, minute_s=1.0)` is Tier 3 with a minute lasting one real second: a
+bucket that refills at 50 calls per (scaled) minute and holds a quarter minute's calls (Slack
+tolerates bursts but does not say how large; a quarter keeps the fake strict while letting a
+client's own short burst through). Retry-After is what Slack sends — whole real seconds, at
+least 1 — so clients wait as they would for Slack; and a call before it ran out is refused
+again."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tests.fakes.slack_api import Call
+
+
+PER_CHANNEL = {"chat.postMessage"}  # "1 per second per channel", Slack's reference says
 
 
 @dataclass
@@ -45,16 +49,16 @@ class _Bucket:
 class RateLimits:
     def __init__(self) -> None:
         self.limits: dict[str, tuple[int, float]] = {}
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._buckets: dict[tuple[str, str, str], _Bucket] = {}
 
     def limit(self, method: str, per_minute: int, minute_s: float = 60.0) -> None:
         self.limits[method] = (per_minute, minute_s)
 
-    def check(self, token: str | None, method: str, now: float) -> int | None:
+    def check(self, token: str | None, method: str, channel: str, now: float) -> int | None:
         """None: within the limit; else the call is refused with this Retry-After."""
         if method not in self.limits:
             return None
-        key = (token or "", method)
+        key = (token or "", method, channel if method in PER_CHANNEL else "")
         bucket = self._buckets.get(key)
         if bucket is None:
             per_minute, minute_s = self.limits[method]
