@@ -4,6 +4,9 @@ The same no-op tool function runs through each executor, interleaved round by ro
   - Crane: a stored run (insert + execute) on a WAL file database — each step's finish
     committed together with the next step's start, with their events, before the next tool runs
     (one commit per step);
+  - Crane with the tool declared pure (no effect outside the run, like the calculator):
+    consecutive steps share one commit, reported on its own line;
+  - the SQL floor (bench.sql_floor): the statements of one step's commit, sent by bare sqlite3;
   - a bare Python loop calling the function (the floor);
   - LangGraph: a linear graph of as many nodes, checkpointed by its SqliteSaver on a file
     (durability="sync": each step's checkpoint is written before the next step starts, the
@@ -29,6 +32,7 @@ from pydantic import BaseModel
 
 from bench import Result, header, median, say, verdict
 from bench.pg import scratch_schema
+from bench.sql_floor import SqlFloorRunner
 from core.orchestrator import Orchestrator
 from core.plan import Plan, PlannedStep, Scope, ToolResult
 from core.runtime import Crane
@@ -50,6 +54,7 @@ def noop(args: NoopInput, ctx: ToolContext) -> ToolResult:
 
 
 NOOP = Tool("noop", NoopInput, noop, "Does nothing.")
+PURE_NOOP = Tool("noop", NoopInput, noop, "Does nothing.", pure=True)
 PLAN = Plan(steps=[PlannedStep(tool="noop", args={"n": i}) for i in range(STEPS)])
 
 
@@ -58,9 +63,9 @@ def no_planner(text: str, history: Any) -> Plan:
 
 
 class CraneRunner:
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, tool: Tool = NOOP) -> None:
         self.store = Store(db)
-        self.crane = Crane(self.store, no_planner, Orchestrator(self.store, tools={"noop": NOOP}))
+        self.crane = Crane(self.store, no_planner, Orchestrator(self.store, tools={"noop": tool}))
 
     def run_once(self) -> None:
         run = self.crane.start(SCOPE, "bench", PLAN)
@@ -178,6 +183,8 @@ def _runners(directory: Path, pg: str | None, quick: bool) -> list[tuple[str, An
     crane_runs, lg_runs, bare_runs, pg_runs = (3, 1, 50, 1) if quick else (40, 4, 2000, 4)
     runners: list[tuple[str, Any, int]] = [
         ("crane", CraneRunner(str(directory / "crane.db")), crane_runs),
+        ("crane-pure", CraneRunner(str(directory / "pure.db"), PURE_NOOP), crane_runs),
+        ("sql-floor", SqlFloorRunner(directory / "floor.db", STEPS), crane_runs),
         ("bare", BareRunner(), bare_runs),
     ]
     if pg is not None:
@@ -213,6 +220,10 @@ def run(quick: bool = False) -> Result:
     result: Result = [
         ("orchestrator crane µs/step", f"{figures['crane']:.1f} µs (target < {TARGET_US:.0f}) "
          f"{verdict(figures['crane'] < TARGET_US)}"),
+        ("orchestrator crane pure steps µs/step", f"{figures['crane-pure']:.1f} µs (consecutive "
+         f"pure steps share a commit; {figures['crane'] / figures['crane-pure']:.1f}× lighter)"),
+        ("orchestrator SQL floor µs/step", f"{figures['sql-floor']:.1f} µs (one step's statements "
+         "and COMMIT by bare sqlite3)"),
         ("orchestrator bare loop µs/step", f"{figures['bare']:.2f} µs"),
     ]  # fmt: skip
     if "langgraph" in figures:
@@ -221,7 +232,10 @@ def run(quick: bool = False) -> Result:
             f"  LangGraph / Crane = {ratio:.1f}× (LangGraph's default durability=async: "
             f"{figures['lg-async'] / figures['crane']:.1f}×)"
         )
+        pure = figures["langgraph"] / figures["crane-pure"]
+        say(f"  LangGraph / Crane with pure steps sharing commits = {pure:.1f}×")
         result += [
+            ("orchestrator langgraph/crane pure steps", f"{pure:.1f}×"),
             ("orchestrator langgraph µs/step", f"{figures['langgraph']:.1f} µs (durability=sync), "
              f"{figures['lg-async']:.1f} µs (async)"),
             ("orchestrator langgraph/crane", f"{ratio:.1f}× (target ≥ {TARGET_RATIO:.0f}×) "

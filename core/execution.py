@@ -1,4 +1,4 @@
-"""One pass over a stored run: one commit per step.
+"""One pass over a stored run: one commit per step (consecutive pure steps: one in all).
 
 Step N's end and step N+1's start commit in one transaction (with step N's tool's own writes,
 if it writes); the run's start commits with the first step's start, and the last step's end with
@@ -12,6 +12,10 @@ if they are invalid, N+1's failure is recorded there too. A crash after the COMM
 `running` before its tool ran: on resume a non-destructive step just runs, and a destructive one
 is failed "interrupted" or asked about again (`core.questions`) like any destructive step found
 running — conservative but never a silent double effect. At most one step is ever `running`.
+
+A pure tool (no effect outside the run, quick: the calculator) followed by another shares its
+commit with it: its ✅ is announced only with that later COMMIT, and a crash before it runs
+both again. A tool with any other effect always commits before the next tool starts.
 
 A run with `approval` pauses before each destructive step (arguments resolved, the step still
 `pending`): status `awaiting_approval`, and the executor returns — a waiting run holds no worker.
@@ -100,6 +104,7 @@ class Execution:
         while following is not None:
             with spans.step(run, following[0]):
                 following = self._step(*following)
+        self.announce(self.journal.release())  # nothing is held once no step follows
         if run.status in FINAL:  # not waiting for an approval: this process finished it
             spans.finish(run, self.clock())
         log.info("run finished", extra={
@@ -133,10 +138,20 @@ class Execution:
                 self.journal.fenced()  # still this run's executor: only then the tool runs
                 following = self._complete(step, tool.function(args, self.context))
         else:
-            # outside any transaction: a slow pure tool must not hold SQLite's write lock
-            result = tool.function(args, self.context)
+            # outside any transaction (unless held open for a pure tool): a slow tool must not
+            # hold SQLite's write lock
+            try:
+                result = tool.function(args, self.context)
+            except Exception:
+                self.announce(self.journal.release())  # the steps before it, as if not shared
+                raise
+            except BaseException:
+                self.journal.abandon()  # as a crash would: the held steps run again
+                raise
             with self.journal.transaction() as events:
                 following = self._complete(step, result)
+                if following is not None and tool.pure and following[1].pure:
+                    self.journal.hold()  # one commit for both: a crash runs them again
         self.announce(events)
         return following
 

@@ -38,6 +38,9 @@ class Tool:
     destructive: bool = False
     reference_args: tuple[str, ...] = ()  # arguments that may hold $N / $prev (core.references)
     writes: bool = False  # writes to the store: runs inside its step's completing transaction
+    # no effect outside the run, and quick (the calculator): its step may share its commit with
+    # the next step's, since a crash simply runs it again; it runs while that commit waits
+    pure: bool = False
     # its output holds stored data (todo titles): where others can read, only the requester sees it
     private_output: bool = False
     # for a destructive tool: the approval question for these arguments (may raise ToolError)

@@ -14,6 +14,9 @@ instead of interleaving.
 
 Every write happens inside `transaction()`: the state changes and the events announcing them
 commit together, and the events are handed back to be announced only after the COMMIT.
+`hold()` keeps a block's transaction open for the next block to go on and commit (steps whose
+tools have no effect outside the run share one commit); were that commit to fail, the held
+block's writes are written again by the next transaction, so a retry loses none of them.
 
 A run whose rows are gone (its workspace uninstalled Crane, on any replica) raises `Gone` at
 its next write: the execution stops there and that transaction — a tool's writes included —
@@ -29,7 +32,7 @@ from functools import cache
 from types import TracebackType
 from typing import Any
 
-from core.errors import Gone, LeaseLost
+from core.errors import Gone, LeaseLost, TransientError
 from core.plan import RunEvent, RunStatus, Scope, Step, iso
 from core.store import approvals
 from core.store.conn import Backend, Conn, Cursor
@@ -96,6 +99,12 @@ class Journal:
         self._events: list[RunEvent] = []
         self._rows: list[EventRow] = []
         self._checks: list[Cursor] = []  # writes whose row count is checked before the COMMIT
+        self._changes: list[tuple[str, tuple[Any, ...]]] = []  # the same writes, to redo
+        self._announced: list[RunEvent] = []  # what the caller announces: filled at the COMMIT
+        self._hold = self._holding = False
+        self._held: tuple[int, int] = (0, 0)  # changes and events the held blocks wrote
+        self._redo: tuple[list[tuple[str, tuple[Any, ...]]], list[EventRow], list[RunEvent]]
+        self._redo = ([], [], [])
         self._fence: Cursor
         self._fenced: Any = None
         self._moment: datetime | None = None
@@ -110,7 +119,12 @@ class Journal:
         return self
 
     def __enter__(self) -> list[RunEvent]:
-        self._events, self._rows, self._checks = [], [], []
+        self._announced = []
+        if self._holding:  # the held transaction goes on
+            self._holding = False
+            return self._announced
+        self._events, self._rows, self._checks, self._changes = [], [], [], []
+        self._held = (0, 0)
         self._transaction = self._db.write()
         self._conn = self._transaction.__enter__()
         self._fenced = None
@@ -118,7 +132,27 @@ class Journal:
             # read when first needed (PostgreSQL: no round trip of its own, see _checked)
             renewal = (iso(self._clock()), self.run_id, self.lease)
             self._fence = self._conn.execute(RENEW_RETURNING_STOP, renewal)
-        return self._events
+        changes, rows, events = self._redo  # a held block whose shared commit failed
+        if changes:
+            self._redo = ([], [], [])
+            for sql, params in changes:
+                self._change(sql, params)
+            self._rows += rows
+            self._events += events
+        return self._announced
+
+    def hold(self) -> None:
+        """Inside a block: do not commit when it ends; the next block goes on with its
+        transaction (and its events are announced with that block's, after the COMMIT)."""
+        self._hold = True
+
+    def release(self) -> list[RunEvent]:
+        """Commit a held transaction now; the events to announce (none if nothing was held)."""
+        if not self._holding:
+            return []
+        with self.transaction() as events:
+            pass
+        return events
 
     def fenced(self) -> None:
         """Raise LeaseLost or Gone now, before a tool with effects runs in this transaction."""
@@ -152,18 +186,43 @@ class Journal:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if kind is None:
-            try:
-                rows = self._rows
-                if rows:
-                    self._conn.execute(_insert_events(len(rows)), [v for row in rows for v in row])
-                self._checked()
-            except BaseException as failed:
-                self._transaction.__exit__(type(failed), failed, failed.__traceback__)
-                raise
-        self._transaction.__exit__(kind, error, traceback)
+        hold, self._hold = self._hold, False
+        if kind is None and hold:
+            self._holding, self._held = True, (len(self._changes), len(self._events))
+            return
+        try:
+            if kind is None:
+                try:
+                    rows = self._rows
+                    if rows:
+                        values = [v for row in rows for v in row]
+                        self._conn.execute(_insert_events(len(rows)), values)
+                    self._checked()
+                except BaseException as failed:
+                    self._transaction.__exit__(type(failed), failed, failed.__traceback__)
+                    raise
+            self._transaction.__exit__(kind, error, traceback)
+        except TransientError:
+            self._keep_held()
+            raise
+        if kind is not None and issubclass(kind, TransientError):
+            self._keep_held()
         if kind is None:
             self.seq += len(self._events)
+            self._announced += self._events
+
+    def abandon(self) -> None:
+        """Roll a held transaction back, as the process dying would."""
+        if self._holding:
+            self._holding = False
+            dying = RuntimeError("abandoned")
+            self._transaction.__exit__(RuntimeError, dying, None)
+
+    def _keep_held(self) -> None:
+        """The shared transaction failed: its held blocks' writes go into the next one (the
+        retry redoes only the failed block)."""
+        changes, events = self._held
+        self._redo = (self._changes[:changes], self._rows[:events], self._events[:events])
 
     def _at(self, now: datetime) -> str:
         # One clock reading serves every write of a transaction: convert it once.
@@ -182,6 +241,7 @@ class Journal:
     def _change(self, sql: str, params: tuple[Any, ...]) -> None:
         """A write that must change its row: checked before the COMMIT (`_checked`)."""
         self._checks.append(self._conn.execute(sql, params))
+        self._changes.append((sql, params))
 
     def run_started(self, now: datetime) -> None:
         self._change(

@@ -39,4 +39,5 @@ TOOL = Tool(
     ),
     destructive=False,
     reference_args=("expression",),
+    pure=True,  # bounded (calculator_eval's limits): quick enough to run inside a held commit
 )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,14 +74,16 @@ class Toolbox:
         destructive: bool = False,
         reference_args: tuple[str, ...] = ("text", "n"),
         writes: bool = False,
+        pure: bool = False,
     ) -> None:
         def function(args: Args, ctx: ToolContext) -> ToolResult:
             self.calls[name] += 1
             return behaviour(args, ctx)
 
         self.tools[name] = Tool(
-            name, Args, function, f"test tool {name}", destructive, reference_args, writes
-        )
+            name, Args, function, f"test tool {name}", destructive, reference_args, writes,
+            pure=pure,
+        )  # fmt: skip
 
     def fails(self, name: str, error: BaseException, times: int | None = None) -> None:
         """A tool that raises `error` (the first `times` calls, or always), then says ok."""
@@ -660,8 +663,8 @@ def test_a_run_is_invisible_to_another_caller(store: Store, toolbox: Toolbox) ->
 Seen = tuple[list[str], list[str], str]  # step statuses, event types, run status
 
 
-@pytest.fixture
-def read(store: Store) -> Iterator[Callable[[str], Seen]]:
+@contextmanager
+def reader(store: Store) -> Iterator[Callable[[str], Seen]]:
     """What another process reads right now: a run's step statuses, event types and status."""
     other = Store(store.path)
 
@@ -671,6 +674,12 @@ def read(store: Store) -> Iterator[Callable[[str], Seen]]:
 
     yield now
     other.close()
+
+
+@pytest.fixture
+def read(store: Store) -> Iterator[Callable[[str], Seen]]:
+    with reader(store) as now:
+        yield now
 
 
 def test_a_steps_end_and_the_next_steps_start_are_committed_before_either_is_announced(
