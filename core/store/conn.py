@@ -1,6 +1,6 @@
 """What every store function takes as `conn`: an open connection of either backend.
 
-`sqlite3.Connection` fits as it is; on PostgreSQL `core.store.pg.PgConn` wraps a psycopg
+`sqlite3.Connection` fits as it is; on PostgreSQL `core.store.pg_conn.PgConn` wraps a psycopg
 connection so the same SQL text runs there (`?` placeholders, rows read by column name).
 """
 

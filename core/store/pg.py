@@ -1,10 +1,10 @@
 """PostgreSQL: a bounded psycopg pool, one transaction per `write()`, the SQLite SQL text.
 
-Store modules write SQL once, for both backends (`?` placeholders, rows read by column name);
-`PgConn` translates the placeholders and `by_name` gives rows that answer `row["col"]` and
-`row[0]`. Connections are in autocommit mode: a read is one statement; a write transaction
-is an explicit BEGIN … COMMIT on one pooled connection, which nested `write()`s and the reads
-made inside it on the same thread join (they must see its uncommitted rows).
+Store modules write SQL once, for both backends (`?` placeholders, rows read by column name):
+`core.store.pg_conn` speaks it to psycopg. Connections are in autocommit mode: a read is one
+statement; a write transaction is an explicit BEGIN … COMMIT on one pooled connection, which
+nested `write()`s and the reads made inside it on the same thread join (they must see its
+uncommitted rows).
 
 A lost or unreachable server surfaces as `Unavailable` (a TransientError: retried by the
 orchestrator, 503 for HTTP callers); the pool replaces broken connections by itself, so the
@@ -14,9 +14,8 @@ store recovers without a restart.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from functools import cache
 from types import TracebackType
 from typing import Any
 
@@ -24,8 +23,8 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from core.errors import TransientError
-from core.store.pg_migrate import CONNECT_TIMEOUT_S, unavailable
+from core.store.pg_conn import PgConn, by_name, failed
+from core.store.pg_migrate import CONNECT_TIMEOUT_S
 
 # A process frozen (SIGSTOP, a VM paused) inside a transaction would hold its row locks for good,
 # and every other replica would queue behind them: PostgreSQL ends such a session after this.
@@ -33,124 +32,6 @@ from core.store.pg_migrate import CONNECT_TIMEOUT_S, unavailable
 IDLE_IN_TRANSACTION = "SET idle_in_transaction_session_timeout = '10s'"
 POOL_WAIT_S = 10.0  # a caller waits this long for a free connection, then gets a 503
 LOST_WAIT_S = 0.5  # … but only this long while the server is known to be gone
-# A lost connection, a server shutting down, a pool that cannot connect: worth retrying.
-LOST = (psycopg.OperationalError, psycopg.InterfaceError)
-# Two transactions that cannot both go on: retrying one succeeds.
-CONFLICT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-
-
-def failed(db: PgDatabase, error: Exception) -> Exception:
-    """The store's error for a psycopg error: transient ones become TransientError."""
-    if isinstance(error, CONFLICT):
-        return TransientError(f"database conflict: {error}")
-    if isinstance(error, LOST):
-        db.lost = True
-        return unavailable(db.url, error)
-    return error
-
-
-@cache
-def translate(sql: str) -> str:
-    """`?` placeholders (the SQLite text) → psycopg's `%s`; a literal % doubled."""
-    return sql.replace("%", "%%").replace("?", "%s")
-
-
-@cache
-def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
-    index = {name: i for i, name in enumerate(names)}
-
-    class Row(tuple[Any, ...]):
-        __slots__ = ()
-
-        def __getitem__(self, key: Any) -> Any:
-            if isinstance(key, str):
-                return tuple.__getitem__(self, index[key])
-            return tuple.__getitem__(self, key)
-
-        def keys(self) -> list[str]:
-            return list(names)
-
-    return Row
-
-
-def by_name(cursor: Any) -> Callable[[Sequence[Any]], Any]:
-    """psycopg row factory: rows read by position or by column name, like sqlite3.Row."""
-    description = cursor.description
-    if description is None:
-        return tuple
-    return _row_class(tuple(column.name for column in description))
-
-
-class PgConn:
-    """A psycopg connection that speaks the store's SQL (see `core.store.conn.Conn`)."""
-
-    __slots__ = ("db", "pending", "pipeline", "raw")
-
-    def __init__(
-        self, raw: psycopg.Connection[Any], db: PgDatabase, pipeline: psycopg.Pipeline | None = None
-    ) -> None:
-        self.raw = raw
-        self.db = db
-        self.pipeline = pipeline
-        self.pending = False  # statements sent since the last sync: their results are due
-
-    def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        try:
-            cursor = self.raw.execute(translate(sql), parameters)
-        except psycopg.Error as error:
-            raise failed(self.db, error) from error
-        self.db.lost = False
-        if self.pipeline is None:
-            return cursor
-        self.pending = True
-        return PgCursor(cursor, self)
-
-    def sync(self) -> None:
-        """Send what is queued in the pipeline and raise the first error it met (nothing
-        queued since the last sync: no round trip)."""
-        if self.pipeline is not None and self.pending:
-            self.pending = False
-            try:
-                self.pipeline.sync()
-            except psycopg.Error as error:
-                raise failed(self.db, error) from error
-
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
-        cursor = self.raw.cursor()
-        try:
-            cursor.executemany(translate(sql), list(parameters))
-        except psycopg.Error as error:
-            raise failed(self.db, error) from error
-        self.pending = self.pending or self.pipeline is not None
-        return cursor
-
-
-class PgCursor:
-    """A statement of a pipelined transaction: its result comes back at the next sync, which
-    asking for it (rows, rowcount) forces; a statement nobody asks about costs no round trip."""
-
-    __slots__ = ("_conn", "_cursor")
-
-    def __init__(self, cursor: psycopg.Cursor[Any], conn: PgConn) -> None:
-        self._cursor = cursor
-        self._conn = conn
-
-    def _synced(self) -> psycopg.Cursor[Any]:
-        self._conn.sync()
-        return self._cursor
-
-    @property
-    def rowcount(self) -> int:
-        return self._synced().rowcount
-
-    def fetchone(self) -> Any:
-        return self._synced().fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._synced().fetchall()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.fetchall())
 
 
 def _abandon(raw: psycopg.Connection[Any]) -> None:
