@@ -151,8 +151,9 @@ def test_a_busy_workspaces_step_edits_coalesce_and_a_second_workspace_is_not_slo
 def test_posts_in_a_busy_channel_do_not_hold_back_another_channel_of_the_workspace(
     fake: FakeSlack,
 ) -> None:
-    fake.limit("chat.postMessage", POSTS, minute_s=MINUTE_S)  # Slack: per channel
-    pacer = Pacer(LocalBudget(limits(SCALED)))
+    slow_minute_s = 3 * MINUTE_S  # the busy channel's waiting posts span seconds, not ms
+    fake.limit("chat.postMessage", POSTS, minute_s=slow_minute_s)  # Slack: per channel
+    pacer = Pacer(LocalBudget(limits(f"chat.postMessage={POSTS}/{slow_minute_s:g}s")))
     client = PacedWebClient(token=TOKEN, base_url=fake.url, pacer=pacer)
     busy = [  # answers of many runs at once: past the burst, each waits for its slot
         threading.Thread(target=client.chat_postMessage, kwargs={"channel": "C-BUSY", "text": "…"})
