@@ -85,7 +85,9 @@ class Crane:
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
         with spans.planning(text) as planned:
-            plan = self.gate.plan(self.planner, scope, text, history)
+            plan = self.gate.plan(
+                self.planner, scope, text, history, lambda: self.tools.catalog(scope)
+            )
             planned(plan.planner, plan.fallback_reason)
         tools = self.tools.visible(scope, [step.tool for step in plan.steps])
         check_plan(plan, tools)

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.mcp.clients import Servers
 from core.plan import Scope
-from core.tool import Tool
+from core.tool import Catalog, Tool
 
 CALL_MARGIN_S = 5.0  # past the per-call timeout, for the loop's own hops
 
@@ -62,6 +62,15 @@ class Toolbox(Mapping[str, Tool]):
         if needed:
             self.servers.start(needed, wait=True)
         return {**self.builtins, **self._mcp(scope)}
+
+    def catalog(self, scope: Scope) -> Catalog:
+        """What a planner that sees tools (the LLM's) may offer `scope`: the servers they may
+        use are started first (a no-op once started), and those they may not are named."""
+        configs = {name: server.config for name, server in self.servers.by_name.items()}
+        allowed = {n for n, c in configs.items() if c.allows(scope.team_id, scope.user_id)}
+        if allowed:
+            self.servers.start(allowed, wait=True)
+        return Catalog(self.visible(scope), frozenset(configs) - allowed)
 
     def prepare(self, scope: Scope, names: Iterable[str]) -> None:
         """Before a run's steps (outside any transaction: this waits on servers): start the
