@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     lease_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="CRANE_LEASE_S")
     # tools from MCP servers: a JSON file {"mcpServers": {NAME: {...}}} (core/mcp/config.py)
     mcp_config: str | None = Field(default=None, validation_alias="CRANE_MCP_CONFIG")
+    # the longest an MCP server's tool list is used before it is listed again (core/mcp/session.py)
+    mcp_tools_ttl_s: float = Field(
+        default=300.0, gt=0, le=86400, validation_alias="CRANE_MCP_TOOLS_TTL_S"
+    )
     shutdown_timeout_s: float = Field(
         default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"
     )

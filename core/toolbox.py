@@ -57,11 +57,23 @@ class Toolbox(Mapping[str, Tool]):
 
     def visible(self, scope: Scope, wanted: Iterable[str] = ()) -> dict[str, Tool]:
         """What `scope` may plan with; the servers of the `wanted` tool names are started
-        first if they are not yet (`crane ask` starts only what its plan needs)."""
+        first if they are not yet (`crane ask` starts only what its plan needs), and lists
+        past their time-to-live are listed again."""
         needed = {name.partition(".")[0] for name in wanted if "." in name}
         if needed:
             self.servers.start(needed, wait=True)
+        self._fresh()
         return {**self.builtins, **self._mcp(scope)}
+
+    def _fresh(self) -> None:
+        """List again the up servers whose tool list's time-to-live ran out."""
+        for server in self.servers.by_name.values():
+            session = server.session
+            if session is not None and server.up and session.expired:
+                try:
+                    self.servers.run(session.refresh, server.config.timeout_s + CALL_MARGIN_S)
+                except Exception:  # it is down now: its tools are gone until it is back
+                    session.break_()
 
     def catalog(self, scope: Scope) -> Catalog:
         """What a planner that sees tools (the LLM's) may offer `scope`: the servers they may
