@@ -54,6 +54,7 @@ class LLMPlanner:
     ) -> None:
         self.budget_s = settings.llm_budget
         self.mcp_budget = (settings.llm_mcp_tools, settings.llm_mcp_schema_bytes)
+        self._last: tuple[tuple[int, ...], Prompt | None, list[Any]] = ((), None, [])
         self.clock = clock
         self.tools = tools if tools is not None else REGISTRY
         self.schema = strict_schema(tuple(self.tools.values()))
@@ -107,10 +108,14 @@ class LLMPlanner:
         tools = {**self.tools, **{tool.name: tool for tool in mcp}}
         if not offered:
             return None, tools
-        schema = with_mcp(self.schema, [o.shape for o in offered])
-        listed = [*self.listed, *(o.tool for o in offered)]
-        system = {mode: system_prompt(listed, schema, mode) for mode in ServerMemory.MODES}
-        return (schema, system), tools
+        key = tuple(id(o) for o in offered)  # Offered objects are memoised: same tools, same ids
+        last = self._last  # read once: other threads plan with this planner too
+        if last[0] != key:  # one entry: consecutive requests mostly offer the same tools
+            schema = with_mcp(self.schema, [o.shape for o in offered])
+            listed = [*self.listed, *(o.tool for o in offered)]
+            system = {mode: system_prompt(listed, schema, mode) for mode in ServerMemory.MODES}
+            last = self._last = (key, (schema, system), offered)  # alive: their ids stay unique
+        return last[1], tools
 
     def _plan(self, attempt: Attempt, text: str, history: History, catalog: Catalog | None) -> Plan:
         prompt, tools = self.prompt(text, catalog)

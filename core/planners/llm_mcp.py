@@ -144,18 +144,17 @@ def _offer(tool: Tool) -> Offered:
     return Offered(tool, strict is not None, shape, size)
 
 
-_OFFERS: dict[tuple[str, str, str, bool], Offered] = {}
+_OFFERS: dict[int, Offered] = {}
 
 
 def offer(tool: Tool) -> Offered:
-    """`_offer`, memoised per name, description and schema (a tool is listed again often)."""
-    key = (tool.name, tool.description, json.dumps(tool.json_schema(), sort_keys=True),
-           tool.destructive)  # fmt: skip
-    found = _OFFERS.get(key)
-    if found is None:
+    """`_offer`, memoised per Tool object: the toolbox makes a server's tools once per listing,
+    so a new listing makes new ones (an entry is used only for the very object it was made of)."""
+    found = _OFFERS.get(id(tool))
+    if found is None or found.tool is not tool:
         if len(_OFFERS) > 4096:
             _OFFERS.clear()
-        found = _OFFERS[key] = _offer(tool)
+        found = _OFFERS[id(tool)] = _offer(tool)
     return found
 
 
