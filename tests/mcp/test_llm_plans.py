@@ -107,6 +107,7 @@ def test_nested_arguments_are_planned_in_strict_form_and_run(
     assert [(s.tool, s.args) for s in run.steps] == [("demo.file_ticket", TICKET)]
     assert run.steps[0].value == TICKET  # the server got the object and the array whole
     assert received(calls)[before:] == ["file_ticket"]
+    assert len(model.requests) == 1  # the tool's output never went back to the model
     args = offered(model.requests[0])["demo.file_ticket"]["properties"]["args"]
     assert args["properties"]["owner"]["required"] == ["name", "email"]  # strict, $ref inlined
     assert args["properties"]["labels"] == {"type": "array", "items": {"type": "string"}}
