@@ -77,7 +77,7 @@ def _reduce(node: Any, defs: dict[str, Any], depth: int, seen: tuple[str, ...], 
     if "type" in node:
         out["type"] = node["type"]
     if "anyOf" in node:
-        out["anyOf"] = [_reduce(sub, defs, depth, seen, True) for sub in node["anyOf"]]
+        out["anyOf"] = [_reduce(sub, defs, depth + 1, seen, True) for sub in node["anyOf"]]
     if "items" in node:
         out["items"] = _reduce(node["items"], defs, depth + 1, seen, in_any)
     kind = node.get("type")
@@ -103,26 +103,28 @@ def _reduce(node: Any, defs: dict[str, Any], depth: int, seen: tuple[str, ...], 
     return out
 
 
-def _nullable(schema: dict[str, Any]) -> bool:
-    kind = schema.get("type")
+def _nullable(schema: Any, depth: int = 0) -> bool:
+    if not isinstance(schema, dict) or depth > MAX_DEPTH * 2:
+        return False
+    kind, enum, choices = schema.get("type"), schema.get("enum"), schema.get("anyOf")
     return (
         kind == "null"
         or (isinstance(kind, list) and "null" in kind)
-        or any(_nullable(sub) for sub in schema.get("anyOf", ()))
-        or None in schema.get("enum", [0])
+        or (isinstance(choices, list) and any(_nullable(sub, depth + 1) for sub in choices))
+        or (isinstance(enum, list) and None in enum)
     )
 
 
 def strict_form(schema: dict[str, Any]) -> dict[str, Any] | None:
     """The strict form of an MCP input schema, or None when it would lose something."""
-    defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
     root = {k: v for k, v in schema.items() if k not in ("$defs", "definitions")}
     if root.get("type", "object") != "object":
         return None
     try:
+        defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
         return _reduce({**root, "type": "object"}, defs, 0, (), False)
-    except Lossy:
-        return None
+    except (Lossy, TypeError, AttributeError, ValueError, RecursionError):
+        return None  # not a schema this reduction understands: the string form says it whole
 
 
 def _offer(tool: Tool) -> Offered:
@@ -199,19 +201,19 @@ def _drop_nulls(value: Any, schema: Any, defs: dict[str, Any], seen: int = 0) ->
             key: _drop_nulls(item, properties.get(key), defs, seen + 1)
             for key, item in value.items()
             if not (item is None and key in properties and key not in required
-                    and not _accepts_null(properties[key], defs))
+                    and not _accepts_null(properties[key], defs, seen))
         }  # fmt: skip
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [_drop_nulls(item, schema["items"], defs, seen + 1) for item in value]
     return value
 
 
-def _accepts_null(schema: Any, defs: dict[str, Any]) -> bool:
-    if not isinstance(schema, dict):
-        return True
+def _accepts_null(schema: Any, defs: dict[str, Any], seen: int = 0) -> bool:
+    if not isinstance(schema, dict) or seen > MAX_DEPTH * 2:
+        return True  # unsure: the null is kept, and the schema check decides
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in defs:
-        return _accepts_null(defs[ref.rsplit("/", 1)[-1]], defs)
+        return _accepts_null(defs[ref.rsplit("/", 1)[-1]], defs, seen + 1)
     return _nullable(schema) or not ({"type", "enum", "const", "anyOf"} & set(schema))
 
 
@@ -226,6 +228,9 @@ def arguments(tool: Tool, raw: Any) -> dict[str, Any] | str:
     if not isinstance(raw, dict):
         return "args must be a JSON object (or one encoded as a string)"
     schema = tool.json_schema()
-    defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
-    cleaned: dict[str, Any] = _drop_nulls(raw, schema, defs)
+    try:
+        defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+        cleaned: dict[str, Any] = _drop_nulls(raw, schema, defs)
+    except (TypeError, AttributeError, ValueError, RecursionError):
+        return raw  # a schema too odd to walk: kept as the model wrote it, then checked
     return cleaned

@@ -7,12 +7,32 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import RootModel
 
 from core.planners.llm_mcp import arguments, choose, strict_form
 from core.tool import Tool
 
 NULL = {"type": "null"}
+KEYWORDS = [
+    "type",
+    "properties",
+    "required",
+    "items",
+    "anyOf",
+    "oneOf",
+    "enum",
+    "const",
+    "$ref",
+    "$defs",
+    "default",
+    "additionalProperties",
+    "object",
+    "string",
+    "#/$defs/a",
+    "a",
+]
 PERSON = {
     "type": "object",
     "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}},
@@ -98,3 +118,25 @@ def test_the_budget_takes_tools_named_or_described_in_the_request_first_then_by_
     assert one == []  # no bytes left: no MCP tool at all
     sizes = [o.size for o in choose(tools, "", 100, 1000)]
     assert sum(sizes) <= 1000 and sizes
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(KEYWORDS) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(KEYWORDS) | st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@given(schema=st.dictionaries(st.sampled_from(KEYWORDS), JSON, max_size=5), args=JSON)
+def test_any_schema_and_answer_from_a_server_or_model_never_crash_the_planner(
+    schema: dict[str, Any], args: Any
+) -> None:
+    strict = strict_form(schema)
+    assert strict is None or strict["type"] == "object"
+    tool = mcp_tool("s.t", schema)
+    assert isinstance(arguments(tool, args), dict | str)
+    offered = choose([tool], "t", 5, 100_000)
+    assert len(offered) <= 1
