@@ -1,11 +1,13 @@
 """An MCP server (the SDK's own `MCPServer`) whose tool list changes: `swap` replaces `old_tool`
 by `new_tool` and announces it (the subscription of 2026-07-28, and the 2025-era notification);
-`quiet_swap` does the same without a word. Its listing carries `ttlMs` = $CHANGING_TTL_MS."""
+`quiet_swap` does the same without a word. Its listing carries `ttlMs` = $CHANGING_TTL_MS.
+Over stdio, or streamable HTTP on loopback (`… http PORT`)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
 from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import Context, MCPServer
@@ -52,4 +54,7 @@ def quiet_swap() -> str:
 server.add_tool(old_tool, annotations=READ_ONLY)
 
 if __name__ == "__main__":
-    server.run()
+    if len(sys.argv) > 2 and sys.argv[1] == "http":
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run()

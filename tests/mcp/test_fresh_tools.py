@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from core.runtime import Crane
 from core.store import Store
 from core.toolbox import Toolbox
 from core.tools import REGISTRY
-from tests.mcp.servers import START_S, wait_for
+from tests.mcp.servers import START_S, http_server, wait_for
 
 ME = Scope(team_id="T1", user_id="U1")
 CHANGING = str(Path(__file__).with_name("changing_server.py"))
@@ -34,11 +35,17 @@ def make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeCrane]
     # the idle health check lists tools too: out of the way, so only what is tested refreshes
     monkeypatch.setattr(clients, "HEALTH_EVERY_S", 3600.0)
     made: list[tuple[Store, Servers]] = []
+    stack = ExitStack()
 
-    def crane(ttl_ms: int = 0, tools_ttl_s: float = 300.0) -> tuple[Crane, Toolbox]:
+    def crane(ttl_ms: int = 0, tools_ttl_s: float = 300.0, http: bool = False
+              ) -> tuple[Crane, Toolbox]:  # fmt: skip
         env = {"CHANGING_TTL_MS": str(ttl_ms)}
-        config = ServerConfig(command=sys.executable, args=[CHANGING], env=env, timeout_s=START_S,
-                              trust_annotations=True)  # fmt: skip
+        if http:
+            url = stack.enter_context(http_server(tmp_path / "calls.txt", CHANGING, **env))
+            config = ServerConfig(url=url, timeout_s=START_S, trust_annotations=True)
+        else:
+            config = ServerConfig(command=sys.executable, args=[CHANGING], env=env,
+                                  timeout_s=START_S, trust_annotations=True)  # fmt: skip
         servers = Servers({"changing": config}, tools_ttl_s)
         servers.start(wait=True)
         assert servers.status() == {"changing": "up"}
@@ -51,18 +58,23 @@ def make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeCrane]
     for store, servers in made:
         servers.close()
         store.close()
+    stack.close()
 
 
 def names(toolbox: Toolbox) -> set[str]:
     return {name for name in toolbox.visible(ME) if name.startswith("changing.")}
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"], ids=["subscription", "2025-notification"])
+@pytest.mark.parametrize(
+    ("mode", "http"),
+    [("auto", False), ("legacy", False), ("auto", True), ("legacy", True)],
+    ids=["stdio-subscription", "stdio-2025", "http-subscription", "http-2025"],
+)
 def test_a_change_the_server_announces_is_listed_again_without_waiting_for_the_ttl(
-    make: MakeCrane, monkeypatch: pytest.MonkeyPatch, mode: str
+    make: MakeCrane, monkeypatch: pytest.MonkeyPatch, mode: str, http: bool
 ) -> None:
     monkeypatch.setattr(Session, "MODE", mode)
-    crane, toolbox = make()
+    crane, toolbox = make(http=http)
     assert "changing.old_tool" in names(toolbox)
     assert crane.ask(ME, "call changing.swap").status is RunStatus.completed
     assert wait_for(lambda: "changing.new_tool" in names(toolbox))
