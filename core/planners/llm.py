@@ -28,7 +28,10 @@ from core.tool import Catalog, Tool
 from core.tools import REGISTRY
 
 log = logging.getLogger("crane.planners.llm")
-REFUSED = "I can't plan that: it needs {tool}, which is not available to you. Nothing was run."
+REFUSED = (
+    "I can't plan that: it needs a {server} tool, and those are not available to you. "
+    "Nothing was run."
+)  # the server's name only: the rest of the step's name is the model's
 Prompt = tuple[dict[str, Any], dict[str, str]]  # (response schema, system prompt by format)
 
 
@@ -77,8 +80,8 @@ class LLMPlanner:
             plan = self._plan(attempt, text, history, catalog)
         except Refused as refused:  # a tool not theirs: no re-ask, no fallback, nothing runs
             self.breaker.success()
-            log.warning("LLM plan refused: it names %s, hidden from the requester", refused.tool)
-            answer = REFUSED.format(tool=refused.tool[:100])
+            log.warning("LLM plan refused: it names hidden %r", refused.tool[:200])
+            answer = REFUSED.format(server=refused.tool.partition(".")[0].lower())
             return Plan(answer=answer, planner="llm", usage=attempt.spend.usage(attempt.started))
         except InvalidPlan as error:
             self.breaker.success()  # the server works; this answer did not
