@@ -28,6 +28,7 @@ MODULES = [
     "tracing",
     "limits",
     "mcp",
+    "mcp_llm",
 ]
 OPTIONAL: set[str] = set()
 

@@ -34,7 +34,8 @@ def choose_planner(settings: Settings) -> Planner:
 def toolbox(settings: Settings, start_mcp: bool) -> Toolbox:
     """The built-ins and the MCP servers of CRANE_MCP_CONFIG (ConfigError if it is bad). With
     `start_mcp` (a server) every server starts now; otherwise each starts on first use."""
-    servers = Servers(load_mcp(settings.mcp_config) if settings.mcp_config else {})
+    configs = load_mcp(settings.mcp_config) if settings.mcp_config else {}
+    servers = Servers(configs, settings.mcp_tools_ttl_s)
     if start_mcp:
         servers.start()
     return Toolbox(REGISTRY, servers)

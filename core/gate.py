@@ -13,6 +13,7 @@ from core.limits import Counted, Limits
 from core.plan import History, Plan, Scope
 from core.planners.fallback import fallback
 from core.store import Store
+from core.tool import Catalog
 
 
 class Gate:
@@ -36,12 +37,20 @@ class Gate:
             self.refusing(self.limits.check_runs, Counted(so_far.minute + 1, so_far.day + 1), now)
 
     def plan(
-        self, planner: Callable[[str, History], Plan], scope: Scope, text: str, history: History
+        self,
+        planner: Callable[..., Plan],
+        scope: Scope,
+        text: str,
+        history: History,
+        catalog: Callable[[], Catalog] | None = None,
     ) -> Plan:
         """The planner's plan, or past a spending limit (for a planner that `spends`) the
-        pattern planner's, its fallback_reason naming the limit."""
+        pattern planner's, its fallback_reason naming the limit. A planner that `sees_tools`
+        gets the requester's `catalog()` too (made only then: it may start MCP servers)."""
         if self.limits.spending and getattr(planner, "spends", False):
             reached = self.limits.spent(self.store.spent_today(scope))
             if reached:
                 return fallback(text, history, reached)
+        if catalog is not None and getattr(planner, "sees_tools", False):
+            return planner(text, history, catalog())
         return planner(text, history)

@@ -85,7 +85,9 @@ class Crane:
         # The user's own todos, so "complete call the plumber" can be resolved while planning.
         history.todos = self.store.list_todos(scope, include_done=True)
         with spans.planning(text) as planned:
-            plan = self.gate.plan(self.planner, scope, text, history)
+            plan = self.gate.plan(
+                self.planner, scope, text, history, lambda: self.tools.catalog(scope)
+            )
             planned(plan.planner, plan.fallback_reason)
         tools = self.tools.visible(scope, [step.tool for step in plan.steps])
         check_plan(plan, tools)
@@ -111,6 +113,7 @@ class Crane:
         `shown_in`: where a front end shows it, stored with it. A run `counted` (not a click's)
         is counted in its user's usage, and refused (LimitReached) over a run limit."""
         tools = self.tools.visible(scope, [step.tool for step in plan.steps])
+        check_plan(plan, tools)  # again: a tool may have gone since it was planned
         run = Run(
             id=run_id or new_run_id(),
             scope=scope,

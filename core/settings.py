@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     llm_breaker_cooldown_s: float = Field(
         default=60.0, ge=0, le=86400, validation_alias="CRANE_LLM_BREAKER_COOLDOWN_S"
     )
+    # MCP tools sent to the model per request: at most this many, their step schemas at most
+    # this many bytes in all (core/planners/llm_mcp.py chooses which, deterministically)
+    llm_mcp_tools: int = Field(default=40, ge=0, le=1000, validation_alias="CRANE_LLM_MCP_TOOLS")
+    llm_mcp_schema_bytes: int = Field(
+        default=32_000, ge=0, le=1_000_000, validation_alias="CRANE_LLM_MCP_SCHEMA_BYTES"
+    )
     host: str = Field(default="127.0.0.1", validation_alias="CRANE_HOST")
     port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("PORT"))
     workers: int = Field(default=4, ge=1, le=64, validation_alias="CRANE_WORKERS")
@@ -62,6 +68,10 @@ class Settings(BaseSettings):
     lease_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="CRANE_LEASE_S")
     # tools from MCP servers: a JSON file {"mcpServers": {NAME: {...}}} (core/mcp/config.py)
     mcp_config: str | None = Field(default=None, validation_alias="CRANE_MCP_CONFIG")
+    # the longest an MCP server's tool list is used before it is listed again (core/mcp/session.py)
+    mcp_tools_ttl_s: float = Field(
+        default=300.0, gt=0, le=86400, validation_alias="CRANE_MCP_TOOLS_TTL_S"
+    )
     shutdown_timeout_s: float = Field(
         default=10.0, ge=0, le=600, validation_alias="CRANE_SHUTDOWN_TIMEOUT_S"
     )

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -62,3 +62,12 @@ class Tool:
         """What `crane tools --json` and GET /api/v1/tools say about it."""
         return {"name": self.name, "description": self.description, "source": self.source,
                 "needs_approval": self.destructive, "input_schema": self.json_schema()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What one requester may plan with (core.toolbox): every tool they may call, and the MCP
+    servers whose tools exist but not for them — a plan naming one of those is refused."""
+
+    tools: Mapping[str, Tool]
+    hidden: frozenset[str] = field(default_factory=frozenset)

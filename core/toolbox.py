@@ -10,7 +10,7 @@ from typing import Any
 
 from core.mcp.clients import Servers
 from core.plan import Scope
-from core.tool import Tool
+from core.tool import Catalog, Tool
 
 CALL_MARGIN_S = 5.0  # past the per-call timeout, for the loop's own hops
 
@@ -57,11 +57,32 @@ class Toolbox(Mapping[str, Tool]):
 
     def visible(self, scope: Scope, wanted: Iterable[str] = ()) -> dict[str, Tool]:
         """What `scope` may plan with; the servers of the `wanted` tool names are started
-        first if they are not yet (`crane ask` starts only what its plan needs)."""
+        first if they are not yet (`crane ask` starts only what its plan needs), and lists
+        past their time-to-live are listed again."""
         needed = {name.partition(".")[0] for name in wanted if "." in name}
         if needed:
             self.servers.start(needed, wait=True)
+        self._fresh()
         return {**self.builtins, **self._mcp(scope)}
+
+    def _fresh(self) -> None:
+        """List again the up servers whose tool list's time-to-live ran out."""
+        for server in self.servers.by_name.values():
+            session = server.session
+            if session is not None and server.up and session.expired:
+                try:
+                    self.servers.run(session.refresh, server.config.timeout_s + CALL_MARGIN_S)
+                except Exception:  # it is down now: its tools are gone until it is back
+                    session.break_()
+
+    def catalog(self, scope: Scope) -> Catalog:
+        """What a planner that sees tools (the LLM's) may offer `scope`: the servers they may
+        use are started first (a no-op once started), and those they may not are named."""
+        configs = {name: server.config for name, server in self.servers.by_name.items()}
+        allowed = {n for n, c in configs.items() if c.allows(scope.team_id, scope.user_id)}
+        if allowed:
+            self.servers.start(allowed, wait=True)
+        return Catalog(self.visible(scope), frozenset(configs) - allowed)
 
     def prepare(self, scope: Scope, names: Iterable[str]) -> None:
         """Before a run's steps (outside any transaction: this waits on servers): start the

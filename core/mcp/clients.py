@@ -45,8 +45,9 @@ class Server:
 class Servers:
     """Every configured server of this process and the loop thread their clients live on."""
 
-    def __init__(self, configs: dict[str, ServerConfig]) -> None:
+    def __init__(self, configs: dict[str, ServerConfig], tools_ttl_s: float = 300.0) -> None:
         self.by_name = {name: Server(name, config) for name, config in configs.items()}
+        self.tools_ttl_s = tools_ttl_s  # CRANE_MCP_TOOLS_TTL_S (core.mcp.session)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._closing = False
@@ -117,7 +118,7 @@ class Servers:
         assert server.broken is not None
         from core.mcp.session import Session
 
-        session = Session(server.name, server.config)
+        session = Session(server.name, server.config, self.tools_ttl_s)
         ready = asyncio.Event()
         task = asyncio.get_running_loop().create_task(session.hold(ready, server.broken))
         # polled: with SDK 2.3.0 an asyncio.wait on `ready` was not woken when it was set (seen

@@ -1,11 +1,19 @@
 """One connection to one MCP server through the official SDK's `Client`: opened, listed,
 held until it breaks, and the calls made on it. Runs only on the loop of `core.mcp.clients`
-(the SDK's streams belong to the task that opened them, so `hold` opens and closes them)."""
+(the SDK's streams belong to the task that opened them, so `hold` opens and closes them).
+
+Its tool list is kept fresh: listed again when the server announces a change — on a 2025-era
+connection an unsolicited `notifications/tools/list_changed` (the message handler), on a
+2026-07-28 one through the `subscriptions/listen` stream opened when the server advertises
+`tools.listChanged` — and, before planning (core.toolbox), once its time-to-live has run out:
+the `ttlMs` of the last listing when it gave one (> 0), at most CRANE_MCP_TOOLS_TTL_S."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from typing import Any
 
 import httpx2
@@ -13,9 +21,12 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool
+from mcp.types import CONNECTION_CLOSED, CallToolResult, Tool, ToolListChangedNotification
 
 from core.mcp.config import ServerConfig
+
+log = logging.getLogger("crane.mcp")
+TOOLS_TTL_S = 300.0  # CRANE_MCP_TOOLS_TTL_S: the longest a tool list is used without listing
 
 
 class Changed(Exception):
@@ -23,11 +34,16 @@ class Changed(Exception):
 
 
 class Session:
-    def __init__(self, name: str, config: ServerConfig) -> None:
-        self.name, self.config = name, config
+    MODE = "auto"  # the SDK's protocol negotiation (tests pin "legacy": the 2025-era path)
+
+    def __init__(self, name: str, config: ServerConfig, ttl_s: float = TOOLS_TTL_S) -> None:
+        self.name, self.config, self.ttl_s = name, config, ttl_s
         self.tools: dict[str, Tool] = {}
         self.client: Client | None = None
+        self.expires_at = 0.0  # time.monotonic() after which the list is listed again
+        self.changes = 0  # change announcements received
         self._broken: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def _server(self) -> Any:
         config = self.config
@@ -52,24 +68,81 @@ class Session:
                 from mcp.client.stdio import stdio_client
 
                 server = stdio_client(server, errlog=quiet)
-            async with Client(server, read_timeout_seconds=self.config.timeout_s) as client:
+            async with Client(
+                server, read_timeout_seconds=self.config.timeout_s, mode=self.MODE,
+                message_handler=self._on_message,
+            ) as client:  # fmt: skip
                 self.client = client
                 await self.refresh()
                 ready.set()
-                await broken.wait()
+                self._spawn(self._listen())
+                try:
+                    await broken.wait()
+                finally:
+                    for task in self._tasks:
+                        task.cancel()
+                    await asyncio.gather(*self._tasks, return_exceptions=True)
         self.client = None
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_message(self, message: Any) -> None:
+        """2025-era: the server's unsolicited notifications arrive here."""
+        if isinstance(message, ToolListChangedNotification):
+            self._changed()
+
+    def _changed(self) -> None:
+        """The server says its tools changed: stale now, listed again in the background (not
+        in the SDK's receive loop, which must stay free to read that very answer)."""
+        self.changes += 1
+        self.expires_at = 0.0
+        self._spawn(self._relist())
+
+    async def _relist(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:
+            self.break_()  # not answering: reconnect (its tools are down meanwhile)
+
+    async def _listen(self) -> None:
+        """2026-07-28: change events come through the subscription the server advertises."""
+        from mcp.client.subscriptions import ListenNotSupportedError
+
+        assert self.client is not None
+        tools = getattr(self.client.session.server_capabilities, "tools", None)
+        if not (tools and tools.list_changed):
+            return  # no announcements: the time-to-live keeps the list fresh
+        try:
+            async with self.client.listen(tools_list_changed=True) as events:
+                async for _ in events:
+                    self._changed()
+        except ListenNotSupportedError:
+            return  # a 2025-era connection: the message handler hears them
+        except Exception as error:  # the TTL still applies; the health check finds a dead one
+            log.info("mcp server %s: no tools subscription (%s)", self.name, type(error).__name__)
+
+    @property
+    def expired(self) -> bool:
+        return time.monotonic() >= self.expires_at
 
     async def refresh(self) -> dict[str, Tool]:
         """List the tools again (their annotations may have changed)."""
         assert self.client is not None
         listed: list[Tool] = []
         cursor: str | None = None
+        ttl = self.ttl_s
         while True:
             page = await self.client.list_tools(cursor=cursor, cache_mode="bypass")
+            if page.ttl_ms:  # 0 or absent: no hint (the SDK's default), ours applies
+                ttl = min(ttl, page.ttl_ms / 1000)
             listed.extend(page.tools)
             cursor = page.next_cursor
             if not cursor:
                 break
+        self.expires_at = time.monotonic() + ttl
         fresh = {tool.name: tool for tool in listed}
         if fresh != self.tools:  # kept when unchanged: Crane's tools are made once per listing
             self.tools = fresh

@@ -132,8 +132,12 @@ class ModelClient:
                 )
             return self._sdk
 
-    def complete(self, attempt: Attempt, turns: Turns) -> tuple[str, str | None]:
-        """(content, refusal) of one answer, or LLMUnavailable with the reason."""
+    def complete(
+        self, attempt: Attempt, turns: Turns, prompt: tuple[dict[str, Any], dict[str, str]] | None
+        = None,
+    ) -> tuple[str, str | None]:  # fmt: skip
+        """(content, refusal) of one answer, or LLMUnavailable with the reason. `prompt`: this
+        request's (schema, system by mode) when not the built-ins' (MCP tools added)."""
 
         def wait(state: RetryCallState) -> float:
             after = retry_after(state.outcome.exception() if state.outcome else None)
@@ -153,7 +157,7 @@ class ModelClient:
             reraise=True,
         )
         try:
-            return retrying(self._request, attempt, turns)
+            return retrying(self._request, attempt, turns, prompt or (self.schema, self.system))
         except LLMUnavailable:
             raise
         except Exception as error:
@@ -165,8 +169,12 @@ class ModelClient:
             tries = f"{attempt.requests} request{'s' if attempt.requests != 1 else ''}"
             raise LLMUnavailable(f"LLM unavailable: {describe(error)}; {tries}{budget}") from error
 
-    def _request(self, attempt: Attempt, turns: Turns) -> tuple[str, str | None]:
+    def _request(
+        self, attempt: Attempt, turns: Turns, prompt: tuple[dict[str, Any], dict[str, str]]
+    ) -> tuple[str, str | None]:
         import openai
+
+        schema_, system = prompt
 
         while True:  # at most: drop temperature once, step down the format twice
             remaining = attempt.remaining()
@@ -178,13 +186,13 @@ class ModelClient:
             mode = self.memory.mode(self.server)
             kwargs: dict[str, Any] = {
                 "model": self.model,
-                "messages": [{"role": "system", "content": self.system[mode]}, *turns],
+                "messages": [{"role": "system", "content": system[mode]}, *turns],
                 "timeout": min(self.settings.llm_timeout, remaining),
             }
             if self.memory.takes_temperature(self.model):
                 kwargs["temperature"] = 0
             if mode == "json_schema":
-                schema = {"name": SCHEMA_NAME, "strict": True, "schema": self.schema}
+                schema = {"name": SCHEMA_NAME, "strict": True, "schema": schema_}
                 kwargs["response_format"] = {"type": "json_schema", "json_schema": schema}
             elif mode == "json_object":
                 kwargs["response_format"] = {"type": "json_object"}

@@ -47,13 +47,20 @@ JSON_REPLY = (
 )
 
 
+MCP_RULES = """
+Tools named SERVER.tool belong to other services. Their arguments follow the schema of their \
+step; where "args" is a string, write the arguments as one JSON object encoded in that string. \
+Their results are not shown to you: plan every step now, passing a result on as "$N"."""
+
+
 def system_prompt(tools: Sequence[Tool], schema: dict[str, Any], mode: str) -> str:
     """The instructions; in JSON and plain modes the schema is spelled out in the prompt."""
     lines = [
         f"- {tool.name}{' (destructive)' if tool.destructive else ''}: {tool.description}"
         for tool in tools
     ]
-    text = RULES + "\n".join(lines)
+    mcp = any("." in tool.name for tool in tools)
+    text = (RULES + "\n".join(lines)) + (MCP_RULES if mcp else "")
     if mode != "json_schema":
         text += JSON_REPLY + json.dumps(schema, separators=(",", ":"))
     return text

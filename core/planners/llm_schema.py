@@ -38,6 +38,14 @@ ANSWER_HELP = (
 )
 
 
+class Refused(Exception):
+    """The answer names a tool that exists but not for this requester: nothing runs."""
+
+    def __init__(self, tool: str) -> None:
+        super().__init__(tool)
+        self.tool = tool
+
+
 class InvalidPlan(Exception):
     """The model's answer is not a plan Crane can run; `errors` say why, for the re-ask."""
 
@@ -124,6 +132,17 @@ def strict_schema(tools: tuple[Tool, ...] = tuple(REGISTRY.values())) -> dict[st
     return _strict(raw, defs)
 
 
+def with_mcp(base: dict[str, Any], shapes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The built-ins' strict schema with these MCP tools' step shapes added to the choices."""
+    if not shapes:
+        return base
+    steps = base["properties"]["steps"]
+    items = steps["items"]
+    choices = [*items["anyOf"]] if "anyOf" in items else [items]
+    new_steps = {**steps, "items": {"anyOf": [*choices, *shapes]}}
+    return {**base, "properties": {**base["properties"], "steps": new_steps}}
+
+
 def _load(content: str) -> Any:
     text = _FENCE.sub("", content.strip())  # JSON and plain modes: models like code fences
     try:
@@ -136,15 +155,40 @@ def _load(content: str) -> Any:
             raise InvalidPlan([f"the answer is not valid JSON ({error})"]) from None
 
 
-def _step(position: int, raw: Any, tools: Mapping[str, Tool]) -> PlannedStep | list[str]:
+def _mcp_step(where: str, tool: Tool, raw: Any) -> PlannedStep | list[str]:
+    """An MCP tool's step: its arguments (object or JSON string) against its real schema."""
+    from core.planners.llm_mcp import arguments
+
+    args = arguments(tool, raw)
+    if isinstance(args, str):
+        return [f"{where} ({tool.name}): {args}"]
+    if tool.check is not None:
+        try:
+            tool.check(args)
+        except InvalidInput as error:
+            return [f"{where}: {error}"]
+    return PlannedStep(tool=tool.name, args=args)
+
+
+def _step(
+    position: int, raw: Any, tools: Mapping[str, Tool], hidden: frozenset[str] = frozenset()
+) -> PlannedStep | list[str]:
     where = f"step {position}"
     if not isinstance(raw, dict) or not isinstance(raw.get("tool"), str):
         return [f'{where}: must be an object {{"tool": ..., "args": {{...}}}}']
-    tool = tools.get(raw["tool"])
+    name = raw["tool"]
+    if "." in name and name.partition(".")[0].lower() in hidden:
+        raise Refused(name)
+    tool = tools.get(name)
     if tool is None:
-        return [f"{where}: unknown tool {raw['tool']!r} (the tools are: {', '.join(tools)})"]
+        names = ", ".join(list(tools)[:40]) + (", …" if len(tools) > 40 else "")
+        return [f"{where}: unknown tool {name!r} (the tools are: {names})"]
     args = raw.get("args", {})
     extra = sorted(set(raw) - {"tool", "args"})
+    if tool.source != "built-in":
+        if extra:
+            return [f'{where} ({tool.name}): only "tool" and "args" are allowed']
+        return _mcp_step(where, tool, args)
     if extra or not isinstance(args, dict):
         return [f'{where} ({tool.name}): only "tool" and an "args" object are allowed']
     refs = {
@@ -168,8 +212,11 @@ def _step(position: int, raw: Any, tools: Mapping[str, Tool]) -> PlannedStep | l
     return PlannedStep(tool=tool.name, args=checked.model_dump())
 
 
-def parse_plan(content: str, tools: Mapping[str, Tool] = REGISTRY) -> Plan:
-    """The Plan in a model's answer, checked against the registry, or InvalidPlan with reasons."""
+def parse_plan(
+    content: str, tools: Mapping[str, Tool] = REGISTRY, hidden: frozenset[str] = frozenset()
+) -> Plan:
+    """The Plan in a model's answer, checked against the registry, or InvalidPlan with reasons;
+    Refused if a step names a tool of a server in `hidden` (one the requester may not use)."""
     data = _load(content)
     if not isinstance(data, dict):
         raise InvalidPlan(['the answer must be a JSON object {"steps": [...], "answer": ...}'])
@@ -186,7 +233,7 @@ def parse_plan(content: str, tools: Mapping[str, Tool] = REGISTRY) -> Plan:
         errors.append('"answer" must be a string or null')
     steps: list[PlannedStep] = []
     for position, raw in enumerate(raw_steps[:MAX_STEPS], start=1):
-        step = _step(position, raw, tools)
+        step = _step(position, raw, tools, hidden)
         if isinstance(step, list):
             errors.extend(step)
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -191,12 +192,23 @@ class FakeOpenAI:
         self.close()
 
 
+def counting(then: list[dict[str, Any]]) -> Responder:
+    """A plan of `then` whose usage says prompt tokens ≈ the request's messages and response
+    format in characters / 4 (an estimate: the stand-in has no tokenizer)."""
+
+    def respond(body: dict[str, Any]) -> Reply:
+        sent = json.dumps([body.get("messages"), body.get("response_format")])
+        return plan(then, prompt_tokens=len(sent) // 4)
+
+    return respond
+
+
 def main() -> None:
     """`python -m tests.fakes.openai_server`: a stand-in answering one valid plan to everything
-    (the LLM benchmark runs it in its own process); prints its base URL, serves until killed."""
-    server = FakeOpenAI(
-        plan([step("calculator", expression="12 * 7"), step("add_todo", title="call mom")])
-    )
+    (the LLM benchmarks run it in their own process); prints its base URL, serves until killed.
+    With `--count-tokens`, its usage estimates the prompt tokens of each request."""
+    steps = [step("calculator", expression="12 * 7"), step("add_todo", title="call mom")]
+    server = FakeOpenAI(counting(steps) if "--count-tokens" in sys.argv else plan(steps))
     server.start()
     print(server.base_url, flush=True)
     try:

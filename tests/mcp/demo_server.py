@@ -15,6 +15,7 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
+from pydantic import BaseModel
 
 READ_ONLY = ToolAnnotations(read_only_hint=True)
 IDEMPOTENT = ToolAnnotations(read_only_hint=False, idempotent_hint=True, destructive_hint=True)
@@ -47,6 +48,25 @@ def show(value: Any) -> str:
     """Any JSON value, as JSON text."""
     _count("show")
     return json.dumps(value, sort_keys=True)
+
+
+class Person(BaseModel):
+    name: str
+    email: str
+
+
+@server.tool(annotations=READ_ONLY)
+def file_ticket(title: str, owner: Person, labels: list[str]) -> dict[str, Any]:
+    """File a ticket: nested arguments (an object and an array), returned as received."""
+    _count("file_ticket")
+    return {"title": title, "owner": owner.model_dump(), "labels": labels}
+
+
+@server.tool(annotations=READ_ONLY)
+def tag(names: set[str], note: str = "") -> str:
+    """Tag with distinct names (uniqueItems: outside the strict subset)."""
+    _count("tag")
+    return ",".join(sorted(names)) + (f" ({note})" if note else "")
 
 
 @server.tool(annotations=ToolAnnotations(destructive_hint=True))

@@ -41,12 +41,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def http_server(calls: Path) -> Iterator[str]:
-    """The demo server on streamable HTTP at a loopback port: its URL until the block ends."""
+def http_server(calls: Path, script: str = DEMO, **env: str) -> Iterator[str]:
+    """The demo server (or another `script`) on streamable HTTP at a loopback port: its URL
+    until the block ends."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, DEMO, "http", str(port)],
-        env={"DEMO_CALLS": str(calls), "PATH": "/usr/bin:/bin"},
+        [sys.executable, script, "http", str(port)],
+        env={"DEMO_CALLS": str(calls), "PATH": "/usr/bin:/bin", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
