@@ -28,6 +28,7 @@ MODULES = [
     "tracing",
     "limits",
     "mcp",
+    "load",
 ]
 OPTIONAL: set[str] = set()
 

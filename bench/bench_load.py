@@ -17,13 +17,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
-from bench import Result, header, percentile, say, verdict
+from bench import Result, clean_env, free_port, header, percentile, say, verdict, wait_for_health
 from bench.pg import scratch_schema
-from bench.servers import show_log, wait_runs
+from bench.servers import process, show_log, wait_runs
 from bench.slackload import (
     ACK_LIMIT_S,
     BUSY,
@@ -84,9 +87,13 @@ def _requests(
 
 
 def burst(
-    fake: FakeSlack, replicas: list[Server], db: str, count: int, done_before: int
+    fake: FakeSlack,
+    replicas: list[Server],
+    db: str,
+    count: int,
+    done_before: int,
+    workspaces: list[str],
 ) -> dict[str, float]:
-    workspaces = teams(WORKSPACES)
     made = _requests(fake, count, "L", workspaces)
     shown = Shown()
     started = time.monotonic()
@@ -123,9 +130,8 @@ def burst(
     }  # fmt: skip
 
 
-def warm_up(fake: FakeSlack, replicas: list[Server], db: str) -> int:
+def warm_up(fake: FakeSlack, replicas: list[Server], db: str, workspaces: list[str]) -> int:
     """One request per workspace to each process, a few at a time; the runs it started."""
-    workspaces = teams(WORKSPACES)
     count = 0
     for replica in replicas:
         made = _requests(fake, len(workspaces), f"W{count}", workspaces)
@@ -138,7 +144,7 @@ def warm_up(fake: FakeSlack, replicas: list[Server], db: str) -> int:
 
 
 def target(
-    name: str, db: str | None, processes: int, count: int, folder: Path
+    name: str, db: str | None, processes: int, count: int, folder: Path, workspaces: list[str]
 ) -> dict[str, float] | None:
     if db is None:
         return None
@@ -147,11 +153,33 @@ def target(
         stack.push(lambda kind, *_: kind is not None and show_log(log_path))
         fake = FakeSlack(log)
         stack.callback(fake.close)
-        install(db, teams(WORKSPACES))
+        install(db, workspaces)
         env = crane_env(db, fake.url, queue_limit=count * 2)
         replicas = stack.enter_context(servers(env, processes, log))
-        before = warm_up(fake, replicas, db)
-        return burst(fake, replicas, db, count, before)
+        before = warm_up(fake, replicas, db, workspaces)
+        bare = stack.enter_context(bare_bolts(fake, processes, log))
+        asyncio.run(_send(bare, [m[2] for m in _requests(fake, len(bare), "B", workspaces)]))
+        # the same burst at bare Bolt apps that only ack, just before: the machine's own share
+        acks = [s for _, s, status, _ in asyncio.run(_send(bare, [
+            m[2] for m in _requests(fake, count, "B", workspaces)])) if status]  # fmt: skip
+        figures = burst(fake, replicas, db, count, before, workspaces)
+        figures["bare_p50"], figures["bare_p99"] = percentile(acks, 50), percentile(acks, 99)
+        return figures
+
+
+@contextlib.contextmanager
+def bare_bolts(fake: FakeSlack, count: int, log: IO[bytes]) -> Iterator[list[str]]:
+    """`count` Bolt apps that only ack /crane (bench.bench_slack_ack's), as Crane is served."""
+    with contextlib.ExitStack() as stack:
+        urls = []
+        for _ in range(count):
+            port = free_port()
+            command = [sys.executable, "-m", "bench.bench_slack_ack", "bare", str(port),
+                       fake.url, "pbr"]  # fmt: skip
+            bare = stack.enter_context(process(command, clean_env(), log))
+            wait_for_health(f"http://127.0.0.1:{port}/health", process=bare)
+            urls.append(f"http://127.0.0.1:{port}/slack/events")
+        yield urls
 
 
 def report(name: str, figures: dict[str, float]) -> Result:
@@ -163,7 +191,9 @@ def report(name: str, figures: dict[str, float]) -> Result:
         f"twice or more {f['twice']:.0f}, another workspace's token {f['wrong_token']:.0f} "
         f"({verdict(ok)})",
         f"ack p50 {f['ack_p50'] * 1000:.0f} ms, p99 {f['ack_p99'] * 1000:.0f} ms, max "
-        f"{f['ack_max'] * 1000:.0f} ms; answer p50 {f['answer_p50']:.2f} s, p99 "
+        f"{f['ack_max'] * 1000:.0f} ms (bare Bolt, same burst just before: p50 "
+        f"{f['bare_p50'] * 1000:.0f} ms, p99 {f['bare_p99'] * 1000:.0f} ms); "
+        f"answer p50 {f['answer_p50']:.2f} s, p99 "
         f"{f['answer_p99']:.2f} s; {f['per_s']:.1f} answers/s; Slack calls refused "
         f"{f['failed_calls']:.0f}",
     ]
@@ -174,18 +204,19 @@ def report(name: str, figures: dict[str, float]) -> Result:
 
 def run(quick: bool = False, requests: int | None = None, only: str | None = None) -> Result:
     count = requests or (30 if quick else REQUESTS)
-    header(f"Load: {count} concurrent signed /crane over {WORKSPACES} workspaces, one channel "
+    workspaces = teams(5 if quick else WORKSPACES)  # the smoke test's warm-up stays short
+    header(f"Load: {count} concurrent signed /crane over {len(workspaces)} workspaces, one channel "
            f"each; SQLite (1 process) and PostgreSQL ({REPLICAS} replicas)")  # fmt: skip
     results: Result = []
     with tempfile.TemporaryDirectory(prefix="crane-load-") as tmp:
         folder = Path(tmp)
         if only in (None, "sqlite"):
-            figures = target("sqlite", str(folder / "crane.db"), 1, count, folder)
+            figures = target("sqlite", str(folder / "crane.db"), 1, count, folder, workspaces)
             assert figures is not None
             results += report("sqlite 1 process", figures)
         if only in (None, "postgresql"):
             with scratch_schema() as pg:
-                figures = target("postgresql", pg, REPLICAS, count, folder)
+                figures = target("postgresql", pg, REPLICAS, count, folder, workspaces)
             if figures is None:
                 results.append(("load postgresql", "skipped (no PostgreSQL)"))
             else:

@@ -32,6 +32,7 @@ WHERE workspace = %s AND method = %s
 """
 POOL_SIZE = 4
 IDLE_S = 5.0
+APPLICATION_NAME = "crane-slack-budget"  # pg_stat_activity tells its connections apart
 
 
 class PgBudget:
@@ -44,7 +45,8 @@ class PgBudget:
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=0, max_size=POOL_SIZE, max_idle=IDLE_S, num_workers=1,
             name="crane-slack-budget", open=True,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S,
+                    "application_name": APPLICATION_NAME},
         )  # fmt: skip
 
     def _change(self, workspace: str, method: str, change: Any) -> Any:
