@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import json
 import os
 import statistics
 import sys
@@ -33,6 +34,7 @@ from typing import Any
 
 from bench import ROOT, percentile, rss_mib, say, verdict
 from bench.pg import scratch_schema
+from bench.rawhttp import post
 from bench.slackload import (
     ACK_LIMIT_S,
     BUSY,
@@ -88,7 +90,7 @@ def _requests(n: int, tally: Tally) -> tuple[str, str, str, str]:
     return kind, team, user, text.format(n=n)
 
 
-async def send(client: Any, replicas: list[Server], fake: FakeSlack, n: int, tally: Tally) -> None:
+async def send(replicas: list[Server], fake: FakeSlack, n: int, tally: Tally) -> None:
     kind, team, user, text = _requests(n, tally)
     base = replicas[n % len(replicas)].url
     started = time.monotonic()
@@ -97,25 +99,28 @@ async def send(client: Any, replicas: list[Server], fake: FakeSlack, n: int, tal
             channel = f"CS{n:07d}"
             body, headers = signed_command(text, team, channel, user, f"{n}.soak",
                                            fake.response_url(f"s{n}"))  # fmt: skip
-            response = await client.post(f"{base}/slack/events", content=body, headers=headers)
-            plain = response.status_code == 200 and not response.text
-            tally.busy += response.status_code == 200 and BUSY in response.text
+            status, answer = await post(f"{base}/slack/events", body, headers)
+            plain = status == 200 and not answer
+            tally.busy += status == 200 and BUSY in answer
             if plain:
                 tally.slack_sent[channel] = started
         else:
-            headers = {"Authorization": f"Bearer {team}-{user}"}
-            response = await client.post(f"{base}/api/v1/runs", json={"text": text},
-                                         headers=headers)  # fmt: skip
-            plain = response.status_code == 202
+            auth = {"Authorization": f"Bearer {team}-{user}"}
+            status, answer = await post(
+                f"{base}/api/v1/runs", json_body={"text": text}, headers=auth
+            )
+            plain = status == 202
             if plain:
-                tally.rest_sent[response.json()["id"]] = time.time() - (time.monotonic() - started)
-    except Exception:  # no answer within the timeout, a refused connection
+                tally.rest_sent[json.loads(answer)["id"]] = time.time() - (
+                    time.monotonic() - started
+                )
+    except (OSError, TimeoutError):  # no answer within the timeout, a refused connection
         tally.no_ack += 1
         return
     seconds = time.monotonic() - started
     tally.acks.append((time.monotonic(), seconds))
     tally.slow_acks += seconds > ACK_LIMIT_S
-    tally.no_ack += not plain and BUSY not in response.text
+    tally.no_ack += not plain and BUSY not in answer
 
 
 def api_tokens() -> str:
@@ -214,11 +219,8 @@ def sample(
 async def drive(
     db: str, replicas: list[Server], fake: FakeSlack, seconds: float, rate: float
 ) -> list[dict[str, Any]]:
-    import httpx
-
     tally = Tally()
     rows: list[dict[str, Any]] = []
-    limits = httpx.Limits(max_keepalive_connections=0, max_connections=500)
     start = time.monotonic()
 
     async def sampler(until: float, phase: str) -> None:
@@ -237,20 +239,19 @@ async def drive(
             if phase == "drain" and not _pending(row):
                 return
 
-    async with httpx.AsyncClient(limits=limits, timeout=15) as client:
-        sampling = asyncio.create_task(sampler(start + seconds, "load"))
-        tasks: set[asyncio.Task[None]] = set()
-        n = 0
-        while (elapsed := time.monotonic() - start) < seconds:
-            while n < elapsed * rate:
-                task = asyncio.create_task(send(client, replicas, fake, n, tally))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                n += 1
-            await asyncio.sleep(0.01)
-        await asyncio.gather(*tasks)
-        await sampling
-        await sampler(time.monotonic() + 180, "drain")  # until nothing is pending, ≤ 3 min
+    sampling = asyncio.create_task(sampler(start + seconds, "load"))
+    tasks: set[asyncio.Task[None]] = set()
+    n = 0
+    while (elapsed := time.monotonic() - start) < seconds:
+        while n < elapsed * rate:
+            task = asyncio.create_task(send(replicas, fake, n, tally))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            n += 1
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*tasks)
+    await sampling
+    await sampler(time.monotonic() + 180, "drain")  # until nothing is pending, ≤ 3 min
     rows[-1]["sent"] = n
     rows[-1].update(busy=tally.busy, no_ack=tally.no_ack, slow_acks=tally.slow_acks,
                     once=sum(1 for c, a in tally.shown.answers.items() if a == 1),
