@@ -15,7 +15,7 @@ BENCH_LOCK := requirements-bench.lock
 COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q --strip-extras \
 	--allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test lint bench clean browser lock
+.PHONY: run test lint bench soak clean browser lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ $(VENV)/.bench-installed: $(STAMP) $(BENCH_LOCK)
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
+
+# three replicas on PostgreSQL under a steady mix for MINUTES (default 30): CSV + SVG in bench/out/
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --minutes $(or $(MINUTES),30)
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -29,6 +29,7 @@ MODULES = [
     "limits",
     "mcp",
     "mcp_llm",
+    "load",
 ]
 OPTIONAL: set[str] = set()
 

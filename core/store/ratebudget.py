@@ -39,6 +39,7 @@ WHERE greatest(next_at, blocked_until, slowed_at + %s) <= extract(epoch FROM clo
 FORGET_EVERY = 1000  # reservations by this process
 POOL_SIZE = 4
 IDLE_S = 5.0
+APPLICATION_NAME = "crane-slack-budget"  # pg_stat_activity tells its connections apart
 
 
 class PgBudget:
@@ -52,7 +53,8 @@ class PgBudget:
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=0, max_size=POOL_SIZE, max_idle=IDLE_S, num_workers=1,
             name="crane-slack-budget", open=True,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S,
+                    "application_name": APPLICATION_NAME},
         )  # fmt: skip
 
     def _change(self, workspace: str, method: str, change: Any) -> Any:

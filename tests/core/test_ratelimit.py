@@ -150,3 +150,26 @@ def test_rows_at_rest_are_deleted_from_the_shared_budget_and_the_rest_kept() -> 
         finally:
             first.close()
             second.close()
+
+
+def test_the_budgets_connections_are_named_for_whoever_sizes_the_database() -> None:
+    """An operator counting a replica's connections (README: Connections per replica) tells
+    the rate budget's small pool apart from Crane's own and the job library's."""
+    import psycopg
+
+    from core.store import upgrade
+    from core.store.ratebudget import PgBudget
+    from tests.pg import fresh_schema
+
+    with fresh_schema() as url:
+        upgrade(url)
+        budget = PgBudget(url, {"chat.update": Limit(10, 60.0)})
+        try:
+            budget.reserve("T1", "chat.update")
+            with psycopg.connect(url) as conn:
+                names = [row[0] for row in conn.execute(
+                    "SELECT application_name FROM pg_stat_activity WHERE datname = "
+                    "current_database()").fetchall()]  # fmt: skip
+        finally:
+            budget.close()
+    assert "crane-slack-budget" in names
