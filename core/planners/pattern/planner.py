@@ -149,7 +149,11 @@ def _plan(normalized: str, text: str, history: History | None) -> Plan:
     if about_someone_else(normalized):
         return Plan(answer=OTHERS_LIST)
     if history and history.requests and (again := corrected(normalized, history)) is not None:
-        return plan(again, history) if again else Plan(answer=ASK_WHICH_NUMBER)
+        # a previous request that was itself a correction ("what about 20%") would be
+        # corrected again and again: ask for the whole calculation instead
+        if again and corrected(normalize(plain(again)), history) is None:
+            return plan(again, history)
+        return Plan(answer=ASK_WHICH_NUMBER)
     parser = Parser(history, gerunds="ing " in normalized and asks_gerunds(normalized))
     parts = [(listed, part) for listed, part in segments(normalized) if part.strip()]
     units: list[Unit] = []
