@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core.plan import History, Plan, PriorStep
 from core.planners.pattern import help_text, plan, references
+from core.tools import REGISTRY
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared/eval/planner_dev.jsonl"
 if not DEV_SET.exists():  # the repo may sit next to shared/ rather than above it
@@ -550,6 +551,13 @@ def test_help_text_names_what_crane_can_do() -> None:
         assert example in help_text()
     assert "delete todo 1" in help_text()
     assert "add 10 to that" in help_text()
+
+
+def test_every_example_the_help_shows_plans_to_its_own_tool() -> None:
+    # the examples are the tools' own (core/tools/*): help cannot offer what does not plan
+    for tool in REGISTRY.values():
+        for example in tool.examples:
+            assert [step.tool for step in plan(example).steps] == [tool.name], example
 
 
 # --- the dev set ----------------------------------------------------------------------------------
