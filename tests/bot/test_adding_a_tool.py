@@ -43,6 +43,7 @@ def test_the_pattern_planner_plans_it_by_the_rule_in_its_module() -> None:
     assert steps("could you spell stressed backwards please?") == [
         ("reverse", {"text": "stressed"})
     ]
+    assert steps("hey crane, can you reverse Ana’s pen?") == [("reverse", {"text": "Ana’s pen"})]
     # it composes with the built-ins, and they plan as before
     assert steps("reverse hello world and calculate 2+3") == [
         ("reverse", {"text": "hello world"}),

@@ -129,13 +129,14 @@ def plan(text: str, history: History | None = None) -> Plan:
 
 
 def _own_quotes(found: Plan, folded: str, typed: str) -> Plan:
-    """Titles with the user's own apostrophes back ("call Ana’s dentist"): the rules read the
-    folded text, which matches the typed one position for position."""
+    """Titles, and any words a tool's rule took, with the user's own apostrophes back ("call
+    Ana’s dentist"): the rules read the folded text, which matches the typed one position for
+    position (words not found as typed, like a calculation, are left as planned)."""
     for step in found.steps:
-        title = step.args.get("title") if step.tool == "add_todo" else None
-        at = folded.find(title) if isinstance(title, str) else -1
-        if isinstance(title, str) and at >= 0:
-            step.args["title"] = typed[at : at + len(title)]
+        for name, words in step.args.items():
+            at = folded.find(words) if isinstance(words, str) else -1
+            if isinstance(words, str) and at >= 0:
+                step.args[name] = typed[at : at + len(words)]
     return found
 
 
