@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from importlib import resources
 from typing import Any
 
@@ -19,6 +20,14 @@ from core.jobs import Jobs
 from core.runtime import Crane
 
 PLAYGROUND = resources.files("api").joinpath("static/playground.html").read_text("utf-8")
+
+
+def playground_page(examples: list[tuple[str, ...]]) -> str:
+    """The playground, its hint the tools' own examples (Crane.examples): the help every front
+    end shows comes from the same text."""
+    tries = " · ".join(f"<code>{html.escape(tool[0])}</code>" for tool in examples)
+    first = html.escape(" and ".join(tool[0] for tool in examples[:2]), quote=True)
+    return PLAYGROUND.replace("<!--examples-->", tries).replace("__EXAMPLE__", first)
 
 
 def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI:
@@ -39,7 +48,7 @@ def build_api(crane: Crane, jobs: Jobs, auth: Auth, metrics: Metrics) -> FastAPI
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def playground(request: Request) -> HTMLResponse:
         auth.page_allowed(request)
-        return HTMLResponse(PLAYGROUND)
+        return HTMLResponse(playground_page(crane.examples))
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict[str, Any]:

@@ -81,7 +81,7 @@ class Handler:
         try:
             if not request.text.strip():  # a bare "@Crane": say what it can do
                 if not request.silent_if_nothing:
-                    self._reply(client, request, render.USAGE)
+                    self._reply(client, request, render.usage(self.crane.examples))
                 return None
             if request.assistant_thread:
                 self._thinking(client, request)
@@ -103,7 +103,8 @@ class Handler:
                                        received=request.intake_id,
                                        shown_in=ANSWERED_HERE)  # fmt: skip
                 self.crane.proceed(run.id)
-                self._reply(client, request, plan.answer or render.USAGE, plan.private)
+                answer = plan.answer or render.usage(self.crane.examples)
+                self._reply(client, request, answer, plan.private)
                 self.ledger.mark_answered(run.id)
                 return run.id
             target = self._target(client, request, text)

@@ -23,10 +23,7 @@ log = logging.getLogger("crane.slack")
 
 MAX_TODOS = 40  # a view holds at most 100 blocks
 LATEST_RUNS = 5
-WELCOME = (
-    "*Welcome to Crane!* Ask in any channel with `/crane` or a mention, or message me here:\n"
-    "• `calculate (2 + 3) * 4`\n• `add a todo to buy milk`\n• `list my todos`"
-)
+WELCOME = "*Welcome to Crane!* Ask in any channel with `/crane` or a mention, or message me here:"
 
 
 def usage_line(mine: dict[str, Any], workspace_cost: float, limits: dict[str, Any]) -> str:
@@ -45,9 +42,17 @@ def usage_line(mine: dict[str, Any], workspace_cost: float, limits: dict[str, An
     return "Your usage today (UTC): " + " · ".join(parts)
 
 
-def home_view(todos: list[Todo], runs: list[Run], usage: str | None = None) -> dict[str, Any]:
+def welcome(examples: list[tuple[str, ...]]) -> str:
+    """For someone who never used Crane: the first example of each tool (Crane.examples)."""
+    return "\n".join([WELCOME, *(f"• `{escape(tool[0])}`" for tool in examples)])
+
+
+def home_view(
+    todos: list[Todo], runs: list[Run], usage: str | None = None,
+    examples: list[tuple[str, ...]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     if not todos and not runs:
-        return {"type": "home", "blocks": [render.section(WELCOME)]}
+        return {"type": "home", "blocks": [render.section(welcome(examples or []))]}
     blocks: list[dict[str, Any]] = [render.context(usage)] if usage else []
     blocks.append({"type": "header", "text": buttons.plain_text("Your open todos", 150)})
     for todo in todos[:MAX_TODOS]:
@@ -87,7 +92,8 @@ class HomeTab:
             if client is None:
                 return
             reads = self.crane.reads
-            view = home_view(reads.todos(scope), reads.runs(scope, LATEST_RUNS), self._usage(scope))
+            view = home_view(reads.todos(scope), reads.runs(scope, LATEST_RUNS), self._usage(scope),
+                             self.crane.examples)  # fmt: skip
             client.views_publish(user_id=scope.user_id, view=view)
         except SlackApiError as error:
             log.info("could not publish the Home tab: %s", error.response.get("error"))

@@ -20,14 +20,18 @@ ICONS = {"pending": "◻️", "running": "⏳", "completed": "✅", "failed": "�
          "awaiting_approval": "✋", "cancelled": "🚫"}  # fmt: skip
 TITLES = {"completed": "Done", "failed": "Failed", "cancelled": "Cancelled"}
 
-USAGE = (
-    "*Crane* turns a request into tool steps and runs them here.\n"
-    "• `/crane calculate (2 + 3) * 4`\n"
-    "• `/crane add a todo to buy milk and list my todos`\n"
-    "• `/crane complete todo 2` · `/crane delete todo 1`\n"
+FOLLOW_UPS = (
     "• Mention me in a channel, then follow up in the thread: _add 10 to that_, "
     "_mark it done_, _complete the first one_."
 )
+
+
+def usage(examples: list[tuple[str, ...]]) -> str:
+    """What `/crane help` and a bare mention answer: the tools' own examples (Crane.examples),
+    one line per tool."""
+    lines = [" · ".join(f"`/crane {escape(example)}`" for example in tool) for tool in examples]
+    return "\n".join(["*Crane* turns a request into tool steps and runs them here.",
+                      *(f"• {line}" for line in lines), FOLLOW_UPS])  # fmt: skip
 
 
 def section(text: str) -> dict[str, Any]:

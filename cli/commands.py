@@ -68,8 +68,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     crane, scope = _crane(args), _scope(args.user)
     thread = args.thread or f"chat-{new_run_id()}"
-    print(f"Crane chat (conversation {thread}). Try: calculate 2+3 · add a todo to buy milk · "
-          "list my todos. Ctrl-D to quit.")  # fmt: skip
+    tries = " · ".join(tool[0] for tool in crane.examples)
+    print(f"Crane chat (conversation {thread}). Try: {tries}. Ctrl-D to quit.")
     while True:
         try:
             text = input("you> ")
@@ -181,6 +181,8 @@ def cmd_tools(args: argparse.Namespace) -> int:
         for tool in listing:
             approval = "  (needs approval)" if tool["needs_approval"] else ""
             print(shown(f"{tool['name']} [{tool['source']}]{approval}: {tool['description']}"))
+            if tool["examples"]:
+                print(shown("  e.g. " + " · ".join(tool["examples"])))
     for name, state in status.items():
         if state != "up":
             print(f"crane: MCP server {name} is down", file=sys.stderr)

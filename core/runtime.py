@@ -37,6 +37,7 @@ from core.planners import calls
 from core.reads import Reads
 from core.requests import check_plan, clean_request, new_run_id, planned_steps
 from core.store import Store, is_url
+from core.tool import examples
 from core.toolbox import Toolbox
 
 log = logging.getLogger("crane.runtime")
@@ -259,6 +260,11 @@ class Crane:
     @property
     def shared(self) -> bool:  # a PostgreSQL database replicas share (not a SQLite file)
         return is_url(self.store.path)
+
+    @property
+    def examples(self) -> list[tuple[str, ...]]:
+        """What help shows in every front end: each built-in tool's plain-word examples."""
+        return examples(self.tools.builtins.values())
 
     @property
     def tools(self) -> Toolbox:  # built-ins and MCP tools; `.visible(scope)`: what scope may use

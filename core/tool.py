@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,14 @@ class Tool:
     # may be called again after a crash left its outcome unknown (a trusted read-only or
     # idempotent MCP tool); other destructive tools are never repeated without asking
     repeatable: bool = False
+    # plain-word requests that run it, as every help text shows them (Slack, the Home tab, the
+    # CLI, the playground, the pattern planner's answer); the first is shown where room is short
+    examples: tuple[str, ...] = ()
+    # the pattern planner's rules for it: full-match regexes (case-insensitive) over one piece
+    # of a message with the talk around it gone, each named group one argument
+    # (`r"reverse (?P<text>.+)"`); a tool whose phrasings need more (todo titles, arithmetic)
+    # has its grammar in core.planners.pattern instead
+    patterns: tuple[str, ...] = ()
 
     def json_schema(self) -> dict[str, Any]:
         return self.schema if self.schema is not None else self.input_model.model_json_schema()
@@ -61,7 +69,14 @@ class Tool:
     def listing(self) -> dict[str, Any]:
         """What `crane tools --json` and GET /api/v1/tools say about it."""
         return {"name": self.name, "description": self.description, "source": self.source,
-                "needs_approval": self.destructive, "input_schema": self.json_schema()}  # fmt: skip
+                "needs_approval": self.destructive, "input_schema": self.json_schema(),
+                "examples": list(self.examples)}  # fmt: skip
+
+
+def examples(tools: Iterable[Tool]) -> list[tuple[str, ...]]:
+    """The help every front end shows, one entry per tool that has plain-word examples, in
+    registry order: the one text all help is generated from."""
+    return [tool.examples for tool in tools if tool.examples]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def crane_command(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         request = replace(from_command(body), token=context.bot_token, stream=deps.stream_threads)
         if request.text.lower() in ("", "help"):
-            await ack(response_type="ephemeral", text=render.USAGE)
+            await ack(response_type="ephemeral", text=render.usage(deps.crane.examples))
             return
         try:
             clean_request(request.text)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.plan import History, Plan, PlannedStep
-from core.planners.pattern.answers import HELP_TEXT
+from core.planners.pattern.answers import help_text
 from core.references import REFERENCE
 from core.tool import Tool
 from core.tools import REGISTRY
@@ -113,7 +113,7 @@ def _renumber(step: PlannedStep, offset: int) -> PlannedStep:
 def with_tools_in_help(plan: Plan, tools: Mapping[str, Tool]) -> Plan:
     """The pattern planner's help, with the MCP tools this requester may call listed after it."""
     mcp = [tool for tool in tools.values() if tool.source != "built-in"]
-    if plan.steps or not plan.answer or HELP_TEXT not in plan.answer or not mcp:
+    if plan.steps or not plan.answer or help_text() not in plan.answer or not mcp:
         return plan
     lines = [f"• call {tool.name} — {tool.description or 'no description'}" for tool in mcp[:30]]
     more = [f"… and {len(mcp) - 30} more (crane tools)"] if len(mcp) > 30 else []

@@ -40,4 +40,5 @@ TOOL = Tool(
     destructive=False,
     reference_args=("expression",),
     pure=True,  # bounded (calculator_eval's limits): quick enough to run inside a held commit
+    examples=("calculate 2+3", "what is 15% of 80"),
 )

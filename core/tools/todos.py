@@ -85,15 +85,19 @@ def delete_preview(args: TodoNumberInput, ctx: ToolContext) -> Preview:
     return Preview(f"Delete todo #{todo.number}?", line(todo))
 
 
+# Their phrasings (titles, "the first one", a todo named by its words) are the pattern
+# planner's own grammar (core.planners.pattern), so they carry examples but no `patterns`.
 TOOLS = [
-    Tool("add_todo", AddTodoInput, add_todo, "Add a todo for the user.", writes=True),
+    Tool("add_todo", AddTodoInput, add_todo, "Add a todo for the user.", writes=True,
+         examples=("add a todo to buy milk",)),
     Tool("list_todos", ListTodosInput, list_todos, "List the user's todos, sorted by number.",
-         private_output=True),
+         private_output=True, examples=("list my todos",)),
     Tool("get_todo", TodoNumberInput, get_todo, "Show one of the user's todos by number.",
          reference_args=("number",), private_output=True),
     Tool("complete_todo", TodoNumberInput, complete_todo, "Mark one of the user's todos done.",
-         writes=True, reference_args=("number",), private_output=True),
+         writes=True, reference_args=("number",), private_output=True,
+         examples=("complete todo 2",)),
     Tool("delete_todo", TodoNumberInput, delete_todo, "Delete one of the user's todos.",
          destructive=True, writes=True, reference_args=("number",), private_output=True,
-         preview=delete_preview),
+         preview=delete_preview, examples=("delete todo 1",)),
 ]  # fmt: skip

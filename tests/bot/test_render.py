@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import render
+from core.tool import examples
+from core.tools import REGISTRY
 
 
 def step(index: int = 1, status: str = "completed", **fields: Any) -> dict[str, Any]:
@@ -92,8 +94,10 @@ def test_plain_text_is_escaped_and_short_enough_for_a_notification() -> None:
     assert len(long) == render.TEXT_LIMIT <= 4000 and long.endswith("(truncated)")
 
 
-def test_usage_mentions_the_slash_command_and_follow_ups() -> None:
-    assert "/crane calculate" in render.USAGE and "add 10 to that" in render.USAGE
+def test_usage_shows_each_tools_examples_as_slash_commands_and_follow_ups() -> None:
+    usage = render.usage(examples(REGISTRY.values()))
+    assert "`/crane calculate 2+3` · `/crane what is 15% of 80`" in usage
+    assert "• `/crane delete todo 1`" in usage and "add 10 to that" in usage
 
 
 def test_header_text_of_a_request_full_of_entities_stays_under_the_notification_limit() -> None:

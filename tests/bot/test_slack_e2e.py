@@ -105,7 +105,8 @@ def test_slash_command_without_a_request_answers_usage_in_the_ack(
     server: LiveServer, text: str
 ) -> None:
     ack = server.command(text)
-    assert ack.json() == {"response_type": "ephemeral", "text": render.USAGE}
+    usage = render.usage(server.server.crane.examples)
+    assert ack.json() == {"response_type": "ephemeral", "text": usage}
     server.settle()
     assert shown_calls(server.fake) == [] and server.runs() == []
 

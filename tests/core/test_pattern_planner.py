@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.plan import History, Plan, PriorStep
-from core.planners.pattern import HELP_TEXT, plan, references
+from core.planners.pattern import help_text, plan, references
+from core.tools import REGISTRY
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared/eval/planner_dev.jsonl"
 if not DEV_SET.exists():  # the repo may sit next to shared/ rather than above it
@@ -374,7 +375,7 @@ def test_injection_in_a_title_is_stored_verbatim() -> None:
 def test_a_part_not_understood_after_a_hard_split_stops_everything() -> None:
     answer = asks("add a todo to buy milk; book a flight")
     assert '"book a flight"' in answer
-    assert HELP_TEXT in answer
+    assert help_text() in answer
     assert '"book a flight"' in asks("list my todos and book a flight")
 
 
@@ -542,14 +543,21 @@ def test_acting_on_all_todos_is_not_supported(text: str) -> None:
     ],
 )
 def test_requests_not_understood_get_the_help_text(text: str) -> None:
-    assert asks(text) == HELP_TEXT
+    assert asks(text) == help_text()
 
 
 def test_help_text_names_what_crane_can_do() -> None:
     for example in ("calculate 2+3", "add a todo to buy milk", "list my todos", "complete todo 2"):
-        assert example in HELP_TEXT
-    assert "delete todo 1" in HELP_TEXT
-    assert "add 10 to that" in HELP_TEXT
+        assert example in help_text()
+    assert "delete todo 1" in help_text()
+    assert "add 10 to that" in help_text()
+
+
+def test_every_example_the_help_shows_plans_to_its_own_tool() -> None:
+    # the examples are the tools' own (core/tools/*): help cannot offer what does not plan
+    for tool in REGISTRY.values():
+        for example in tool.examples:
+            assert [step.tool for step in plan(example).steps] == [tool.name], example
 
 
 # --- the dev set ----------------------------------------------------------------------------------
@@ -670,13 +678,19 @@ def test_plan_is_fast_and_stays_fast_on_long_input() -> None:
 
 
 def test_the_planner_is_pure() -> None:
-    """Text and history in, a Plan out: no tools, no store."""
+    """Text and history in, a Plan out: no store, and the tools only as they describe
+    themselves (their rules and examples, read in rules.py), never run."""
     package = Path(references.__file__ or "").parent
     for module in package.glob("*.py"):
         tree = ast.parse(module.read_text())
         imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-        assert not [name for name in imported if name.startswith(("core.tools", "core.store"))]
+        assert not [name for name in imported if name.startswith("core.store")]
+        if module.name != "rules.py":
+            assert not [name for name in imported if name.startswith("core.tools")], module.name
+    rules_source = (package / "rules.py").read_text()
+    assert "from core.tools import REGISTRY\n" in rules_source
+    assert ".function" not in rules_source and ".preview" not in rules_source
 
 
 def test_a_lone_number_with_an_exclamation_mark_is_a_factorial_not_supported() -> None:

@@ -169,6 +169,13 @@ def test_a_correction_that_fits_several_numbers_is_a_question() -> None:
     assert "Which number" in asks("what about 5", earlier)
 
 
+def test_a_second_correction_asks_for_the_whole_calculation_instead_of_crashing() -> None:
+    # the last calculation's request was itself a correction: correcting it would loop forever
+    earlier = after_calculation("what about 20%", 12)
+    assert "Say the whole calculation again" in asks("what about 25%", earlier)
+    assert "Which number" in asks(" and 1,000", after_calculation(" and 1,000", 5))
+
+
 def test_lead_ins_and_question_frames_carry_no_meaning() -> None:
     for text in ("sorry to bother, but what's 14 * 14", "do you know what 14 * 14 is?"):
         assert steps(text) == [("calculator", {"expression": "14 * 14"})]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.plan import History, PriorStep
-from core.planners.pattern import HELP_TEXT, plan
+from core.planners.pattern import help_text, plan
 from core.planners.pattern.talk import clean
 
 AFTER_FIVE = History(steps=[PriorStep(tool="calculator", value=5)])
@@ -96,7 +96,7 @@ def test_talk_around_other_requests_changes_nothing(text: str, expected: list[An
 )
 def test_talk_alone_plans_nothing_and_says_what_crane_can_do(text: str) -> None:
     assert plan(text).steps == []
-    assert plan(text).answer == HELP_TEXT
+    assert plan(text).answer == help_text()
 
 
 def test_a_gerund_is_read_only_after_words_that_ask_for_one() -> None:

@@ -76,6 +76,7 @@ def test_crane_tools_lists_every_tool_and_exits_1_when_a_server_is_down(
     assert by_name["demo.echo"] == {
         "name": "demo.echo", "description": "Say the text back.", "source": "demo",
         "needs_approval": False, "input_schema": by_name["demo.echo"]["input_schema"],
+        "examples": [],
     }  # fmt: skip
     assert by_name["demo.delete_thing"]["needs_approval"] is True
     assert "time.get_current_time" in by_name

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HELP_TEXT = (
-    "I can do calculations and keep your todo list. Try:\n"
-    '• calculate 2+3 (or "what is 15% of 80")\n'
-    "• add a todo to buy milk\n"
-    "• list my todos\n"
-    "• complete todo 2\n"
-    "• delete todo 1\n"
-    '• follow-ups like "add 10 to that" or "mark it done"'
-)
+from core.planners.pattern.rules import tool_examples
+
+FOLLOW_UPS = '• follow-ups like "add 10 to that" or "mark it done"'
+
+
+def help_text() -> str:
+    """What Crane can do, from the tools' own examples: said when nothing was understood."""
+    lines = []
+    for first, *more in tool_examples():
+        also = " (or " + ", ".join(f'"{example}"' for example in more) + ")" if more else ""
+        lines.append(f"• {first}{also}")
+    return "\n".join(["Here is what I can do. Try:", *lines, FOLLOW_UPS])
+
+
 UNSUPPORTED = (
     "Acting on all todos at once isn't supported, so I haven't changed anything. "
     'Do them one at a time, e.g. "delete todo 1" or "complete todo 2".'

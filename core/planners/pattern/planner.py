@@ -18,7 +18,7 @@ import re
 from core.plan import History, Plan, PlannedStep
 from core.planners import calls
 from core.planners.pattern import lists, titles
-from core.planners.pattern.answers import ASK_TITLE, HELP_TEXT, NO_FACTORIALS, UNSUPPORTED, Ask
+from core.planners.pattern.answers import ASK_TITLE, NO_FACTORIALS, UNSUPPORTED, Ask, help_text
 from core.planners.pattern.arithmetic import check
 from core.planners.pattern.corrections import ASK_WHICH_NUMBER, corrected
 from core.planners.pattern.lexicon import fix_typos
@@ -101,10 +101,10 @@ def _not_understood(parser: Parser, part: str, alone: bool) -> str:
     units = [(piece, unit) for piece, unit in units if unit is None or unit.kind != "filler"]
     unknown = [piece for piece, unit in units if unit is None]
     if alone and len(unknown) == len(units):
-        return HELP_TEXT
+        return help_text()
     part = unknown[0] if unknown and len(units) > 1 else part
     quoted = part if len(part) <= 80 else part[:77] + "…"
-    return f"Sorry, I didn't understand \"{quoted}\", so I haven't done anything.\n\n{HELP_TEXT}"
+    return f"Sorry, I didn't understand \"{quoted}\", so I haven't done anything.\n\n{help_text()}"
 
 
 def plan(text: str, history: History | None = None) -> Plan:
@@ -129,27 +129,32 @@ def plan(text: str, history: History | None = None) -> Plan:
 
 
 def _own_quotes(found: Plan, folded: str, typed: str) -> Plan:
-    """Titles with the user's own apostrophes back ("call Ana’s dentist"): the rules read the
-    folded text, which matches the typed one position for position."""
+    """Titles, and any words a tool's rule took, with the user's own apostrophes back ("call
+    Ana’s dentist"): the rules read the folded text, which matches the typed one position for
+    position (words not found as typed, like a calculation, are left as planned)."""
     for step in found.steps:
-        title = step.args.get("title") if step.tool == "add_todo" else None
-        at = folded.find(title) if isinstance(title, str) else -1
-        if isinstance(title, str) and at >= 0:
-            step.args["title"] = typed[at : at + len(title)]
+        for name, words in step.args.items():
+            at = folded.find(words) if isinstance(words, str) else -1
+            if isinstance(words, str) and at >= 0:
+                step.args[name] = typed[at : at + len(words)]
     return found
 
 
 def _not_read(answer: str | None) -> bool:
-    return answer is not None and (answer.endswith(HELP_TEXT) or answer.startswith("No todo"))
+    return answer is not None and (answer.endswith(help_text()) or answer.startswith("No todo"))
 
 
 def _plan(normalized: str, text: str, history: History | None) -> Plan:
     if not normalized or GREETING.fullmatch(normalized):
-        return Plan(answer=HELP_TEXT)
+        return Plan(answer=help_text())
     if about_someone_else(normalized):
         return Plan(answer=OTHERS_LIST)
     if history and history.requests and (again := corrected(normalized, history)) is not None:
-        return plan(again, history) if again else Plan(answer=ASK_WHICH_NUMBER)
+        # a previous request that was itself a correction ("what about 20%") would be
+        # corrected again and again: ask for the whole calculation instead
+        if again and corrected(normalize(plain(again)), history) is None:
+            return plan(again, history)
+        return Plan(answer=ASK_WHICH_NUMBER)
     parser = Parser(history, gerunds="ing " in normalized and asks_gerunds(normalized))
     parts = [(listed, part) for listed, part in segments(normalized) if part.strip()]
     units: list[Unit] = []
@@ -173,7 +178,7 @@ def _plan(normalized: str, text: str, history: History | None) -> Plan:
             units.extend(found)
         index += 1
     if all(unit.kind == "filler" for unit in units):
-        return Plan(answer=HELP_TEXT)
+        return Plan(answer=help_text())
     if _FACTORIAL.search(text) and any(_lone_number(unit) for unit in units):
         return Plan(answer=NO_FACTORIALS)  # "what is 5!" asks for 120, not 5
     return _resolve(units, history)

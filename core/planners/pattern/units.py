@@ -14,7 +14,7 @@ from itertools import islice
 from typing import Any
 
 from core.plan import History
-from core.planners.pattern import lists, naming, phrases, titles
+from core.planners.pattern import lists, naming, phrases, rules, titles
 from core.planners.pattern.answers import ASK_TITLE, UNSUPPORTED, Ask
 from core.planners.pattern.arithmetic import Expr
 from core.planners.pattern.calculation import calculation
@@ -36,7 +36,7 @@ class Unit:
     expr: Expr | None = None
     target: Target | None = None
     text: str = ""
-    title: bool = False  # free text that a soft split may end
+    title: bool = False  # free text (a todo title, a tool rule's words) that a soft split may end
     weak: bool = False  # "no todo matches …": a soft split may still find the real requests
     private: bool = False  # an "ask" quoting the user's own todo titles
 
@@ -54,6 +54,11 @@ class Unit:
 def _no_words(title: str) -> bool:
     """Only punctuation, spaces or control characters: nothing a person would call a title."""
     return all(unicodedata.category(char)[0] in "PZC" for char in title)
+
+
+def _words(args: dict[str, Any]) -> list[str]:
+    """The free text among a step's arguments (a title, a tool rule's words)."""
+    return [value for value in args.values() if isinstance(value, str)]
 
 
 def _add_todo(title: str) -> Unit:
@@ -93,7 +98,7 @@ class Parser:
                 continue
             if match.group() == " " and unit.kind != "calc":
                 continue  # no joining word: only a calculation goes on ("… split between 3")
-            if unit.title and not balanced(unit.args["title"]):
+            if unit.title and not all(balanced(v) for v in _words(unit.args)):
                 continue  # the separator is inside a quoted title
             rest = self.chain(text[match.end() :], bare_ok=unit.kind == "calc")
             if rest is None or not all(r.solid for r in rest):
@@ -115,6 +120,10 @@ class Parser:
         text = self.clean(piece)
         if not text:  # only talk ("thanks!", "hi crane"): nothing to do, nothing to stop a plan
             return Unit("filler") if filler(piece) else None
+        ruled = rules.tool_rule(text)  # a tool's own rules (core.tool.Tool.patterns) come first
+        if ruled is not None:
+            tool, args = ruled
+            return Unit("step", tool=tool, args=args, title=bool(_words(args)))
         if phrases.BULK.fullmatch(text):
             return Unit("unsupported", text=UNSUPPORTED)
         match = phrases.LIST.fullmatch(text)
