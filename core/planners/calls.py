@@ -26,6 +26,9 @@ CALL = re.compile(r"call\s+(?P<tool>[a-z0-9_-]+\.[A-Za-z0-9_.\-/]+)(?:\s+(?P<res
 SPLIT = re.compile(r"\s+(?:and|then)\s+", re.IGNORECASE)
 PAIR = re.compile(r'([A-Za-z_][A-Za-z0-9_\-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 QUOTES = str.maketrans({"“": '"', "”": '"'})  # what Slack and phones make of a typed "
+# what every request holding a call holds (a part starting "call NAME."): most requests do
+# not, and are told so without being cut into parts
+MAYBE_CALL = re.compile(r"(?:^|\s)call\s+[a-z0-9_-]+\.", re.IGNORECASE)
 Planner = Callable[[str, History | None], Plan]
 
 
@@ -57,6 +60,8 @@ def parts(text: str) -> list[str]:
 
 
 def has_call(text: str) -> bool:
+    if not MAYBE_CALL.search(text):
+        return False
     return any(CALL.fullmatch(part) for part in parts(text.translate(QUOTES)))
 
 
