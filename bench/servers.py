@@ -62,11 +62,16 @@ def process(command: list[str], env: dict[str, str], log: IO[bytes]) -> Iterator
     try:
         yield process
     finally:
-        if process.stdin:
-            process.stdin.close()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Close its stdin (a server waiting on it ends), then SIGTERM; SIGKILL after 15 s."""
+    if process.stdin:
+        process.stdin.close()
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

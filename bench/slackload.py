@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench import ROOT, VENV_BIN, clean_env, free_port, wait_for_health
+from bench.servers import stop
 
 SECRET = "bench-signing-secret"
 CLIENT_ID, CLIENT_SECRET = "111.222", "bench-client-secret"
@@ -85,17 +86,6 @@ class Server:
         return f"{self.url}/slack/events"
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.stdin:
-        process.stdin.close()
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextlib.contextmanager
 def servers(env: dict[str, str], count: int, log: IO[bytes]) -> Iterator[list[Server]]:
     """`count` `crane serve` processes on one database, each ready to take requests."""
@@ -112,7 +102,7 @@ def servers(env: dict[str, str], count: int, log: IO[bytes]) -> Iterator[list[Se
         yield started
     finally:
         for server in started:
-            _stop(server.process)
+            stop(server.process)
 
 
 class FakeSlack:
@@ -125,7 +115,7 @@ class FakeSlack:
         assert self.process.stdout is not None
         self.url = self.process.stdout.readline().decode().strip()
         if not self.url.startswith("http"):
-            _stop(self.process)
+            stop(self.process)
             raise RuntimeError(f"fake Slack did not start: {self.url!r}")
 
     def response_url(self, name: str) -> str:
@@ -140,7 +130,7 @@ class FakeSlack:
         return found
 
     def close(self) -> None:
-        _stop(self.process)
+        stop(self.process)
 
 
 def signed_command(
