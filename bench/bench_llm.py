@@ -51,9 +51,10 @@ def _timed(function: Callable[[], object], count: int) -> list[float]:
     return samples
 
 
-def _stand_in() -> tuple[subprocess.Popen[str], str]:
+def stand_in(*flags: str) -> tuple[subprocess.Popen[str], str]:
+    """The local OpenAI-compatible stand-in (tests.fakes.openai_server), and its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.openai_server"],
+        [sys.executable, "-m", "tests.fakes.openai_server", *flags],
         cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -67,7 +68,7 @@ def _stand_in() -> tuple[subprocess.Popen[str], str]:
 def overhead(quick: bool) -> Result:
     header("LLM planner overhead per plan (local stand-in, model latency excluded)")
     count = 30 if quick else 1000
-    process, url = _stand_in()
+    process, url = stand_in()
     try:
         settings = Settings(openai_base_url=url, openai_api_key=None, llm_timeout=5.0)
         planner = LLMPlanner(settings, breaker=CircuitBreaker(), memory=ServerMemory())

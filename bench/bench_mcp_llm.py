@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ROOT, Result, clean_env, free_port, header, median, say, wait_for_health
+from bench.bench_llm import stand_in
 from core.mcp.clients import Servers
 from core.mcp.config import ServerConfig
 from core.plan import History, Scope
@@ -98,23 +99,10 @@ def startup(quick: bool) -> Result:
             ("serve: 5 MCP servers all up", f"{u:.2f} s")]  # fmt: skip
 
 
-def _stand_in() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.openai_server", "--count-tokens"],
-        cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    if not url.startswith("http://127.0.0.1:"):
-        process.kill()
-        raise RuntimeError(f"the stand-in did not start (said {url!r})")
-    return process, url
-
-
 def planning(quick: bool) -> Result:
     header("LLM planning with MCP tools in the prompt (local stand-in, model latency excluded)")
     rounds, size = (3, 5) if quick else (10, 50)
-    process, url = _stand_in()
+    process, url = stand_in("--count-tokens")
     servers = Servers({"demo": ServerConfig(**_demo())})
     try:
         servers.start(wait=True)
