@@ -7,25 +7,50 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger("crane.jobs")
 
 
+# Acks first: a worker about to start a job waits while requests with an ack deadline are
+# being answered, and SETTLE_S after the last one, so a burst is acknowledged before its work
+# competes with the acks for the GIL. Slack's 3 s ack deadline is hard; a plan starting later is
+# not, but no job waits longer than MAX_YIELD_S (a steady stream of requests never starves it).
+SETTLE_S = 0.005
+MAX_YIELD_S = 1.0
+
+
 class Jobs:
-    def __init__(self, workers: int, limit: int, yield_to_acks_s: float = 0.005) -> None:
+    def __init__(self, workers: int, limit: int, max_yield_s: float = MAX_YIELD_S) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crane-job")
         self._slots = threading.BoundedSemaphore(max(limit, workers))
         self._idle = threading.Condition()
         self._active = 0
         self.closed = False
-        # Acks first: a worker about to start a job waits while requests are still arriving
-        # (at most 20 × this), so a burst is acknowledged before its work competes with the
-        # acks for the GIL. Slack's 3 s ack deadline is hard; a plan starting 0.1 s later is not.
-        self._yield_s = yield_to_acks_s
+        self._max_yield_s = max_yield_s
+        self._acking = 0  # requests being acknowledged now (`acking`)
+        self._quiet = threading.Event()  # set while none is
+        self._quiet.set()
         self._last_arrival = 0.0
+
+    @contextmanager
+    def acking(self) -> Iterator[None]:
+        """Around a request answered against a deadline (a Slack ack), from its arrival to its
+        answer: jobs wait to start until no such request is in progress. On the event loop's
+        thread only."""
+        if self._acking == 0:
+            self._quiet.clear()
+        self._acking += 1
+        try:
+            yield
+        finally:
+            self._acking -= 1
+            self._last_arrival = time.monotonic()
+            if self._acking == 0:
+                self._quiet.set()
 
     def reserve(self) -> bool:
         """Take a slot for a job submitted later with `submit_reserved`; False when full."""
@@ -60,12 +85,18 @@ class Jobs:
         self.submit_reserved(job, *args)
         return True
 
+    def _yield_to_acks(self) -> None:
+        give_up = time.monotonic() + self._max_yield_s
+        while (left := give_up - time.monotonic()) > 0:
+            if not self._quiet.wait(left):
+                return
+            settle = self._last_arrival + SETTLE_S - time.monotonic()
+            if settle <= 0:
+                return
+            time.sleep(min(settle, left))
+
     def _run(self, job: Callable[..., Any], *args: Any) -> None:
-        give_up = time.monotonic() + 20 * self._yield_s
-        while (quiet := self._last_arrival + self._yield_s - time.monotonic()) > 0:
-            if time.monotonic() >= give_up:
-                break
-            time.sleep(quiet)
+        self._yield_to_acks()
         try:
             if self.closed:
                 # shutting down: a job not started yet is left to the next start (Slack

@@ -86,11 +86,13 @@ def _bolt_endpoint(
 
 @dataclass
 class AckTimer:
-    """Slack ack latency: from arrival to the start of our answer. (A class, not a function,
-    so Starlette routes to it as a raw ASGI app.)"""
+    """Slack ack latency: from arrival to the start of our answer; and until the answer is
+    sent, the work pool's jobs wait to start (`Jobs.acking`). (A class, not a function, so
+    Starlette routes to it as a raw ASGI app.)"""
 
     app: ASGIApp
     metrics: Metrics
+    jobs: Jobs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -100,7 +102,8 @@ class AckTimer:
                 self.metrics.slack_ack.observe(time.perf_counter() - started)
             await send(message)
 
-        await self.app(scope, receive, send_timed)
+        with self.jobs.acking():
+            await self.app(scope, receive, send_timed)
 
 
 @dataclass
@@ -270,6 +273,6 @@ def create(
     if resume_here:  # after build_api: resumed runs reach SSE readers and metrics too
         _resume_orphans(crane, side)
     api.router.lifespan_context = lifespan
-    slack = AckTimer(guard, metrics)
+    slack = AckTimer(guard, metrics, jobs)
     app = SlackFirst(slack, api, install)
     return Server(logs.RequestIds(app), crane, jobs, bolt, metrics, notices)
