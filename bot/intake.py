@@ -43,10 +43,10 @@ def request_from(received: Received) -> SlackRequest:
     )  # fmt: skip
 
 
-def record(ledger: Ledger, request: SlackRequest) -> SlackRequest | None:
+async def record(ledger: Ledger, request: SlackRequest) -> SlackRequest | None:
     """Record the request before the ack; None if its delivery was recorded before."""
     received = received_from(request, new_run_id(), ledger)
-    if not ledger.receive(received, request.delivery_key):
+    if not await ledger.receive(received, request.delivery_key):
         return None
     return replace(request, intake_id=received.id)
 

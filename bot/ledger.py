@@ -5,6 +5,7 @@ and the workspaces' installations. Everything else goes through the lifecycle (`
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from core.plan import Received, Scope
@@ -25,9 +26,12 @@ class Ledger:
         """First time this delivery (a greeting, a retried event) is seen?"""
         return self._store.claim_delivery(key, tenant)
 
-    def receive(self, received: Received, delivery_key: str | None) -> bool:
-        """Record a request before its ack; False if its delivery was recorded before."""
-        return self._store.receive(received, delivery_key, self._owner)
+    async def receive(self, received: Received, delivery_key: str | None) -> bool:
+        """Record a request before its ack; False if its delivery was recorded before. The
+        event loop does not wait on a thread of its own: the commit is shared (group commit)."""
+        return await asyncio.wrap_future(
+            self._store.receive_soon(received, delivery_key, self._owner)
+        )
 
     def forget_received(self, intake_id: str) -> None:
         self._store.forget_received(intake_id)

@@ -48,7 +48,7 @@ class Deps:
         if not jobs.reserve_for_ack():
             return False
         try:
-            recorded = await asyncio.to_thread(intake.record, self.ledger, request)
+            recorded = await intake.record(self.ledger, request)
         except BaseException:
             jobs.release()
             raise

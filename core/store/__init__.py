@@ -103,6 +103,7 @@ class Store(SlackBookkeeping, Accounting):
 
     def close(self) -> None:
         self.closed = True  # background threads (lease heartbeats) stop on it
+        self.grouped.close()
         self._db.close()
 
     # todos — called by the todo tools inside the step's transaction

@@ -1,12 +1,14 @@
 """Group commit: requests that arrive together (Slack intake records, REST runs) share one
 write transaction and so one durable commit, instead of queueing for one commit each.
 
-There is no timer and no committer thread. A caller that finds fewer than `leaders` batches
-committing leads one: it commits its own request with whatever is queued. Everyone arriving
-while they are all busy queues; when a commit is done, the first of them leads the next batch.
-So the window is the previous commit's duration — nothing waits when the database is idle —
-and a batch is at most `MAX_BATCH` requests. Each caller returns only once the commit holding
-its request is durable.
+There is no timer. A caller that finds fewer than `leaders` batches committing leads one: it
+commits its own request with whatever is queued. Everyone arriving while they are all busy
+queues; when a commit is done, the first of them leads the next batch. So the window is the
+previous commit's duration — nothing waits when the database is idle — and a batch is at most
+`MAX_BATCH` requests. Each caller returns only once the commit holding its request is durable.
+
+`submit` is the same without a waiting caller (an event loop's request): it returns a future,
+and a committer thread leads in its place — the loop spends no thread of its own per request.
 
 Each request is its own function of the shared connection, under a savepoint: one request's
 refusal (a duplicate key, a limit) rolls back its own rows only, and only its caller gets the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from core.store.conn import Backend, Conn
@@ -24,15 +27,27 @@ T = TypeVar("T")
 MAX_BATCH = 256  # bounds how long one commit holds the writer lock
 
 
-class _Request(Generic[T]):
-    __slots__ = ("done", "error", "leads", "value", "work")
+_ANSWERED = threading.Event()  # a submitted request's `done`: never waited on
 
-    def __init__(self, work: Callable[[Conn], T]) -> None:
+
+class _Request(Generic[T]):
+    __slots__ = ("done", "error", "future", "leads", "value", "work")
+
+    def __init__(self, work: Callable[[Conn], T], future: Future[T] | None = None) -> None:
         self.work = work
-        self.done = threading.Event()
+        self.future = future  # submitted: no caller waits on `done`, the future is answered
+        self.done = _ANSWERED if future is not None else threading.Event()
         self.leads = False  # woken to lead the next batch, not because its request is done
         self.value: Any = None
         self.error: BaseException | None = None
+
+    def finish(self) -> None:
+        if self.future is None:
+            self.done.set()
+        elif self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.value)
 
     def outcome(self) -> T:
         if self.error is not None:
@@ -57,6 +72,7 @@ class GroupCommit:
         # where a batch's round trips are the cost, so that batches overlap
         self.max_leaders = max(1, leaders)
         self._leaders = 0
+        self._committers: ThreadPoolExecutor | None = None  # lead for submitted requests
         self.batches = 0  # commits made (a bench reads the requests per commit)
         self.requests = 0
 
@@ -87,25 +103,55 @@ class GroupCommit:
         self._lead(request)
         return request.outcome()
 
-    def _lead(self, first: _Request[Any]) -> None:
-        """Commit `first` with whatever is queued; then hand the lead to the next in line."""
+    def submit(self, work: Callable[[Conn], T]) -> Future[T]:
+        """`run` without waiting: a future of its value (or error), answered once the commit
+        holding it is durable. For an event loop, which must not block on the commit."""
+        request = _Request(work, Future())
         with self._lock:
-            batch = [first, *self._queue[: MAX_BATCH - 1]]
-            del self._queue[: MAX_BATCH - 1]
-        try:
-            self._commit(batch)
-        finally:
+            leads = self._leaders < self.max_leaders
+            if leads:
+                self._leaders += 1
+                if self._committers is None:
+                    self._committers = ThreadPoolExecutor(
+                        self.max_leaders, thread_name_prefix="crane-commit"
+                    )
+            else:
+                self._queue.append(request)
+        if leads:
+            assert self._committers is not None
+            self._committers.submit(self._lead, request)
+        assert request.future is not None
+        return request.future
+
+    def _lead(self, first: _Request[Any]) -> None:
+        """Commit `first` with whatever is queued; then hand the lead to the next in line (or,
+        if that one was submitted, lead its batch too)."""
+        following: _Request[Any] | None = first
+        while following is not None:
             with self._lock:
-                self.batches += 1
-                self.requests += len(batch)
-                if self._queue:  # the first waiting request leads the next batch
-                    following = self._queue.pop(0)
-                    following.leads = True
+                batch = [following, *self._queue[: MAX_BATCH - 1]]
+                del self._queue[: MAX_BATCH - 1]
+            following = None
+            try:
+                self._commit(batch)
+            finally:
+                with self._lock:
+                    self.batches += 1
+                    self.requests += len(batch)
+                    if self._queue:  # the first waiting request leads the next batch
+                        following = self._queue.pop(0)
+                    else:
+                        self._leaders -= 1
+                for request in batch:
+                    request.finish()
+                if following is not None and following.future is None:
+                    following.leads = True  # its own caller leads
                     following.done.set()
-                else:
-                    self._leaders -= 1
-            for request in batch:
-                request.done.set()
+                    following = None
+
+    def close(self) -> None:
+        if self._committers is not None:
+            self._committers.shutdown(wait=True)
 
     def _commit(self, batch: list[_Request[Any]]) -> None:
         try:

@@ -7,6 +7,7 @@ take over what a dead process left."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +58,32 @@ class SlackBookkeeping:
     def receive(self, received: Received, delivery_key: str | None, owner: Owner) -> bool:
         """Record an acknowledged request, with its delivery key in the same transaction;
         False (nothing recorded) if that delivery was recorded before (a retry, a twin)."""
+        try:
+            return self.grouped.run(self._recording(received, delivery_key, owner))
+        except _Recorded:  # its savepoint (or transaction) undid the intake record
+            return False
 
+    def receive_soon(
+        self, received: Received, delivery_key: str | None, owner: Owner
+    ) -> Future[bool]:
+        """`receive` for an event loop: a future of its answer, set once it is durable."""
+        answer: Future[bool] = Future()
+
+        def done(recorded: Future[bool]) -> None:
+            error = recorded.exception()
+            if isinstance(error, _Recorded):
+                answer.set_result(False)
+            elif error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(True)
+
+        self.grouped.submit(self._recording(received, delivery_key, owner)).add_done_callback(done)
+        return answer
+
+    def _recording(
+        self, received: Received, delivery_key: str | None, owner: Owner
+    ) -> Callable[[Conn], bool]:
         def record(conn: Conn) -> bool:  # shares its commit with concurrent ones
             intake.record(conn, received, owner)  # first: the claim's answer brings its own
             if delivery_key and not conversations.claim_delivery(
@@ -66,10 +92,7 @@ class SlackBookkeeping:
                 raise _Recorded  # a retry, even of one recorded earlier in this batch
             return True
 
-        try:
-            return self.grouped.run(record)
-        except _Recorded:  # its savepoint (or transaction) undid the intake record
-            return False
+        return record
 
     def forget_received(self, intake_id: str) -> None:
         """A received request answered without a run (or not at all: thread chatter)."""
