@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,8 @@ from slack_bolt.async_app import (
     AsyncSay,
     AsyncSetSuggestedPrompts,
 )
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import Deps
@@ -25,8 +28,20 @@ PROMPTS = [
 ]
 
 
+class PaneAssistant(AsyncAssistant):
+    """Bolt's Assistant middleware, tried only on events: it looks for its listeners in every
+    request otherwise, and a burst of `/crane` commands paid for it before each ack."""
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[Any]]
+    ) -> BoltResponse | None:
+        if req.body.get("type") != "event_callback":
+            return await next()  # type: ignore[no-any-return]
+        return await super().async_process(req=req, resp=resp, next=next)
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
-    assistant = AsyncAssistant()
+    assistant = PaneAssistant()
 
     @assistant.thread_started
     async def started(
