@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import copy
 import json
 import logging
+import logging.handlers
+import queue
 import random
 import re
 import time
@@ -45,11 +49,47 @@ class JsonFormatter(logging.Formatter):
         return _encode(entry)
 
 
+class _Handoff(logging.handlers.QueueHandler):
+    """Hands each record to the logging thread, with what only the thread that logged it
+    knows: its message, and its request and trace ids (context variables)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record = copy.copy(record)
+        record.msg, record.args = record.getMessage(), None
+        rid = request_id.get()
+        if rid and "request_id" not in record.__dict__:
+            record.request_id = rid
+        if "run_id" in record.__dict__ and "trace_id" not in record.__dict__:
+            trace_id = tracing.log_trace_id()
+            if trace_id:
+                record.trace_id = trace_id
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
 def configure() -> None:
+    """JSON lines on stderr, formatted and written by a thread of their own: a request's line
+    costs the event loop a queue put, not a JSON encoding and a write to a pipe."""
+    global _listener
+    if _listener is None:
+        atexit.register(_stop)  # every line queued is written before the process ends
+    _stop()
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    _listener = logging.handlers.QueueListener(lines, handler)
+    _listener.start()
+    logging.basicConfig(level=logging.INFO, handlers=[_Handoff(lines)], force=True)
     logging.getLogger("uvicorn.access").disabled = True  # ours carries the request id
+
+
+def _stop() -> None:
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
 
 
 def _fresh_id() -> str:
