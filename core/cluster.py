@@ -1,6 +1,7 @@
 """Replicas on one PostgreSQL database: the work they share goes through procrastinate.
 
-Every `crane serve` on PostgreSQL runs a procrastinate worker on its event loop, and the
+Every `crane serve` on PostgreSQL runs a procrastinate worker, on an event loop of its own (a
+thread: deferring, fetching and finishing jobs never queue ahead of the server's acks), and the
 cluster shares its work through procrastinate's queue:
 
 - `crane.resume_run(run_id, ticket)`: a run a replica accepted (a Slack request, `POST
@@ -30,7 +31,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, exceptions
@@ -69,10 +71,12 @@ class Cluster:
         crane: Crane,
         received: Callable[[], object] | None = None,
         concurrency: int = 4,
+        before_run: Callable[[], None] = lambda: None,
     ) -> None:
         self.crane = crane
         self.received = received  # plans requests dead replicas acked (bot.intake)
         self.concurrency = concurrency
+        self.before_run = before_run  # e.g. wait while this replica's acks go out (core.jobs)
         self.app = App(
             connector=PsycopgConnector(
                 conninfo=crane.store.path,
@@ -85,7 +89,8 @@ class Cluster:
             periodic_defaults={"max_delay": 60},  # after an outage, skip ticks long past
         )
         self.worker: asyncio.Task[None] | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the worker's own, in `_thread`
+        self._thread: threading.Thread | None = None
         self.serving = False  # the worker is running (not between restarts)
         self._tasks()
 
@@ -94,6 +99,7 @@ class Cluster:
 
         @app.task(name="crane.resume_run", queue=QUEUE)
         def resume_run(run_id: str, ticket: str | None = None) -> None:  # sync: in a thread
+            self.before_run()
             self.crane.orchestrator.execute(run_id, None, ticket)  # subscribers show it
 
         self.resume_run = resume_run
@@ -138,9 +144,21 @@ class Cluster:
         done.result(timeout=DEFER_TIMEOUT_S)
 
     async def start(self) -> None:
+        """Open the app and start the worker, on the cluster's own event loop and thread."""
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="crane-cluster", daemon=True
+        )
+        self._thread.start()
+        await self._on_loop(self._start())
+
+    async def _start(self) -> None:
         await self.app.open_async()
-        self.loop = asyncio.get_running_loop()
         self.worker = asyncio.create_task(self._supervise(), name=WORKER_TASK)
+
+    async def _on_loop(self, work: Coroutine[Any, Any, None]) -> None:
+        assert self.loop is not None
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
 
     async def _supervise(self) -> None:
         """The worker stops by itself when one of its side tasks dies (the database gone
@@ -171,6 +189,14 @@ class Cluster:
         return None
 
     async def stop(self) -> None:
+        if self.loop is None or self._thread is None:
+            return
+        await self._on_loop(self._stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.to_thread(self._thread.join)
+        self.loop.close()
+
+    async def _stop(self) -> None:
         if self.worker is not None:
             self.worker.cancel()  # procrastinate's graceful stop: running jobs finish first
             await asyncio.gather(self.worker, return_exceptions=True)

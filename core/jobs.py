@@ -85,7 +85,9 @@ class Jobs:
         self.submit_reserved(job, *args)
         return True
 
-    def _yield_to_acks(self) -> None:
+    def yield_to_acks(self) -> None:
+        """In a worker thread, before work that competes with acks: wait while requests are
+        being acknowledged (and SETTLE_S after), at most MAX_YIELD_S."""
         give_up = time.monotonic() + self._max_yield_s
         while (left := give_up - time.monotonic()) > 0:
             if not self._quiet.wait(left):
@@ -96,7 +98,7 @@ class Jobs:
             time.sleep(min(settle, left))
 
     def _run(self, job: Callable[..., Any], *args: Any) -> None:
-        self._yield_to_acks()
+        self.yield_to_acks()
         try:
             if self.closed:
                 # shutting down: a job not started yet is left to the next start (Slack

@@ -49,6 +49,7 @@ class Server:
     bolt: Any
     metrics: Metrics
     notices: list[str]
+    cluster: Cluster | None = None  # PostgreSQL replicas: the job worker, on its own loop
 
 
 def _bolt_endpoint(
@@ -172,7 +173,7 @@ def _every(every_s: float, chore: Callable[[], object], name: str) -> threading.
 
 
 def _cluster(
-    crane: Crane, side: SlackSide | None, replica: bool, workers: int
+    crane: Crane, side: SlackSide | None, replica: bool, jobs: Jobs, workers: int
 ) -> tuple[Cluster | None, list[threading.Event]]:
     """On PostgreSQL, a `replica`: its job worker (core.cluster), which also prunes and takes
     over dead replicas' runs, once per period for the whole cluster. On SQLite, the one process
@@ -188,7 +189,7 @@ def _cluster(
         from bot.intake import resume_received
 
         received = partial(resume_received, crane, side.handler)
-    return Cluster(crane, received, concurrency=workers), []
+    return Cluster(crane, received, concurrency=workers, before_run=jobs.yield_to_acks), []
 
 
 def create(
@@ -236,7 +237,7 @@ def create(
     # Now and then, cancel questions left unanswered past their time (CRANE_APPROVAL_TTL_S);
     # clicks on an expired prompt are refused on their own, this also tells the prompt.
     chores = [_every(min(60.0, settings.approval_ttl_s / 2), sweep, "expiring questions")]
-    cluster, pruning = _cluster(crane, side, replica, settings.workers)
+    cluster, pruning = _cluster(crane, side, replica, jobs, settings.workers)
     chores += pruning
 
     @asynccontextmanager
@@ -275,4 +276,4 @@ def create(
     api.router.lifespan_context = lifespan
     slack = AckTimer(guard, metrics, jobs)
     app = SlackFirst(slack, api, install)
-    return Server(logs.RequestIds(app), crane, jobs, bolt, metrics, notices)
+    return Server(logs.RequestIds(app), crane, jobs, bolt, metrics, notices, cluster)

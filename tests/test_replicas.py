@@ -338,7 +338,9 @@ def test_ready_says_503_while_the_replicas_job_worker_is_not_running(
                 (worker,) = [t for t in asyncio.all_tasks() if t.get_name() == WORKER_TASK]
                 worker.cancel()
 
-            asyncio.run_coroutine_threadsafe(worker_dies(), live.loop).result(5)
+            cluster = live.server.cluster  # the worker runs on the cluster's own event loop
+            assert cluster is not None and cluster.loop is not None
+            asyncio.run_coroutine_threadsafe(worker_dies(), cluster.loop).result(5)
 
             def not_ready() -> bool:  # the load balancer stops sending it work
                 answer = live.http.get("/ready")
