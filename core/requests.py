@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
+import os
+import threading
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -39,8 +40,27 @@ def clean_request(text: str) -> str:
         ) from error
 
 
-def new_run_id() -> str:
-    return secrets.token_hex(8)
+class _RandomIds:
+    """16 hex digits from the OS's random source, read 4 KiB at a time: os.urandom lets go of
+    the GIL, and on a busy event loop each call waited to get it back (one per Slack ack)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        os.register_at_fork(after_in_child=self._forget)  # a child never repeats its parent's
+
+    def _forget(self) -> None:
+        self._lock, self._pool = threading.Lock(), b""
+
+    def __call__(self) -> str:
+        with self._lock:
+            if not self._pool:
+                self._pool = os.urandom(4096)
+            chunk, self._pool = self._pool[:8], self._pool[8:]
+        return chunk.hex()
+
+
+new_run_id = _RandomIds()
 
 
 def check_plan(plan: Plan, tools: Mapping[str, Tool]) -> None:
