@@ -54,6 +54,9 @@ STALLED_S = 8.0  # …and when a worker that stopped beating counts as dead
 POLL_S = 1.0  # a retried job waits at most this long for a worker
 RESTART_MAX_S = 30.0
 DEFER_TIMEOUT_S = 10.0
+# The worker's fetches, finishes and heartbeats and this replica's defers are short statements;
+# its jobs execute on Crane's own pool, so more workers need no more of these
+JOB_POOL_SIZE = 4
 APPLICATION_NAME = "crane-jobs"
 WORKER_TASK = "crane-cluster-worker"
 
@@ -81,7 +84,7 @@ class Cluster:
             connector=PsycopgConnector(
                 conninfo=crane.store.path,
                 min_size=1,
-                max_size=concurrency + 3,
+                max_size=JOB_POOL_SIZE,
                 kwargs={"application_name": APPLICATION_NAME},  # pg_stat_activity tells it apart
                 configure=_configure,
             ),

@@ -15,7 +15,7 @@ class Settings(BaseSettings):
 
     # a file path (SQLite) or a postgresql:// / postgres:// URL (PostgreSQL)
     db: str = Field(default="crane.db", validation_alias="CRANE_DB")
-    db_pool_size: int = Field(default=10, ge=1, le=1000, validation_alias="CRANE_DB_POOL_SIZE")
+    db_pool_size: int = Field(default=8, ge=1, le=1000, validation_alias="CRANE_DB_POOL_SIZE")
     retry_attempts: int = Field(default=4, ge=1, le=10, validation_alias="CRANE_RETRY_ATTEMPTS")
     retry_base_s: float = Field(default=1.0, ge=0, le=60, validation_alias="CRANE_RETRY_BASE_S")
     planner: str = Field(
