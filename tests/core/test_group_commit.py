@@ -107,3 +107,34 @@ def test_a_batch_whose_commit_fails_fails_every_request_in_it_and_records_none(
     # nothing was recorded, so Slack's retry (and the REST client's) is taken as new
     assert store.receive(received("i9"), "msg:1", OWNER)
     assert store.insert_run(run("r9"), OWNER, ("key", "hash")) == "r9"
+
+
+def test_an_event_loops_requests_share_the_commit_and_each_future_gets_its_own_answer(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldCommits(store, monkeypatch)
+    before = store.grouped.batches
+
+    def soon(i: int, key: str) -> bool:  # as the Slack listener does: no thread of its own
+        return store.receive_soon(received(f"i{i}"), f"msg:{key}", OWNER).result(10)
+
+    calls = [lambda: store.receive(received("i0"), "msg:first", OWNER)]
+    calls += [lambda i=i, key=key: soon(i, key) for i, key in [(1, "a"), (2, "b"), (3, "a")]]
+    assert held.together(calls) == [True, True, True, False]  # "a" again: a retry
+    assert store.grouped.batches - before == 2
+    assert sorted(row["id"] for row in store.received_owners()) == ["i0", "i1", "i2"]
+
+
+def test_when_their_commit_fails_every_future_fails_and_nothing_is_recorded(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldCommits(store, monkeypatch)
+    held.fail = True
+    calls = [
+        lambda i=i: store.receive_soon(received(f"i{i}"), f"msg:{i}", OWNER).result(10)
+        for i in range(4)
+    ]
+    outcomes = held.together(calls)
+    assert all(isinstance(outcome, Unavailable) for outcome in outcomes), outcomes
+    monkeypatch.undo()
+    assert store.received_owners() == []
