@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -39,6 +40,7 @@ from core.policy import RetryPolicy
 from core.records import compose_answer, finished_record, step_record, validation_message
 from core.references import resolve_args
 from core.store import Store
+from core.store.run_transaction import StopSeen
 from core.tool import Tool, ToolContext
 from core.toolbox import Toolbox
 
@@ -79,6 +81,7 @@ class Execution:
         }
         self.skipped = {index for index, (status, _) in answers.items() if status == "skipped"}
         self.stopped = False
+        self._saved: tuple[Step, tuple[Any, ...]] | None = None  # see _undo
         self.expires = approval_ttl  # how long a question before a destructive step waits
 
     def __call__(self) -> Run:
@@ -92,14 +95,21 @@ class Execution:
     def _execute(self) -> Run:
         run = self.run
         self.tools.prepare(run.scope, [step.tool for step in run.steps])  # no transaction held
-        with self.journal.transaction() as events:
-            now = self.clock()
-            if run.status is RunStatus.pending:
-                run.status = RunStatus.running
-                self.journal.run_started(now)
-                if self.journal.seq == 0:  # not an approved run going on
-                    self.journal.event("run.started", {"run": run.record()}, now)
-            following = self._advance(0, now)
+        status = run.status
+        while True:
+            try:
+                with self.journal.transaction() as events:
+                    now = self.clock()
+                    if status is RunStatus.pending:
+                        run.status = RunStatus.running
+                        self.journal.run_started(now)
+                        if self.journal.seq == 0:  # not an approved run going on
+                            self.journal.event("run.started", {"run": run.record()}, now)
+                    following = self._advance(0, now)
+                break
+            except StopSeen:  # see _undo
+                run.status = status
+                self._undo()
         self.announce(events)
         while following is not None:
             with spans.step(run, following[0]):
@@ -148,12 +158,27 @@ class Execution:
             except BaseException:
                 self.journal.abandon()  # as a crash would: the held steps run again
                 raise
-            with self.journal.transaction() as events:
-                following = self._complete(step, result)
-                if following is not None and tool.pure and following[1].pure:
-                    self.journal.hold()  # one commit for both: a crash runs them again
+            while True:
+                try:
+                    with self.journal.transaction() as events:
+                        following = self._complete(step, result)
+                        if following is not None and tool.pure and following[1].pure:
+                            self.journal.hold()  # one commit for both: a crash runs them again
+                    break
+                except StopSeen:  # see _undo
+                    self._undo()
         self.announce(events)
         return following
+
+    def _undo(self) -> None:
+        """A transaction that assumed no stop was asked for (PostgreSQL: it was not read back
+        before the COMMIT) met one, and rolled back: the step it would have started is put back
+        as it was, for the block to be done again — stopping there this time."""
+        saved, self._saved = self._saved, None
+        if saved is not None:
+            step, state = saved
+            (step.status, step.args, step.destructive, step.started_at, step.finished_at,
+             step.attempts, step.error) = state  # fmt: skip
 
     def _complete(self, step: Step, result: ToolResult) -> Next | None:
         now = self.clock()
@@ -186,6 +211,8 @@ class Execution:
             and not questions.may_repeat(self, step, now)
         ):
             return None
+        self._saved = (step, (step.status, step.args, step.destructive, step.started_at,
+                              step.finished_at, step.attempts, step.error))  # fmt: skip
         if self.journal.stop_requested():
             self._cancel(step.index, now)
             return None

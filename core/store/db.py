@@ -118,6 +118,8 @@ class _Borrowed:
 class Connections:
     """Hands each thread its own connection to one database file."""
 
+    pipelined = False  # every statement runs in this process: its result is there at once
+
     def __init__(self, path: str) -> None:
         check_db_path(path)
         self.path = path

@@ -107,6 +107,8 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
 class PgDatabase:
     """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
 
+    pipelined = True  # see PgTransaction
+
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.size = max(1, pool_size)

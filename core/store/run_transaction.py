@@ -2,11 +2,23 @@
 `core.store.journal.Journal`): the lease fenced first, the events written with the changes
 they announce, handed back only after the COMMIT, and commits shared between blocks.
 
-Every transaction of an executing run first renews the lease — `UPDATE runs SET heartbeat_at …
-AND owner_token = ?` must touch the run's row — so a process that was frozen past its lease,
-and whose run another process took over meanwhile, gets `LeaseLost` at its next write and that
-transaction rolls back: it never writes over the new owner. (On PostgreSQL the renewal also
-locks the row until the COMMIT, so a takeover cannot slip in between the check and the writes.)
+Every transaction of an executing run first checks the lease — the run's row must still hold
+this process's `owner_token` — so a process that was frozen past its lease, and whose run
+another process took over meanwhile, gets `LeaseLost` at its next write and that transaction
+rolls back: it never writes over the new owner. On PostgreSQL the check is a renewal, `UPDATE
+runs SET heartbeat_at … AND owner_token = ?`, which locks the row until the COMMIT, so neither
+a takeover nor an uninstall can slip in between the check and the writes. On SQLite no other
+writer can come between BEGIN IMMEDIATE and COMMIT, so reading the row is fence enough, and the
+heartbeat is written only when this journal last wrote it over a second ago (the heartbeat
+thread renews it between writes): a step a few µs long need not rewrite the run's row each time.
+
+One round trip per step on PostgreSQL: the statements of a transaction and its COMMIT go out
+together, and nothing is read in between. Whether a stop was asked for (read with the renewal)
+is then assumed "no" when the step after is started, and a guard just before the COMMIT —
+`1 / COUNT(*)` of the run's row still held by this lease, with no stop asked for — aborts the
+transaction otherwise (a division by zero: the COMMIT then rolls back). The journal reads why
+afterwards: `Gone`, `LeaseLost`, or `StopSeen` — the block is done again by the caller, the stop
+known this time.
 The run's last event seq and its tenant and user are kept in memory: appending an event is a
 plain INSERT, not a MAX(seq) subquery joined with `runs`. (run_id, seq) is the primary key, so
 were another process ever to write events for the same run, the insert would fail and roll
@@ -25,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from types import TracebackType
 from typing import Any
@@ -55,11 +67,23 @@ def last_seq(conn: Conn, run_id: str) -> int:
     return int(row["seq"])
 
 
-# the lease renewed first in every transaction of an executing journal (PostgreSQL: the row
+# PostgreSQL: the lease renewed first in every transaction of an executing journal (the row
 # stays locked until the COMMIT), and whether a stop was asked for, in one statement
 RENEW_RETURNING_STOP = (
     "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ? RETURNING stop_requested"
 )
+# … and last, where nothing was read: fails (division by zero) unless the lease still holds
+# and, if it was assumed, no stop was asked for
+GUARD = "SELECT 1 / COUNT(*) FROM runs WHERE id = ? AND owner_token = ? AND stop_requested <= ?"
+# SQLite: the fence is a read; the heartbeat written now and then (see the module's docstring)
+FENCE = "SELECT stop_requested FROM runs WHERE id = ? AND owner_token = ?"
+RENEW = "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?"
+RENEW_EVERY = timedelta(seconds=1)
+
+
+class StopSeen(TransientError):
+    """A transaction that assumed no stop was asked for met one: rolled back (its held blocks'
+    writes kept for the next); do the block again, the stop known this time."""
 
 
 class RunTransaction:
@@ -97,6 +121,11 @@ class RunTransaction:
         self._redo = ([], [], [])
         self._fence: Cursor
         self._fenced: Any = None
+        self._pipelined = db.pipelined
+        self._assumed = False  # this transaction took "no stop asked for" without reading it
+        self._guarded = False  # its COMMIT goes out behind the GUARD (PostgreSQL)
+        self._stop_seen = False  # a stop, once asked for, stays asked for
+        self._renewed: datetime | None = None  # SQLite: when this journal last wrote the heartbeat
         self._moment: datetime | None = None
         self._stamp = ""
 
@@ -118,10 +147,9 @@ class RunTransaction:
         self._transaction = self._db.write()
         self._conn = self._transaction.__enter__()
         self._fenced = None
+        self._assumed = self._guarded = False
         if self.lease is not None:
-            # read when first needed (PostgreSQL: no round trip of its own, see _checked)
-            renewal = (iso(self._clock()), self.run_id, self.lease)
-            self._fence = self._conn.execute(RENEW_RETURNING_STOP, renewal)
+            self._fence_now()
         changes, rows, events = self._redo  # a held block whose shared commit failed
         if changes:
             self._redo = ([], [], [])
@@ -131,10 +159,39 @@ class RunTransaction:
             self._events += events
         return self._announced
 
+    def _fence_now(self) -> None:
+        """The first statement of a fenced transaction; its row is read when first needed."""
+        now = self._clock()
+        if self._pipelined:
+            renewal = (iso(now), self.run_id, self.lease)
+            self._fence = self._conn.execute(RENEW_RETURNING_STOP, renewal)
+            return
+        self._fence = self._conn.execute(FENCE, (self.run_id, self.lease))
+        if self._renewed is None or not timedelta(0) <= now - self._renewed < RENEW_EVERY:
+            self._renewed = now
+            self._conn.execute(RENEW, (iso(now), self.run_id, self.lease))
+
     def hold(self) -> None:
         """Inside a block: do not commit when it ends; the next block goes on with its
         transaction (and its events are announced with that block's, after the COMMIT)."""
+        if self._assumed:  # the next tool runs before the COMMIT: read what was assumed now
+            self._stop_assumed_wrong()
         self._hold = True
+
+    def _stop(self) -> bool:
+        """Whether a stop was asked for (a leased journal): on PostgreSQL, before anything of
+        this transaction was read back, assumed not — the GUARD checks it at the COMMIT."""
+        if self._stop_seen:
+            return True
+        if self._fenced is None and self._pipelined:
+            self._assumed = True
+            return False
+        return bool(self._fenced_row()["stop_requested"])
+
+    def _stop_assumed_wrong(self) -> None:
+        if self._fenced_row()["stop_requested"]:
+            self._stop_seen = True
+            raise StopSeen(f"run {self.run_id}: a stop was asked for")
 
     def release(self) -> list[RunEvent]:
         """Commit a held transaction now; the events to announce (none if nothing was held)."""
@@ -163,8 +220,17 @@ class RunTransaction:
 
     def _checked(self) -> None:
         """Before the COMMIT: every statement that had to change a row did. On PostgreSQL the
-        statements of a transaction are pipelined, so these checks all wait on one round trip
-        instead of one each."""
+        lease's row lock covers them (nothing deletes a run's steps but with its row) and the
+        GUARD stands for the fence where nothing was read back: no round trip before the
+        COMMIT's own."""
+        if self.lease is not None and self._pipelined:
+            if self._fenced is None:
+                self._guarded = True
+                assumed = 0 if self._assumed else 1  # the most stop_requested may be
+                self._conn.execute(GUARD, (self.run_id, self.lease, assumed))
+            elif self._assumed:
+                self._stop_assumed_wrong()
+            return
         self.fenced()
         for cursor in self._checks:
             if cursor.rowcount == 0:
@@ -190,8 +256,13 @@ class RunTransaction:
                     self._checked()
                 except BaseException as failed:
                     self._transaction.__exit__(type(failed), failed, failed.__traceback__)
+                    self._why(failed)
                     raise
-            self._transaction.__exit__(kind, error, traceback)
+            try:
+                self._transaction.__exit__(kind, error, traceback)
+            except Exception as failed:
+                self._why(failed)
+                raise
         except TransientError:
             self._keep_held()
             raise
@@ -200,6 +271,24 @@ class RunTransaction:
         if kind is None:
             self.seq += len(self._events)
             self._announced += self._events
+
+    def _why(self, failure: BaseException) -> None:
+        """After a guarded transaction failed and rolled back: raise what the GUARD stood for,
+        if it failed (else the caller raises `failure`)."""
+        if not self._guarded or not isinstance(failure, Exception):
+            return
+        self._guarded = False
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT owner_token, stop_requested FROM runs WHERE id = ?", (self.run_id,)
+            ).fetchone()
+        if row is None:
+            raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
+        if row["owner_token"] != self.lease:
+            raise LeaseLost(f"run {self.run_id} was taken over by another process")
+        if row["stop_requested"] and self._assumed:
+            self._stop_seen = True
+            raise StopSeen(f"run {self.run_id}: a stop was asked for") from failure
 
     def abandon(self) -> None:
         """Roll a held transaction back, as the process dying would."""
