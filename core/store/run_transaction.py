@@ -2,23 +2,9 @@
 `core.store.journal.Journal`): the lease fenced first, the events written with the changes
 they announce, handed back only after the COMMIT, and commits shared between blocks.
 
-Every transaction of an executing run first checks the lease — the run's row must still hold
-this process's `owner_token` — so a process that was frozen past its lease, and whose run
-another process took over meanwhile, gets `LeaseLost` at its next write and that transaction
-rolls back: it never writes over the new owner. On PostgreSQL the check is a renewal, `UPDATE
-runs SET heartbeat_at … AND owner_token = ?`, which locks the row until the COMMIT, so neither
-a takeover nor an uninstall can slip in between the check and the writes. On SQLite no other
-writer can come between BEGIN IMMEDIATE and COMMIT, so reading the row is fence enough, and the
-heartbeat is written only when this journal last wrote it over a second ago (the heartbeat
-thread renews it between writes): a step a few µs long need not rewrite the run's row each time.
+Every transaction of an executing run is fenced by its lease (`core.store.fence`): a process
+that lost the run, or a run whose workspace was uninstalled, writes nothing more.
 
-One round trip per step on PostgreSQL: the statements of a transaction and its COMMIT go out
-together, and nothing is read in between. Whether a stop was asked for (read with the renewal)
-is then assumed "no" when the step after is started, and a guard just before the COMMIT —
-`1 / COUNT(*)` of the run's row still held by this lease, with no stop asked for — aborts the
-transaction otherwise (a division by zero: the COMMIT then rolls back). The journal reads why
-afterwards: `Gone`, `LeaseLost`, or `StopSeen` — the block is done again by the caller, the stop
-known this time.
 The run's last event seq and its tenant and user are kept in memory: appending an event is a
 plain INSERT, not a MAX(seq) subquery joined with `runs`. (run_id, seq) is the primary key, so
 were another process ever to write events for the same run, the insert would fail and roll
@@ -37,14 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from types import TracebackType
 from typing import Any
 
-from core.errors import Gone, LeaseLost, TransientError
+from core.errors import Gone, TransientError
 from core.plan import RunEvent, Scope, iso
 from core.store.conn import Backend, Conn, Cursor
+from core.store.fence import Fence
 from core.store.jsontext import dump
 
 EventRow = tuple[str, int, str, str, str, str, str, str]
@@ -65,25 +52,6 @@ def last_seq(conn: Conn, run_id: str) -> int:
         "SELECT COALESCE(MAX(seq), 0) AS seq FROM run_events WHERE run_id = ?", (run_id,)
     ).fetchone()
     return int(row["seq"])
-
-
-# PostgreSQL: the lease renewed first in every transaction of an executing journal (the row
-# stays locked until the COMMIT), and whether a stop was asked for, in one statement
-RENEW_RETURNING_STOP = (
-    "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ? RETURNING stop_requested"
-)
-# … and last, where nothing was read: fails (division by zero) unless the lease still holds
-# and, if it was assumed, no stop was asked for
-GUARD = "SELECT 1 / COUNT(*) FROM runs WHERE id = ? AND owner_token = ? AND stop_requested <= ?"
-# SQLite: the fence is a read; the heartbeat written now and then (see the module's docstring)
-FENCE = "SELECT stop_requested FROM runs WHERE id = ? AND owner_token = ?"
-RENEW = "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?"
-RENEW_EVERY = timedelta(seconds=1)
-
-
-class StopSeen(TransientError):
-    """A transaction that assumed no stop was asked for met one: rolled back (its held blocks'
-    writes kept for the next); do the block again, the stop known this time."""
 
 
 class RunTransaction:
@@ -119,13 +87,8 @@ class RunTransaction:
         self._held: tuple[int, int] = (0, 0)  # changes and events the held blocks wrote
         self._redo: tuple[list[tuple[str, tuple[Any, ...]]], list[EventRow], list[RunEvent]]
         self._redo = ([], [], [])
-        self._fence: Cursor
-        self._fenced: Any = None
-        self._pipelined = db.pipelined
-        self._assumed = False  # this transaction took "no stop asked for" without reading it
-        self._guarded = False  # its COMMIT goes out behind the GUARD (PostgreSQL)
-        self._stop_seen = False  # a stop, once asked for, stays asked for
-        self._renewed: datetime | None = None  # SQLite: when this journal last wrote the heartbeat
+        clock = self._clock
+        self._fence = None if lease is None else Fence(run_id, lease, db.pipelined, clock)
         self._moment: datetime | None = None
         self._stamp = ""
 
@@ -146,10 +109,8 @@ class RunTransaction:
         self._held = (0, 0)
         self._transaction = self._db.write()
         self._conn = self._transaction.__enter__()
-        self._fenced = None
-        self._assumed = self._guarded = False
-        if self.lease is not None:
-            self._fence_now()
+        if self._fence is not None:
+            self._fence.begin(self._conn)
         changes, rows, events = self._redo  # a held block whose shared commit failed
         if changes:
             self._redo = ([], [], [])
@@ -159,39 +120,12 @@ class RunTransaction:
             self._events += events
         return self._announced
 
-    def _fence_now(self) -> None:
-        """The first statement of a fenced transaction; its row is read when first needed."""
-        now = self._clock()
-        if self._pipelined:
-            renewal = (iso(now), self.run_id, self.lease)
-            self._fence = self._conn.execute(RENEW_RETURNING_STOP, renewal)
-            return
-        self._fence = self._conn.execute(FENCE, (self.run_id, self.lease))
-        if self._renewed is None or not timedelta(0) <= now - self._renewed < RENEW_EVERY:
-            self._renewed = now
-            self._conn.execute(RENEW, (iso(now), self.run_id, self.lease))
-
     def hold(self) -> None:
         """Inside a block: do not commit when it ends; the next block goes on with its
         transaction (and its events are announced with that block's, after the COMMIT)."""
-        if self._assumed:  # the next tool runs before the COMMIT: read what was assumed now
-            self._stop_assumed_wrong()
+        if self._fence is not None:  # the next tool runs before the COMMIT: nothing assumed
+            self._fence.check_assumed()
         self._hold = True
-
-    def _stop(self) -> bool:
-        """Whether a stop was asked for (a leased journal): on PostgreSQL, before anything of
-        this transaction was read back, assumed not — the GUARD checks it at the COMMIT."""
-        if self._stop_seen:
-            return True
-        if self._fenced is None and self._pipelined:
-            self._assumed = True
-            return False
-        return bool(self._fenced_row()["stop_requested"])
-
-    def _stop_assumed_wrong(self) -> None:
-        if self._fenced_row()["stop_requested"]:
-            self._stop_seen = True
-            raise StopSeen(f"run {self.run_id}: a stop was asked for")
 
     def release(self) -> list[RunEvent]:
         """Commit a held transaction now; the events to announce (none if nothing was held)."""
@@ -203,35 +137,19 @@ class RunTransaction:
 
     def fenced(self) -> None:
         """Raise LeaseLost or Gone now, before a tool with effects runs in this transaction."""
-        if self.lease is not None:
-            self._fenced_row()
+        if self._fence is not None:
+            self._fence.read()
 
-    def _fenced_row(self) -> Any:
-        """The renewed lease's row (its stop_requested): LeaseLost or Gone if not renewed."""
-        if self._fenced is None:
-            rows = self._fence.fetchall()
-            if not rows:
-                found = self._conn.execute("SELECT 1 FROM runs WHERE id = ?", (self.run_id,))
-                if found.fetchone() is None:
-                    raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
-                raise LeaseLost(f"run {self.run_id} was taken over by another process")
-            self._fenced = rows[0]
-        return self._fenced
+    def _stop(self) -> bool:
+        """Whether a stop was asked for (a leased journal; see `Fence.stop`)."""
+        assert self._fence is not None
+        return self._fence.stop()
 
     def _checked(self) -> None:
-        """Before the COMMIT: every statement that had to change a row did. On PostgreSQL the
-        lease's row lock covers them (nothing deletes a run's steps but with its row) and the
-        GUARD stands for the fence where nothing was read back: no round trip before the
-        COMMIT's own."""
-        if self.lease is not None and self._pipelined:
-            if self._fenced is None:
-                self._guarded = True
-                assumed = 0 if self._assumed else 1  # the most stop_requested may be
-                self._conn.execute(GUARD, (self.run_id, self.lease, assumed))
-            elif self._assumed:
-                self._stop_assumed_wrong()
+        """Before the COMMIT: the fence, and every statement that had to change a row did (on
+        PostgreSQL the fence's row lock stands for these: no round trip before the COMMIT's)."""
+        if self._fence is not None and self._fence.before_commit():
             return
-        self.fenced()
         for cursor in self._checks:
             if cursor.rowcount == 0:
                 raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
@@ -273,22 +191,13 @@ class RunTransaction:
             self._announced += self._events
 
     def _why(self, failure: BaseException) -> None:
-        """After a guarded transaction failed and rolled back: raise what the GUARD stood for,
-        if it failed (else the caller raises `failure`)."""
-        if not self._guarded or not isinstance(failure, Exception):
-            return
-        self._guarded = False
+        """A failed COMMIT: what the fence's guard stood for, if that failed (`Fence.why`)."""
+        if self._fence is not None:
+            self._fence.why(failure, self._read_one)
+
+    def _read_one(self, sql: str, params: tuple[Any, ...]) -> Any:
         with self._db.read() as conn:
-            row = conn.execute(
-                "SELECT owner_token, stop_requested FROM runs WHERE id = ?", (self.run_id,)
-            ).fetchone()
-        if row is None:
-            raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
-        if row["owner_token"] != self.lease:
-            raise LeaseLost(f"run {self.run_id} was taken over by another process")
-        if row["stop_requested"] and self._assumed:
-            self._stop_seen = True
-            raise StopSeen(f"run {self.run_id}: a stop was asked for") from failure
+            return conn.execute(sql, params).fetchone()
 
     def abandon(self) -> None:
         """Roll a held transaction back, as the process dying would."""
