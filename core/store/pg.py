@@ -93,6 +93,7 @@ class PgTransaction:
             try:
                 raw.execute("COMMIT")
                 pipeline.__exit__(None, None, None)  # sends what is queued; the first failure
+                conn.pending = False  # every result is in: reading one costs no round trip
             except psycopg.Error as failure:
                 _abandon(raw)
                 raise failed(db, failure) from failure
