@@ -63,6 +63,7 @@ class Fence:
         self.run_id, self.lease, self.pipelined, self.clock = run_id, lease, pipelined, clock
         self.conn: Conn
         self.cursor: Cursor
+        self.rows: list[Any] | None = None  # SQLite: the fence's rows, read at once
         self.row: Any = None  # the fenced row, once read
         self.assumed = False  # this transaction took "no stop asked for" without reading it
         self.guarded = False  # its COMMIT goes out behind the GUARD
@@ -75,8 +76,10 @@ class Fence:
         now = self.clock()
         if self.pipelined:
             self.cursor = conn.execute(RENEW_RETURNING_STOP, (iso(now), self.run_id, self.lease))
+            self.rows = None
             return
-        self.cursor = conn.execute(FENCE, (self.run_id, self.lease))
+        # read now, before the row is written (no round trip here); judged when first needed
+        self.rows = conn.execute(FENCE, (self.run_id, self.lease)).fetchall()
         if self.renewed is None or not timedelta(0) <= now - self.renewed < RENEW_EVERY:
             self.renewed = now
             conn.execute(RENEW, (iso(now), self.run_id, self.lease))
@@ -84,7 +87,7 @@ class Fence:
     def read(self) -> Any:
         """The fenced row (its stop_requested), or LeaseLost or Gone."""
         if self.row is None:
-            rows = self.cursor.fetchall()
+            rows = self.cursor.fetchall() if self.rows is None else self.rows
             if not rows:
                 found = self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (self.run_id,))
                 if found.fetchone() is None:
