@@ -151,14 +151,14 @@ class Execution:
         assumed no stop was asked for (PostgreSQL: nothing of it was read back before its
         COMMIT) and met one rolls back: the run and the step it would have started are put
         back as they were, and the block is done again — stopping there this time."""
-        status = self.run.status
+        status, repeat = self.run.status, set(self.repeat)
         while True:
             try:
                 with self.journal.transaction() as events:
                     following = block()
                 break
             except StopSeen:
-                self.run.status = status
+                self.run.status, self.repeat = status, repeat
                 if self._saved is not None:
                     step, state = self._saved
                     (step.status, step.args, step.destructive, step.started_at,

@@ -216,3 +216,17 @@ def test_a_stop_asked_for_while_a_tool_runs_starts_no_further_step_and_leaves_no
     assert kinds == announced  # each announced once, in the order stored
     assert kinds == [("run.started", 0), ("step.started", 1), ("step.finished", 1),
                      ("run.finished", 0)]  # fmt: skip
+
+
+def test_a_run_asked_to_stop_before_it_started_runs_no_step(store: Store, toolbox: Toolbox) -> None:
+    crane = make_crane(store, toolbox)
+    run_id = start(crane, ("pure", {"n": 1}), ("effect", {"n": 2})).id
+    assert crane.cancel(run_id, "alice").outcome is Outcome.stopping  # still queued
+
+    run = crane.execute(run_id)
+
+    assert run.status is RunStatus.cancelled
+    assert statuses(run) == statuses(store.get_run(run_id)) == ["skipped", "skipped"]
+    assert toolbox.calls["pure"] == toolbox.calls["effect"] == 0
+    events = store.events_after(run_id)
+    assert [(e.seq, e.type) for e in events] == [(1, "run.started"), (2, "run.finished")]
