@@ -20,8 +20,10 @@ log = logging.getLogger("crane.store")
 EVERY = 100  # commits (a step's is about 5 WAL pages: SQLite's default is every 1,000 pages)
 # The writers' automatic checkpoint, should the thread fall behind. Under a steady stream of
 # commits a checkpoint running beside them never quite catches up with the WAL's end, so only
-# this one (which no commit can overtake) lets the WAL start over: it bounds the WAL to 16 MB,
-# and by then the thread has copied nearly every page, so it costs a commit little.
+# this one (which no commit can overtake) lets the WAL start over: it bounds the WAL to about
+# 16 MB (more while the thread's checkpoint holds SQLite's checkpoint lock, as each writer's
+# attempt then gives way), and by then the thread has copied nearly every page, so it costs a
+# commit little.
 BACKSTOP_PAGES = 4_000
 
 

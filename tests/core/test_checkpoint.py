@@ -55,6 +55,7 @@ def test_the_wal_stays_bounded_under_a_steady_stream_of_commits(tmp_path: Path) 
     wal = path.with_name("crane.db-wal").stat().st_size
     store.close()
 
-    # a checkpoint that met the thread's is tried again at the next commit: some slack
-    assert wal <= 1.25 * BACKSTOP_PAGES * (4096 + 24)  # frames of a page and its header
+    # a writer's checkpoint that met the thread's is tried again at the next commit: slack,
+    # though far below the ~13,000 pages written
+    assert wal <= 2 * BACKSTOP_PAGES * (4096 + 24)  # frames of a page and its header
     assert len(Store(str(path)).list_todos(SCOPE)) == 12_000
