@@ -119,10 +119,7 @@ class Execution:
         except Exception:
             log.exception("tool crashed", extra={"run_id": self.run.id, "step": step.index})
             message = f"internal error (ref {self.run.id})"
-        with self.journal.transaction() as events:
-            self._fail(step, message, self.clock())
-        self.announce(events)
-        return None
+        return self._committed(lambda: self._fail(step, message, self.clock()))
 
     def _attempt(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
         step.attempts += 1
@@ -250,8 +247,7 @@ class Execution:
         return None
 
     def cancel(self, index: int, now: datetime) -> None:
-        """Inside a transaction: step `index` and every later unfinished step skipped, the run
-        finished `cancelled` (a Stop, a cancelled or expired question)."""
+        """Inside a transaction: step `index` and the later ones skipped, the run cancelled."""
         endings.cancel(self.run, self.journal, index, now)
 
     def _fail(self, step: Step, message: str, now: datetime) -> None:
