@@ -1,11 +1,14 @@
 """The floor under Crane's durable steps on SQLite: the statements one step commits (lease
 renewal, the step's end, the next step's start, their two events; then COMMIT), sent by bare
-sqlite3 with no Python around them — on the same file settings (WAL, synchronous=NORMAL)."""
+sqlite3 with no Python around them — on the same file settings (WAL, synchronous=NORMAL) and
+with the WAL checkpointed off the write path as Crane's store does (core.store.checkpoint)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
+from core.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 
 STEP_EVENT = '{"step":{"index":1,"tool":"noop","status":"completed","output":"ok"}}'
 
@@ -14,8 +17,10 @@ class SqlFloorRunner:
     def __init__(self, path: Path, steps: int) -> None:
         self.steps = steps
         self.conn = sqlite3.connect(str(path), isolation_level=None)
-        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON",
+                       f"wal_autocheckpoint = {BACKSTOP_PAGES}"):  # fmt: skip
             self.conn.execute(f"PRAGMA {pragma}")
+        self.checkpointer = Checkpointer(str(path))
         self.conn.executescript("""
             CREATE TABLE runs (id TEXT PRIMARY KEY, owner_token TEXT, heartbeat_at TEXT,
                                stop_requested INTEGER NOT NULL DEFAULT 0);
@@ -50,6 +55,8 @@ class SqlFloorRunner:
             )
             seq += 2
             conn.execute("COMMIT")
+            self.checkpointer.committed()
 
     def close(self) -> None:
+        self.checkpointer.close()
         self.conn.close()

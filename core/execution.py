@@ -28,17 +28,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from core import questions, spans
+from core import endings, questions, spans
 from core.errors import CraneError, Gone
 from core.mcp import GONE
 from core.plan import FINAL, Run, RunEvent, RunStatus, Step, StepStatus, ToolResult
 from core.policy import RetryPolicy
-from core.records import compose_answer, finished_record, step_record, validation_message
+from core.records import step_record, validation_message
 from core.references import resolve_args
 from core.store import Store
+from core.store.fence import StopSeen
 from core.tool import Tool, ToolContext
 from core.toolbox import Toolbox
 
@@ -78,7 +80,7 @@ class Execution:
             i for i, answer in answers.items() if answer == ("approved", questions.UNKNOWN)
         }
         self.skipped = {index for index, (status, _) in answers.items() if status == "skipped"}
-        self.stopped = False
+        self._saved: tuple[Step, tuple[Any, ...]] | None = None  # see _committed
         self.expires = approval_ttl  # how long a question before a destructive step waits
 
     def __call__(self) -> Run:
@@ -92,15 +94,7 @@ class Execution:
     def _execute(self) -> Run:
         run = self.run
         self.tools.prepare(run.scope, [step.tool for step in run.steps])  # no transaction held
-        with self.journal.transaction() as events:
-            now = self.clock()
-            if run.status is RunStatus.pending:
-                run.status = RunStatus.running
-                self.journal.run_started(now)
-                if self.journal.seq == 0:  # not an approved run going on
-                    self.journal.event("run.started", {"run": run.record()}, now)
-            following = self._advance(0, now)
-        self.announce(events)
+        following = self._committed(self._begin)
         while following is not None:
             with spans.step(run, following[0]):
                 following = self._step(*following)
@@ -125,10 +119,7 @@ class Execution:
         except Exception:
             log.exception("tool crashed", extra={"run_id": self.run.id, "step": step.index})
             message = f"internal error (ref {self.run.id})"
-        with self.journal.transaction() as events:
-            self._fail(step, message, self.clock())
-        self.announce(events)
-        return None
+        return self._committed(lambda: self._fail(step, message, self.clock()))
 
     def _attempt(self, step: Step, tool: Tool, args: BaseModel) -> Next | None:
         step.attempts += 1
@@ -148,11 +139,43 @@ class Execution:
             except BaseException:
                 self.journal.abandon()  # as a crash would: the held steps run again
                 raise
-            with self.journal.transaction() as events:
-                following = self._complete(step, result)
-                if following is not None and tool.pure and following[1].pure:
-                    self.journal.hold()  # one commit for both: a crash runs them again
+            return self._committed(lambda: self._completed(step, tool, result))
         self.announce(events)
+        return following
+
+    def _committed(self, block: Callable[[], Next | None]) -> Next | None:
+        """`block` in a transaction, its events announced once it committed. A transaction that
+        assumed no stop was asked for (PostgreSQL: nothing of it was read back before its
+        COMMIT) and met one rolls back: the run and the step it would have started are put
+        back as they were, and the block is done again — stopping there this time."""
+        status, repeat = self.run.status, set(self.repeat)
+        while True:
+            try:
+                with self.journal.transaction() as events:
+                    following = block()
+                break
+            except StopSeen:
+                self.run.status, self.repeat = status, repeat
+                if self._saved is not None:
+                    step, state = self._saved
+                    (step.status, step.args, step.destructive, step.started_at,
+                     step.finished_at, step.attempts, step.error) = state  # fmt: skip
+        self.announce(events)
+        return following
+
+    def _begin(self) -> Next | None:
+        run, now = self.run, self.clock()
+        if run.status is RunStatus.pending:
+            run.status = RunStatus.running
+            self.journal.run_started(now)
+            if self.journal.seq == 0:  # not an approved run going on
+                self.journal.event("run.started", {"run": run.record()}, now)
+        return self._advance(0, now)
+
+    def _completed(self, step: Step, tool: Tool, result: ToolResult) -> Next | None:
+        following = self._complete(step, result)
+        if following is not None and tool.pure and following[1].pure:
+            self.journal.hold()  # one commit for both: a crash runs them again
         return following
 
     def _complete(self, step: Step, result: ToolResult) -> Next | None:
@@ -174,11 +197,11 @@ class Execution:
         ):  # a step its requester chose to skip: the run goes on after it
             position += 1
         if position == len(steps):
-            self._finish(now)
+            endings.finish(self.run, self.journal, now)
             return None
         step = steps[position]
         if step.status in STOPPED:  # stored by an older version that committed these apart
-            self._stop(step.index, now)
+            endings.stop_after(self.run, self.journal, step.index, now)
             return None
         if (
             step.status is StepStatus.running
@@ -186,8 +209,10 @@ class Execution:
             and not questions.may_repeat(self, step, now)
         ):
             return None
+        self._saved = (step, (step.status, step.args, step.destructive, step.started_at,
+                              step.finished_at, step.attempts, step.error))  # fmt: skip
         if self.journal.stop_requested():
-            self._cancel(step.index, now)
+            self.cancel(step.index, now)
             return None
         tool = self.tools.lookup(step.tool, self.run.scope)
         if tool is None:  # an MCP tool gone (another replica's list, a restart), or a typo
@@ -222,41 +247,8 @@ class Execution:
         return None
 
     def cancel(self, index: int, now: datetime) -> None:
-        """Inside a transaction: step `index` and every later unfinished step skipped, the run
-        finished `cancelled` (a Stop, a cancelled or expired question)."""
-        self._cancel(index, now)
-
-    def _cancel(self, index: int, now: datetime) -> None:
-        self.stopped = True
-        for later in self.run.steps[index - 1 :]:
-            if later.status in (StepStatus.pending, StepStatus.running):
-                later.status = StepStatus.skipped
-        self.journal.skip_step(index)  # it may be running: a crash left its outcome unknown
-        self.journal.skip_after(index - 1)
-        self._finish(now)
+        """Inside a transaction: step `index` and the later ones skipped, the run cancelled."""
+        endings.cancel(self.run, self.journal, index, now)
 
     def _fail(self, step: Step, message: str, now: datetime) -> None:
-        step.status, step.error, step.finished_at = StepStatus.failed, message, now
-        step.started_at = step.started_at or now
-        self.journal.step_failed(step)
-        self.journal.event("step.finished", {"step": step_record(step)}, now)
-        self._stop(step.index, now)
-
-    def _stop(self, index: int, now: datetime) -> None:
-        """After a failure: every later step is skipped and the run finishes."""
-        for later in self.run.steps[index:]:
-            if later.status is not StepStatus.completed:
-                later.status = StepStatus.skipped
-        self.journal.skip_after(index)
-        self._finish(now)
-
-    def _finish(self, now: datetime) -> None:
-        run = self.run
-        failed = any(step.status is StepStatus.failed for step in run.steps)
-        run.status = RunStatus.failed if failed else RunStatus.completed
-        if self.stopped and not failed:
-            run.status = RunStatus.cancelled
-        run.answer = compose_answer(run)
-        run.finished_at = now
-        self.journal.run_finished(run.status, run.answer, now)
-        self.journal.event("run.finished", finished_record(run), now)
+        endings.fail(self.run, self.journal, step, message, now)

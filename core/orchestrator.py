@@ -6,9 +6,10 @@ step that made it. Executing a run again never re-executes a completed step. The
 one run's steps — one commit per step — is `core.execution`.
 
 One process at a time executes a run: it holds the run's lease, a fresh fencing token per
-execution (`<process token>:<random>`) in `runs.owner_token`, renewed by every write of the run
-and by this process's heartbeat thread between writes. A process frozen past its lease loses
-the run to whoever takes it over, and its next write is refused (`core.store.journal`).
+execution (`<process token>:<random>`) in `runs.owner_token`, checked by every write of the run,
+renewed by them (on SQLite at most once a second) and by this process's heartbeat thread. A
+process frozen past its lease loses the run to whoever takes it over, and its next write is
+refused (`core.store.fence`).
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from core.plan import RunEvent
 
 log = logging.getLogger("crane.orchestrator")
 
-# A run's executor holds a lease on it: renewed by every write of the run and, between writes,
-# every third of the lease by a heartbeat; once it is this old, another process may take over.
+# A run's executor holds a lease on it: renewed by the writes of the run (on SQLite at most once
+# a second) and every third of the lease by a heartbeat; once it is this old, another process
+# may take over.
 LEASE = timedelta(seconds=15)
 Listener = Callable[[RunEvent], None]
 T = TypeVar("T")

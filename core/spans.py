@@ -6,7 +6,7 @@ the run. Each is a no-op while tracing is off."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ from core.plan import Run, RunStatus, Step, StepStatus
 from core.tracing import ACCEPTING, LOG_TRACE, PRESET, STATE
 
 AGENT = "Crane"
+NO_SPAN: AbstractContextManager[None] = nullcontext()
 T = TypeVar("T")
 
 
@@ -100,17 +101,21 @@ def execution(run: Run) -> Iterator[None]:
         LOG_TRACE.reset(token)
 
 
-@contextmanager
-def step(run: Run, item: Step) -> Iterator[None]:
-    """An `execute_tool {tool}` span around one step (its retries included)."""
+def step(run: Run, item: Step) -> AbstractContextManager[None]:
+    """An `execute_tool {tool}` span around one step (its retries included). It runs on every
+    step: while tracing is off, a shared no-op rather than a generator to start and finish."""
     if STATE.tracer is None or not run.trace_id or not run.root_span_id:
-        yield
-        return
+        return NO_SPAN
+    return _step(run, item, run.trace_id, run.root_span_id)
+
+
+@contextmanager
+def _step(run: Run, item: Step, trace_id: str, root_span_id: str) -> Iterator[None]:
     # Crane's own tools: no model provider runs them
     attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.provider.name": "crane",
                   "gen_ai.tool.name": item.tool,
                   "gen_ai.tool.type": "function", "crane.step.index": item.index}  # fmt: skip
-    with _span(f"execute_tool {item.tool}", _under(run.trace_id, run.root_span_id),
+    with _span(f"execute_tool {item.tool}", _under(trace_id, root_span_id),
                attributes) as span:  # fmt: skip
         yield
         span.set_attribute("crane.step.attempts", item.attempts)

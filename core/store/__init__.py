@@ -220,7 +220,10 @@ class Store(SlackBookkeeping, Accounting):
         `expected`, or from an owner whose lease (`lease` long) has expired."""
         now = self.clock()
         with self.write() as conn:
-            return runs.take(conn, run_id, expected, owner, now, now - lease)
+            taken = runs.take(conn, run_id, expected, owner, now, now - lease)
+        # read after the COMMIT (PostgreSQL: one round trip, not two): a take that changed
+        # nothing committed nothing
+        return taken.rowcount == 1
 
     def renew_leases(self, leases: dict[str, str]) -> list[str]:
         """Renew the leases held (run id → token); the runs whose lease was lost."""

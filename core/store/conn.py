@@ -31,6 +31,10 @@ class Conn(Protocol):
 class Backend(Protocol):
     """A database: connections to read with, write transactions, closing."""
 
+    # its write transactions send statements without waiting for their results (PostgreSQL):
+    # reading a result mid-transaction costs a round trip to the server
+    pipelined: bool
+
     def read(self) -> AbstractContextManager[Conn]: ...
 
     def write(self) -> AbstractContextManager[Conn]: ...

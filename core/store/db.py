@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from core.errors import InvalidInput, TransientError
+from core.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 from core.store.sqlite_migrate import migrate
 
 BUSY_TIMEOUT_MS = 5000
@@ -53,13 +54,20 @@ class Transaction:
 
     `writer` serialises this process's writers before SQLite does: waiting on a lock wakes the
     next writer at once, where SQLite's busy handler sleeps 1, 2, 5 … 100 ms between tries.
-    Other processes still meet SQLite's lock and busy_timeout."""
+    Other processes still meet SQLite's lock and busy_timeout. Each COMMIT is counted by the
+    `checkpointer` (a file's), which checkpoints the WAL off the write path."""
 
-    __slots__ = ("_owns", "conn", "writer")
+    __slots__ = ("_owns", "checkpointer", "conn", "writer")
 
-    def __init__(self, conn: sqlite3.Connection, writer: threading.Lock) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        writer: threading.Lock,
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
         self.conn = conn
         self.writer = writer
+        self.checkpointer = checkpointer
         self._owns = False
 
     def __enter__(self) -> sqlite3.Connection:
@@ -96,6 +104,8 @@ class Transaction:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise TransientError(f"database busy: {busy}") from busy
+            if self.checkpointer is not None:
+                self.checkpointer.committed()
         finally:
             self.writer.release()
 
@@ -118,6 +128,8 @@ class _Borrowed:
 class Connections:
     """Hands each thread its own connection to one database file."""
 
+    pipelined = False  # every statement runs in this process: its result is there at once
+
     def __init__(self, path: str) -> None:
         check_db_path(path)
         self.path = path
@@ -125,6 +137,7 @@ class Connections:
         self._lock = threading.Lock()
         self._writer = threading.Lock()  # see Transaction
         self._all: list[sqlite3.Connection] = []
+        self._checkpointer = None if path == ":memory:" else Checkpointer(path)
         try:
             self.upgraded = migrate(self.conn, self.write)  # the names this opening applied
         except sqlite3.DatabaseError as error:
@@ -146,6 +159,7 @@ class Connections:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.path != ":memory:":
             _use_wal(conn)
+            conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")  # see Checkpointer
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         with self._lock:
@@ -158,7 +172,7 @@ class Connections:
 
     def write(self) -> Transaction:
         """A write transaction; nested calls join the one already open on this thread."""
-        return Transaction(self.conn, self._writer)
+        return Transaction(self.conn, self._writer, self._checkpointer)
 
     def writing(self) -> bool:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -168,6 +182,8 @@ class Connections:
         self.conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         with self._lock:
             for conn in self._all:
                 conn.close()

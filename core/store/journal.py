@@ -138,6 +138,6 @@ class Journal(RunTransaction):
         return approvals.request_stop(self._conn, self.run_id)
 
     def stop_requested(self) -> bool:
-        if self.lease is not None:  # read with the lease's renewal, in the same statement
-            return bool(self._fenced_row()["stop_requested"])
+        if self.lease is not None:  # read with the lease's fence, in the same statement
+            return self._stop()
         return approvals.stop_requested(self._conn, self.run_id)

@@ -93,6 +93,7 @@ class PgTransaction:
             try:
                 raw.execute("COMMIT")
                 pipeline.__exit__(None, None, None)  # sends what is queued; the first failure
+                conn.pending = False  # every result is in: reading one costs no round trip
             except psycopg.Error as failure:
                 _abandon(raw)
                 raise failed(db, failure) from failure
@@ -106,6 +107,8 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
 
 class PgDatabase:
     """A bounded pool of connections to one PostgreSQL database (migrated by the caller)."""
+
+    pipelined = True  # see PgTransaction
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url

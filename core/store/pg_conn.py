@@ -62,11 +62,18 @@ def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
 
 
 def by_name(cursor: Any) -> Callable[[Sequence[Any]], Any]:
-    """psycopg row factory: rows read by position or by column name, like sqlite3.Row."""
-    description = cursor.description
-    if description is None:
-        return tuple
-    return _row_class(tuple(column.name for column in description))
+    """psycopg row factory: rows read by position or by column name, like sqlite3.Row. The
+    column names are looked up at the first row: most statements of a step's transaction
+    (its updates, the fence's renewal) have their results processed but never read."""
+    made: type[tuple[Any, ...]] | None = None
+
+    def make(values: Sequence[Any]) -> Any:
+        nonlocal made
+        if made is None:
+            made = _row_class(tuple(column.name for column in cursor.description))
+        return made(values)
+
+    return make
 
 
 class PgConn:

@@ -2,11 +2,9 @@
 `core.store.journal.Journal`): the lease fenced first, the events written with the changes
 they announce, handed back only after the COMMIT, and commits shared between blocks.
 
-Every transaction of an executing run first renews the lease — `UPDATE runs SET heartbeat_at …
-AND owner_token = ?` must touch the run's row — so a process that was frozen past its lease,
-and whose run another process took over meanwhile, gets `LeaseLost` at its next write and that
-transaction rolls back: it never writes over the new owner. (On PostgreSQL the renewal also
-locks the row until the COMMIT, so a takeover cannot slip in between the check and the writes.)
+Every transaction of an executing run is fenced by its lease (`core.store.fence`): a process
+that lost the run, or a run whose workspace was uninstalled, writes nothing more.
+
 The run's last event seq and its tenant and user are kept in memory: appending an event is a
 plain INSERT, not a MAX(seq) subquery joined with `runs`. (run_id, seq) is the primary key, so
 were another process ever to write events for the same run, the insert would fail and roll
@@ -30,9 +28,10 @@ from functools import cache
 from types import TracebackType
 from typing import Any
 
-from core.errors import Gone, LeaseLost, TransientError
+from core.errors import Gone, TransientError
 from core.plan import RunEvent, Scope, iso
 from core.store.conn import Backend, Conn, Cursor
+from core.store.fence import Fence
 from core.store.jsontext import dump
 
 EventRow = tuple[str, int, str, str, str, str, str, str]
@@ -53,13 +52,6 @@ def last_seq(conn: Conn, run_id: str) -> int:
         "SELECT COALESCE(MAX(seq), 0) AS seq FROM run_events WHERE run_id = ?", (run_id,)
     ).fetchone()
     return int(row["seq"])
-
-
-# the lease renewed first in every transaction of an executing journal (PostgreSQL: the row
-# stays locked until the COMMIT), and whether a stop was asked for, in one statement
-RENEW_RETURNING_STOP = (
-    "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ? RETURNING stop_requested"
-)
 
 
 class RunTransaction:
@@ -95,8 +87,8 @@ class RunTransaction:
         self._held: tuple[int, int] = (0, 0)  # changes and events the held blocks wrote
         self._redo: tuple[list[tuple[str, tuple[Any, ...]]], list[EventRow], list[RunEvent]]
         self._redo = ([], [], [])
-        self._fence: Cursor
-        self._fenced: Any = None
+        clock = self._clock
+        self._fence = None if lease is None else Fence(run_id, lease, db.pipelined, clock)
         self._moment: datetime | None = None
         self._stamp = ""
 
@@ -117,11 +109,8 @@ class RunTransaction:
         self._held = (0, 0)
         self._transaction = self._db.write()
         self._conn = self._transaction.__enter__()
-        self._fenced = None
-        if self.lease is not None:
-            # read when first needed (PostgreSQL: no round trip of its own, see _checked)
-            renewal = (iso(self._clock()), self.run_id, self.lease)
-            self._fence = self._conn.execute(RENEW_RETURNING_STOP, renewal)
+        if self._fence is not None:
+            self._fence.begin(self._conn)
         changes, rows, events = self._redo  # a held block whose shared commit failed
         if changes:
             self._redo = ([], [], [])
@@ -134,6 +123,8 @@ class RunTransaction:
     def hold(self) -> None:
         """Inside a block: do not commit when it ends; the next block goes on with its
         transaction (and its events are announced with that block's, after the COMMIT)."""
+        if self._fence is not None:  # the next tool runs before the COMMIT: nothing assumed
+            self._fence.check_assumed()
         self._hold = True
 
     def release(self) -> list[RunEvent]:
@@ -146,26 +137,19 @@ class RunTransaction:
 
     def fenced(self) -> None:
         """Raise LeaseLost or Gone now, before a tool with effects runs in this transaction."""
-        if self.lease is not None:
-            self._fenced_row()
+        if self._fence is not None:
+            self._fence.read()
 
-    def _fenced_row(self) -> Any:
-        """The renewed lease's row (its stop_requested): LeaseLost or Gone if not renewed."""
-        if self._fenced is None:
-            rows = self._fence.fetchall()
-            if not rows:
-                found = self._conn.execute("SELECT 1 FROM runs WHERE id = ?", (self.run_id,))
-                if found.fetchone() is None:
-                    raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
-                raise LeaseLost(f"run {self.run_id} was taken over by another process")
-            self._fenced = rows[0]
-        return self._fenced
+    def _stop(self) -> bool:
+        """Whether a stop was asked for (a leased journal; see `Fence.stop`)."""
+        assert self._fence is not None
+        return self._fence.stop()
 
     def _checked(self) -> None:
-        """Before the COMMIT: every statement that had to change a row did. On PostgreSQL the
-        statements of a transaction are pipelined, so these checks all wait on one round trip
-        instead of one each."""
-        self.fenced()
+        """Before the COMMIT: the fence, and every statement that had to change a row did (on
+        PostgreSQL the fence's row lock stands for these: no round trip before the COMMIT's)."""
+        if self._fence is not None and self._fence.before_commit():
+            return
         for cursor in self._checks:
             if cursor.rowcount == 0:
                 raise Gone(f"run {self.run_id} was deleted (its workspace uninstalled Crane)")
@@ -190,8 +174,13 @@ class RunTransaction:
                     self._checked()
                 except BaseException as failed:
                     self._transaction.__exit__(type(failed), failed, failed.__traceback__)
+                    self._why(failed)
                     raise
-            self._transaction.__exit__(kind, error, traceback)
+            try:
+                self._transaction.__exit__(kind, error, traceback)
+            except Exception as failed:
+                self._why(failed)
+                raise
         except TransientError:
             self._keep_held()
             raise
@@ -200,6 +189,15 @@ class RunTransaction:
         if kind is None:
             self.seq += len(self._events)
             self._announced += self._events
+
+    def _why(self, failure: BaseException) -> None:
+        """A failed COMMIT: what the fence's guard stood for, if that failed (`Fence.why`)."""
+        if self._fence is not None:
+            self._fence.why(failure, self._read_one)
+
+    def _read_one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        with self._db.read() as conn:
+            return conn.execute(sql, params).fetchone()
 
     def abandon(self) -> None:
         """Roll a held transaction back, as the process dying would."""

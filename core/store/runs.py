@@ -20,7 +20,7 @@ from core.plan import (
     iso,
 )
 from core.store import approvals, conversations
-from core.store.conn import Conn
+from core.store.conn import Conn, Cursor
 from core.store.jsontext import dump, load
 
 
@@ -225,16 +225,16 @@ def take(
     owner: tuple[str, int, str],
     now: datetime,
     expired_before: datetime,
-) -> bool:
+) -> Cursor:
     """Take the lease of an unfinished run: compare-and-set from the token the caller expects
-    (the one it stored, or a dead owner's), or from any owner whose lease has expired."""
-    cursor = conn.execute(
+    (the one it stored, or a dead owner's), or from any owner whose lease has expired. Taken
+    if its row count is 1."""
+    return conn.execute(
         "UPDATE runs SET owner_host = ?, owner_pid = ?, owner_token = ?, heartbeat_at = ? "
         "WHERE id = ? AND status IN ('pending', 'running') "
         "AND (owner_token IS NOT DISTINCT FROM ? OR heartbeat_at < ?)",
         (*owner, iso(now), run_id, expected, iso(expired_before)),
     )
-    return cursor.rowcount == 1
 
 
 def claim(

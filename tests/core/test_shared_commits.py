@@ -5,6 +5,7 @@ none of the steps it held."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from core.approval import Outcome
 from core.errors import TransientError
 from core.plan import RunEvent, RunStatus, ToolResult
+from core.runtime import Crane
 from core.store import Store
 from core.tool import ToolContext
 from tests.core.test_orchestrator import (
@@ -173,3 +176,57 @@ def test_a_shared_commit_that_fails_loses_none_of_the_steps_it_held(
     assert Counter(kind for kind, _ in kinds) == Counter(
         {"run.started": 1, "step.started": 4, "step.finished": 4, "run.finished": 1}
     )
+
+
+def _stop_from_elsewhere(crane: Crane, run_id: str) -> None:
+    """Another thread (another process's request) asks to stop the run, and is done."""
+    outcomes: list[Outcome] = []
+    asking = threading.Thread(target=lambda: outcomes.append(crane.cancel(run_id, "alice").outcome))
+    asking.start()
+    asking.join()
+    assert outcomes == [Outcome.stopping]
+
+
+@pytest.mark.parametrize("pure", [True, False])
+def test_a_stop_asked_for_while_a_tool_runs_starts_no_further_step_and_leaves_no_gap(
+    store: Store, toolbox: Toolbox, pure: bool
+) -> None:
+    crane = make_crane(store, toolbox)
+    announced: list[tuple[str, int]] = []
+    crane.orchestrator.subscribe(
+        lambda event: announced.append((event.type, event.data.get("step", {}).get("index", 0)))
+    )
+
+    def stops(args: Args, ctx: ToolContext) -> ToolResult:
+        _stop_from_elsewhere(crane, run_id)
+        return ToolResult(text="stopping")
+
+    # pure: the next step would share its commit (the stop is read before its tool runs)
+    toolbox.add("stops", stops, pure=pure)
+    run_id = start(crane, ("stops", {}), ("pure", {"n": 2}), ("effect", {"n": 3})).id
+
+    run = crane.execute(run_id)
+
+    assert run.status is RunStatus.cancelled
+    assert statuses(run) == statuses(store.get_run(run_id)) == ["completed", "skipped", "skipped"]
+    assert toolbox.calls["pure"] == toolbox.calls["effect"] == 0
+    events = store.events_after(run_id)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    kinds = [(e.type, e.data.get("step", {}).get("index", 0)) for e in events]
+    assert kinds == announced  # each announced once, in the order stored
+    assert kinds == [("run.started", 0), ("step.started", 1), ("step.finished", 1),
+                     ("run.finished", 0)]  # fmt: skip
+
+
+def test_a_run_asked_to_stop_before_it_started_runs_no_step(store: Store, toolbox: Toolbox) -> None:
+    crane = make_crane(store, toolbox)
+    run_id = start(crane, ("pure", {"n": 1}), ("effect", {"n": 2})).id
+    assert crane.cancel(run_id, "alice").outcome is Outcome.stopping  # still queued
+
+    run = crane.execute(run_id)
+
+    assert run.status is RunStatus.cancelled
+    assert statuses(run) == statuses(store.get_run(run_id)) == ["skipped", "skipped"]
+    assert toolbox.calls["pure"] == toolbox.calls["effect"] == 0
+    events = store.events_after(run_id)
+    assert [(e.seq, e.type) for e in events] == [(1, "run.started"), (2, "run.finished")]
