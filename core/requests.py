@@ -45,19 +45,19 @@ class _RandomIds:
     the GIL, and on a busy event loop each call waited to get it back (one per Slack ack)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pool = b""
+        self._forget()
         os.register_at_fork(after_in_child=self._forget)  # a child never repeats its parent's
 
     def _forget(self) -> None:
-        self._lock, self._pool = threading.Lock(), b""
+        self._lock, self._pool, self._used = threading.Lock(), b"", 0
 
     def __call__(self) -> str:
         with self._lock:
-            if not self._pool:
-                self._pool = os.urandom(4096)
-            chunk, self._pool = self._pool[:8], self._pool[8:]
-        return chunk.hex()
+            if self._used == len(self._pool):
+                self._pool, self._used = os.urandom(4096), 0
+            pool, start = self._pool, self._used
+            self._used += 8
+        return pool[start : start + 8].hex()
 
 
 new_run_id = _RandomIds()

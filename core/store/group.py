@@ -90,12 +90,7 @@ class GroupCommit:
             with self._db.write() as conn:
                 return work(conn)
         request = _Request(work)
-        with self._lock:
-            leads = self._leaders < self.max_leaders
-            if leads:
-                self._leaders += 1
-            else:
-                self._queue.append(request)
+        leads = self._lead_or_queue(request)
         if not leads:
             request.done.wait()
             if not request.leads:
@@ -106,22 +101,26 @@ class GroupCommit:
     def submit(self, work: Callable[[Conn], T]) -> Future[T]:
         """`run` without waiting: a future of its value (or error), answered once the commit
         holding it is durable. For an event loop, which must not block on the commit."""
-        request = _Request(work, Future())
-        with self._lock:
-            leads = self._leaders < self.max_leaders
-            if leads:
-                self._leaders += 1
+        future: Future[T] = Future()
+        request = _Request(work, future)
+        if self._lead_or_queue(request):
+            with self._lock:
                 if self._committers is None:
                     self._committers = ThreadPoolExecutor(
                         self.max_leaders, thread_name_prefix="crane-commit"
                     )
-            else:
-                self._queue.append(request)
-        if leads:
-            assert self._committers is not None
             self._committers.submit(self._lead, request)
-        assert request.future is not None
-        return request.future
+        return future
+
+    def _lead_or_queue(self, request: _Request[Any]) -> bool:
+        """True: `request` leads a batch now (fewer than `max_leaders` are committing); else
+        it is queued for the next one."""
+        with self._lock:
+            if self._leaders < self.max_leaders:
+                self._leaders += 1
+                return True
+            self._queue.append(request)
+            return False
 
     def _lead(self, first: _Request[Any]) -> None:
         """Commit `first` with whatever is queued; then hand the lead to the next in line (or,
